@@ -1,0 +1,49 @@
+/** Account administration and the Domain API's view of an account's services. */
+import type { Clock } from '../clock.js';
+import type { Stores } from '../store/index.js';
+import { isValidTimeZone } from '../timezones.js';
+import { MAIN_GROUP, isAccountId, type Account, type ServiceBaseURI } from './model.js';
+
+/** The Login Service itself: every account has it, at this server's public address unless overridden. */
+export const LOGIN_SERVICE_NAME = 'agentVep';
+
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+export interface NewAccount {
+  accountId: string;
+  name?: string;
+  timeZone?: string;
+}
+
+export async function createAccount(stores: Stores, clock: Clock, input: NewAccount): Promise<Account> {
+  if (!isAccountId(input.accountId)) throw new InvalidInputError(`account id must be 1 to 20 digits, got "${input.accountId}"`);
+  const timeZone = input.timeZone ?? 'UTC';
+  if (!isValidTimeZone(timeZone)) throw new InvalidInputError(`unknown IANA time zone "${timeZone}"`);
+  const account: Account = {
+    accountId: input.accountId,
+    name: input.name ?? `Account ${input.accountId}`,
+    timeZone,
+    agentGroups: [MAIN_GROUP],
+    agentGroupsRevision: 1,
+    settings: {},
+    createdAt: clock.now(),
+  };
+  await stores.accounts.createAccount(account);
+  return account;
+}
+
+/** Service names are case-sensitive identifiers; base URIs are host[:port]. */
+export const SERVICE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+export const BASE_URI = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/;
+
+/** The account's services, with `agentVep` defaulting to this server's public host. Sorted by service. */
+export async function serviceBaseURIs(stores: Stores, accountId: string, publicHost: string): Promise<ServiceBaseURI[]> {
+  const stored = await stores.accounts.listServiceBaseURIs(accountId);
+  if (stored.some((s) => s.service === LOGIN_SERVICE_NAME)) return stored;
+  return [...stored, { service: LOGIN_SERVICE_NAME, baseURI: publicHost }].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+}

@@ -1,0 +1,169 @@
+/**
+ * Every setting, parsed and validated once. Each has an environment variable
+ * and a command-line flag; the flag wins. A bad value stops the program with
+ * one line naming the setting and what is wrong (ConfigError).
+ */
+import { availableParallelism } from 'node:os';
+import { isValidTimeZone, systemTimeZone } from './timezones.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | null;
+  publicHost: string;
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
+  workers: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** IANA zone reported as serverTimeZoneName and used for error times. */
+  serverTimeZone: string;
+  /** Proxies whose X-Forwarded-For is believed: addresses or CIDRs. */
+  trustProxy: string[];
+  /** argon2 verifications allowed to run at once. */
+  hashConcurrency: number;
+  /** Largest request body accepted, bytes. */
+  bodyLimit: number;
+  /** Failed logins one client address may make per minute before 429. 0 = no limit. */
+  loginFailuresPerMinute: number;
+  /** Apply schema migrations at start. */
+  autoMigrate: boolean;
+  /** Audit events older than this are deleted. */
+  eventRetentionDays: number;
+  /** How often expired sessions, counters and old events are swept. 0 = never. */
+  sweepIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(setting: string, problem: string) {
+    super(`configuration error: ${setting}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = string | undefined;
+
+interface SettingSpec<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  parse(raw: Raw, name: string, partial: Partial<Config>): Config[K];
+}
+
+function integer(min: number, max: number, fallback: number) {
+  return (raw: Raw, name: string): number => {
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+function boolean(fallback: boolean) {
+  return (raw: Raw, name: string): boolean => {
+    if (raw === undefined || raw === '') return fallback;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  };
+}
+
+const optionalString = (raw: Raw): string | null => (raw === undefined || raw === '' ? null : raw);
+
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
+
+const SETTINGS: SettingSpec<keyof Config>[] = [
+  { key: 'port', env: 'PORT', flag: 'port', parse: integer(0, 65535, 8080) },
+  { key: 'host', env: 'HOST', flag: 'host', parse: (raw) => raw || '127.0.0.1' },
+  {
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    flag: 'db',
+    parse: (raw, name) => {
+      const url = raw || 'sqlite:./data/login-service.db';
+      if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url)) {
+        throw new ConfigError(name, `must be sqlite:PATH, sqlite::memory: or postgres://…, got "${url.replace(/\/\/[^@]*@/, '//***@')}"`);
+      }
+      return url;
+    },
+  },
+  {
+    key: 'redisUrl',
+    env: 'REDIS_URL',
+    flag: 'redis',
+    parse: (raw, name) => {
+      const url = optionalString(raw);
+      if (url !== null && !/^rediss?:\/\/.+/.test(url)) throw new ConfigError(name, 'must be redis://… or rediss://…');
+      return url;
+    },
+  },
+  { key: 'publicHost', env: 'PUBLIC_HOST', flag: 'public-host', parse: (raw, _n, p) => raw || `localhost:${p.port}` },
+  { key: 'tlsCertFile', env: 'TLS_CERT_FILE', flag: 'tls-cert', parse: optionalString },
+  {
+    key: 'tlsKeyFile',
+    env: 'TLS_KEY_FILE',
+    flag: 'tls-key',
+    parse: (raw, name, p) => {
+      const key = optionalString(raw);
+      if ((key === null) !== (p.tlsCertFile === null)) throw new ConfigError(name, 'TLS needs both a certificate and a key file');
+      return key;
+    },
+  },
+  { key: 'workers', env: 'WORKERS', flag: 'workers', parse: integer(1, 256, 1) },
+  {
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    parse: (raw, name) => {
+      const level = raw || 'info';
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
+        throw new ConfigError(name, `must be one of fatal, error, warn, info, debug, trace, silent; got "${level}"`);
+      }
+      return level as Config['logLevel'];
+    },
+  },
+  {
+    key: 'serverTimeZone',
+    env: 'SERVER_TIME_ZONE',
+    flag: 'server-time-zone',
+    parse: (raw, name) => {
+      const zone = raw || systemTimeZone();
+      if (!isValidTimeZone(zone)) throw new ConfigError(name, `unknown IANA time zone "${zone}"`);
+      return zone;
+    },
+  },
+  {
+    key: 'trustProxy',
+    env: 'TRUST_PROXY',
+    flag: 'trust-proxy',
+    parse: (raw, name) => {
+      const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const item of list) if (!CIDR.test(item)) throw new ConfigError(name, `not an address or CIDR: "${item}"`);
+      return list;
+    },
+  },
+  { key: 'hashConcurrency', env: 'HASH_CONCURRENCY', flag: 'hash-concurrency', parse: integer(1, 1024, availableParallelism()) },
+  { key: 'bodyLimit', env: 'BODY_LIMIT', flag: 'body-limit', parse: integer(256, 10 * 1024 * 1024, 16 * 1024) },
+  { key: 'loginFailuresPerMinute', env: 'LOGIN_FAILURES_PER_MINUTE', flag: 'login-failures-per-minute', parse: integer(0, 1_000_000, 20) },
+  { key: 'autoMigrate', env: 'AUTO_MIGRATE', flag: 'auto-migrate', parse: boolean(true) },
+  { key: 'eventRetentionDays', env: 'EVENT_RETENTION_DAYS', flag: 'event-retention-days', parse: integer(1, 36500, 90) },
+  { key: 'sweepIntervalMs', env: 'SWEEP_INTERVAL_MS', flag: 'sweep-interval-ms', parse: integer(0, 86_400_000, 60_000) },
+];
+
+/** Flags that carry a setting, for the command-line parser. */
+export const SETTING_FLAGS: readonly string[] = SETTINGS.map((s) => s.flag);
+
+/** Settings as (variable, flag) pairs, for help text and docs. */
+export const SETTING_NAMES: ReadonlyArray<{ env: string; flag: string }> = SETTINGS.map(({ env, flag }) => ({ env, flag }));
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<string, string | undefined> = {}): Config {
+  const partial: Partial<Config> = {};
+  for (const spec of SETTINGS) {
+    const fromFlag = flags[spec.flag];
+    const raw = fromFlag !== undefined ? fromFlag : env[spec.env];
+    const name = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
+    (partial as Record<string, unknown>)[spec.key] = spec.parse(raw, name, partial);
+  }
+  return partial as Config;
+}

@@ -1,0 +1,59 @@
+/**
+ * Entry of the `login-service` command: parses arguments, builds the
+ * configuration, and dispatches to `serve` or an admin command.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, SETTING_FLAGS, loadConfig } from './config.js';
+import { CLI_OPTIONS, USAGE, runCli } from './cli/index.js';
+
+export interface ParsedCommandLine {
+  positionals: string[];
+  settings: Record<string, string | undefined>;
+  options: Record<string, string | boolean | undefined>;
+}
+
+export function parseCommandLine(argv: string[]): ParsedCommandLine {
+  const settingOptions = Object.fromEntries(SETTING_FLAGS.map((flag) => [flag, { type: 'string' as const }]));
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...settingOptions, ...CLI_OPTIONS },
+    allowPositionals: true,
+    strict: true,
+  });
+  const settings: Record<string, string | undefined> = {};
+  const options: Record<string, string | boolean | undefined> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (SETTING_FLAGS.includes(key)) settings[key] = value as string;
+    else options[key] = value as string | boolean;
+  }
+  return { positionals, settings, options };
+}
+
+export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+  let parsed: ParsedCommandLine;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (e) {
+    io.stderr.write(`login-service: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (parsed.options.help || parsed.positionals.length === 0) {
+    (parsed.options.help ? io.stdout : io.stderr).write(USAGE);
+    return parsed.options.help ? 0 : 2;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, parsed.settings);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.stderr.write(`login-service: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (parsed.positionals[0] === 'serve') {
+    const { serveWithWorkers } = await import('./cluster.js');
+    return serveWithWorkers(config);
+  }
+  return runCli(parsed.positionals, parsed.options, config, io);
+}

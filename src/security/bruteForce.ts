@@ -1,0 +1,93 @@
+/**
+ * Brute-force protection with counters kept in the store:
+ * - per user: after `lockoutThreshold` consecutive failures the user is locked
+ *   for lockoutBaseMs, doubling with each further failure up to lockoutMaxMs;
+ *   a success resets. A locked login gets the same 401 as a wrong password.
+ * - per client address: failed logins beyond `failuresPerMinute` get 429 with
+ *   Retry-After, whatever usernames they try (password spraying).
+ */
+import type { AccountSettings } from '../accounts/model.js';
+import type { AuditLog } from '../events/audit.js';
+import { ApiError, InternalCode } from '../http/errors.js';
+import type { User } from '../users/model.js';
+import type { CounterStore } from './counters.js';
+
+const ADDRESS_WINDOW_MS = 60_000;
+/** Consecutive failures are forgotten after a day without one. */
+const USER_WINDOW_MS = 24 * 60 * 60_000;
+
+export interface GuardClient {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export const userFailureKey = (accountId: string, userId: string) => `fail:user:${accountId}:${userId}`;
+const addressFailureKey = (ip: string) => `fail:ip:${ip}`;
+
+export function lockDuration(failures: number, settings: AccountSettings): number {
+  const extra = Math.min(failures - settings.lockoutThreshold, 30);
+  return Math.min(settings.lockoutBaseMs * 2 ** extra, settings.lockoutMaxMs);
+}
+
+export class BruteForceGuard {
+  constructor(
+    private readonly counters: CounterStore,
+    private readonly audit: AuditLog,
+    private readonly failuresPerMinute: number,
+  ) {}
+
+  /** Throws 429 when this address has failed too often in the current minute. */
+  async assertAddressAllowed(accountId: string, client: GuardClient, now: number): Promise<void> {
+    if (this.failuresPerMinute <= 0 || !client.ip) return;
+    const counter = await this.counters.getCounter(addressFailureKey(client.ip), now);
+    if (counter && counter.count >= this.failuresPerMinute) {
+      const retryAfter = Math.max(1, Math.ceil((counter.resetAt - now) / 1000));
+      await this.audit.record({ accountId, type: 'login_rate_limited', clientIp: client.ip, userAgent: client.userAgent, detail: { retryAfter } });
+      throw new ApiError(429, InternalCode.RATE_LIMITED, 'Too many failed logins from this address; try again later', {
+        'retry-after': String(retryAfter),
+      });
+    }
+  }
+
+  /** When the user's lock ends, or null when not locked. */
+  async lockedUntil(accountId: string, user: User, settings: AccountSettings, now: number): Promise<number | null> {
+    if (settings.lockoutThreshold <= 0) return null;
+    const counter = await this.counters.getCounter(userFailureKey(accountId, user.userId), now);
+    if (!counter || counter.count < settings.lockoutThreshold) return null;
+    const until = counter.updatedAt + lockDuration(counter.count, settings);
+    return until > now ? until : null;
+  }
+
+  async recordFailure(
+    accountId: string,
+    user: User | null,
+    settings: AccountSettings | null,
+    client: GuardClient,
+    now: number,
+    attemptedName: string,
+  ): Promise<void> {
+    if (client.ip && this.failuresPerMinute > 0) await this.counters.incrementCounter(addressFailureKey(client.ip), ADDRESS_WINDOW_MS, now);
+    if (!user || !settings || settings.lockoutThreshold <= 0) return;
+    const counter = await this.counters.incrementCounter(userFailureKey(accountId, user.userId), USER_WINDOW_MS, now);
+    if (counter.count >= settings.lockoutThreshold) {
+      await this.audit.record({
+        accountId,
+        type: 'lockout',
+        userId: user.userId,
+        loginName: user.loginName ?? attemptedName,
+        clientIp: client.ip,
+        userAgent: client.userAgent,
+        detail: { failures: counter.count, lockedForMs: lockDuration(counter.count, settings) },
+      });
+    }
+  }
+
+  async recordSuccess(accountId: string, user: User): Promise<void> {
+    await this.counters.deleteCounter(userFailureKey(accountId, user.userId));
+  }
+
+  /** Admin unlock: forgets the user's failures. */
+  async unlock(accountId: string, userId: string): Promise<void> {
+    await this.counters.deleteCounter(userFailureKey(accountId, userId));
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The one source of randomness and token hashing. Session ids, CSRF tokens and
+ * bearers are 256-bit random values; the store only ever sees their SHA-256.
+ */
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+
+/** 256 random bits as 64 lowercase hex characters. */
+export function randomToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** A string of `length` random decimal digits, never starting with 0. */
+export function randomDigits(length: number): string {
+  let out = String(randomInt(1, 10));
+  while (out.length < length) out += String(randomInt(0, 10));
+  return out;
+}
+
+export function randomUuid(): string {
+  return crypto.randomUUID();
+}
+
+/** SHA-256 hex of a token: what the store keeps in place of the token. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests (or any equal-length strings). */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** Constant-time check that `token` hashes to `digest`. */
+export function tokenMatches(token: string, digest: string): boolean {
+  return digestsEqual(hashToken(token), digest);
+}

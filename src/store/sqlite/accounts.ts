@@ -1,0 +1,93 @@
+import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
+import { DuplicateError } from '../errors.js';
+import type { SqliteDatabase } from './database.js';
+
+interface AccountRow {
+  account_id: string;
+  name: string;
+  time_zone: string;
+  agent_groups: string;
+  agent_groups_revision: number;
+  settings: string;
+  created_at: number;
+}
+
+const toAccount = (r: AccountRow): Account => ({
+  accountId: r.account_id,
+  name: r.name,
+  timeZone: r.time_zone,
+  agentGroups: JSON.parse(r.agent_groups),
+  agentGroupsRevision: r.agent_groups_revision,
+  settings: JSON.parse(r.settings),
+  createdAt: r.created_at,
+});
+
+export class SqliteAccountStore implements AccountStore {
+  private readonly q;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.q = {
+      insert: db.prepare(
+        `INSERT INTO accounts (account_id, name, time_zone, agent_groups, agent_groups_revision, settings, created_at)
+         VALUES (@accountId, @name, @timeZone, @agentGroups, @agentGroupsRevision, @settings, @createdAt)`,
+      ),
+      get: db.prepare('SELECT * FROM accounts WHERE account_id = ?'),
+      list: db.prepare('SELECT * FROM accounts ORDER BY account_id'),
+      setUri: db.prepare(
+        `INSERT INTO service_base_uris (account_id, service, base_uri) VALUES (?, ?, ?)
+         ON CONFLICT (account_id, service) DO UPDATE SET base_uri = excluded.base_uri`,
+      ),
+      deleteUri: db.prepare('DELETE FROM service_base_uris WHERE account_id = ? AND service = ?'),
+      listUris: db.prepare('SELECT service, base_uri AS baseURI FROM service_base_uris WHERE account_id = ? ORDER BY service'),
+    };
+  }
+
+  async createAccount(a: Account): Promise<void> {
+    try {
+      this.q.insert.run({
+        ...a,
+        agentGroups: JSON.stringify(a.agentGroups),
+        settings: JSON.stringify(a.settings),
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateError(`account ${a.accountId}`);
+      throw e;
+    }
+  }
+
+  async getAccount(accountId: string): Promise<Account | null> {
+    const row = this.q.get.get(accountId) as AccountRow | undefined;
+    return row ? toAccount(row) : null;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (this.q.list.all() as AccountRow[]).map(toAccount);
+  }
+
+  async updateAccount(accountId: string, patch: AccountPatch): Promise<boolean> {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    if (patch.name !== undefined) sets.push('name = ?'), values.push(patch.name);
+    if (patch.timeZone !== undefined) sets.push('time_zone = ?'), values.push(patch.timeZone);
+    if (patch.settings !== undefined) sets.push('settings = ?'), values.push(JSON.stringify(patch.settings));
+    if (patch.agentGroups !== undefined) {
+      sets.push('agent_groups = ?', 'agent_groups_revision = agent_groups_revision + 1');
+      values.push(JSON.stringify(patch.agentGroups));
+    }
+    if (sets.length === 0) return (await this.getAccount(accountId)) !== null;
+    const r = this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE account_id = ?`).run(...values, accountId);
+    return r.changes > 0;
+  }
+
+  async setServiceBaseURI(accountId: string, service: string, baseURI: string): Promise<void> {
+    this.q.setUri.run(accountId, service, baseURI);
+  }
+
+  async deleteServiceBaseURI(accountId: string, service: string): Promise<boolean> {
+    return this.q.deleteUri.run(accountId, service).changes > 0;
+  }
+
+  async listServiceBaseURIs(accountId: string): Promise<ServiceBaseURI[]> {
+    return this.q.listUris.all(accountId) as ServiceBaseURI[];
+  }
+}

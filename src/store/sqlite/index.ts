@@ -1,0 +1,26 @@
+import type { Stores } from '../index.js';
+import { openSqlite } from './database.js';
+import { SqliteAccountStore } from './accounts.js';
+import { SqliteApiKeyStore, SqliteUserStore } from './users.js';
+import { SqliteSessionStore } from './sessions.js';
+import { SqliteCounterStore } from './counters.js';
+import { SqliteEventStore } from './events.js';
+
+export function openSqliteStores(path: string, options: { migrate?: boolean } = {}): Stores {
+  const db = openSqlite(path, options);
+  return {
+    backend: 'sqlite',
+    accounts: new SqliteAccountStore(db),
+    users: new SqliteUserStore(db),
+    apiKeys: new SqliteApiKeyStore(db),
+    sessions: new SqliteSessionStore(db),
+    counters: new SqliteCounterStore(db),
+    events: new SqliteEventStore(db),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { SessionRecord, SessionStore } from '../../sessions/model.js';
+import type { SqliteDatabase } from './database.js';
+
+interface SessionRow {
+  id_hash: string;
+  bearer_hash: string;
+  csrf_hash: string;
+  account_id: string;
+  user_id: string;
+  login_name: string;
+  privileges: string;
+  is_admin: number;
+  is_lpa: number;
+  app_key: string | null;
+  wsuk: string;
+  created_at: number;
+  expires_at: number;
+  ttl_ms: number;
+  hard_expires_at: number | null;
+  client_ip: string | null;
+  user_agent: string | null;
+}
+
+const toSession = (r: SessionRow): SessionRecord => ({
+  idHash: r.id_hash,
+  bearerHash: r.bearer_hash,
+  csrfHash: r.csrf_hash,
+  accountId: r.account_id,
+  userId: r.user_id,
+  loginName: r.login_name,
+  privileges: JSON.parse(r.privileges),
+  isAdmin: r.is_admin === 1,
+  isLPA: r.is_lpa === 1,
+  appKey: r.app_key,
+  wsuk: r.wsuk,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  ttlMs: r.ttl_ms,
+  hardExpiresAt: r.hard_expires_at,
+  clientIp: r.client_ip,
+  userAgent: r.user_agent,
+});
+
+export class SqliteSessionStore implements SessionStore {
+  private readonly q;
+
+  constructor(db: SqliteDatabase) {
+    this.q = {
+      insert: db.prepare(
+        `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+           app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+         VALUES (@idHash, @bearerHash, @csrfHash, @accountId, @userId, @loginName, @privileges, @isAdmin, @isLPA,
+           @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent)`,
+      ),
+      byId: db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
+      byBearer: db.prepare('SELECT * FROM sessions WHERE bearer_hash = ?'),
+      extend: db.prepare('UPDATE sessions SET expires_at = ? WHERE id_hash = ?'),
+      delete: db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
+      deleteUser: db.prepare('DELETE FROM sessions WHERE account_id = ? AND user_id = ?'),
+      deleteAppKey: db.prepare('DELETE FROM sessions WHERE account_id = ? AND app_key = ?'),
+      deleteAccount: db.prepare('DELETE FROM sessions WHERE account_id = ?'),
+      listAccount: db.prepare('SELECT * FROM sessions WHERE account_id = ? AND expires_at > ? ORDER BY created_at, id_hash'),
+      listUser: db.prepare(
+        'SELECT * FROM sessions WHERE account_id = ? AND user_id = ? AND expires_at > ? ORDER BY created_at, id_hash',
+      ),
+      deleteExpired: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+      countLive: db.prepare('SELECT COUNT(*) AS n FROM sessions WHERE expires_at > ?'),
+    };
+  }
+
+  async createSession(s: SessionRecord): Promise<void> {
+    this.q.insert.run({
+      ...s,
+      privileges: JSON.stringify(s.privileges),
+      isAdmin: s.isAdmin ? 1 : 0,
+      isLPA: s.isLPA ? 1 : 0,
+    });
+  }
+
+  async findSessionById(idHash: string): Promise<SessionRecord | null> {
+    const row = this.q.byId.get(idHash) as SessionRow | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async findSessionByBearer(bearerHash: string): Promise<SessionRecord | null> {
+    const row = this.q.byBearer.get(bearerHash) as SessionRow | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async extendSession(idHash: string, expiresAt: number): Promise<boolean> {
+    return this.q.extend.run(expiresAt, idHash).changes > 0;
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    return this.q.delete.run(idHash).changes > 0;
+  }
+
+  async deleteUserSessions(accountId: string, userId: string): Promise<number> {
+    return this.q.deleteUser.run(accountId, userId).changes;
+  }
+
+  async deleteAppKeySessions(accountId: string, appKey: string): Promise<number> {
+    return this.q.deleteAppKey.run(accountId, appKey).changes;
+  }
+
+  async deleteAccountSessions(accountId: string): Promise<number> {
+    return this.q.deleteAccount.run(accountId).changes;
+  }
+
+  async listSessions(accountId: string, now: number, userId?: string): Promise<SessionRecord[]> {
+    const rows = (userId === undefined ? this.q.listAccount.all(accountId, now) : this.q.listUser.all(accountId, userId, now)) as SessionRow[];
+    return rows.map(toSession);
+  }
+
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return this.q.deleteExpired.run(now).changes;
+  }
+
+  async countLiveSessions(now: number): Promise<number> {
+    return (this.q.countLive.get(now) as { n: number }).n;
+  }
+}
