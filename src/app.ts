@@ -13,13 +13,17 @@ import { domainRoutes } from './accounts/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
-import { errorBodySchema, installErrorHandling } from './http/errorHandling.js';
+import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger } from './logger.js';
+import { installOperations, requestIdFor, type Operations } from './ops/index.js';
+import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
+import { clientErrorHandler } from './security/clientErrors.js';
 import { PasswordHasher } from './security/passwords.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import type { Stores } from './store/index.js';
+import { passwordRoutes } from './users/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -27,7 +31,30 @@ export interface AppDeps {
   clock?: Clock;
   logger?: Logger;
   hasher?: PasswordHasher;
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
+
+/**
+ * Bounds on slow or idle clients, so connections that trickle their headers
+ * (slowloris) or never finish a body are closed and cannot pile up.
+ */
+export interface HttpTimeouts {
+  /** The whole request head must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this; above common load balancers' 60 s so they close first. */
+  keepAliveTimeoutMs: number;
+  /** How often connections are checked against the two timeouts above (Node's connectionsCheckingInterval). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 72_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface Services {
   clock: Clock;
@@ -40,6 +67,8 @@ export interface Services {
 export interface App {
   app: FastifyInstance;
   services: Services;
+  /** Readiness (flipped by a graceful shutdown) and metrics. */
+  ops: Operations;
 }
 
 /**
@@ -81,6 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
     : null;
 
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...deps.httpTimeouts };
+  // Node reads these only when the server is created; the check interval is its default of 30 s otherwise.
+  const serverOptions = { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, connectionsCheckingInterval: timeouts.checkIntervalMs };
   const app = Fastify({
     loggerInstance: logger,
     logController: new AccessLog(),
@@ -88,18 +120,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     // Slow or never-finished requests must not hold the server: bound headers and whole requests.
     connectionTimeout: 0,
-    requestTimeout: 15_000,
-    keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    // While closing, a request that arrives on a still-open keep-alive connection is served (with
+    // Connection: close) rather than refused: the store is still open, and the client gets its answer.
+    return503OnClosing: false,
+    genReqId: requestIdFor,
+    frameworkErrors: frameworkErrorHandler(services.clock, config.serverTimeZone),
+    clientErrorHandler: clientErrorHandler(services.clock, config.serverTimeZone, logger),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    ...(tls ? { https: tls } : {}),
+    http: serverOptions,
+    ...(tls ? { https: { ...tls, ...serverOptions } } : {}),
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = 10_000;
+  app.server.headersTimeout = timeouts.headersTimeoutMs;
 
   installErrorHandling(app, services.clock, config.serverTimeZone);
   app.addSchema(errorBodySchema);
 
   // Anything that is not JSON or a form is still tried as JSON: some clients omit or mislabel the content type.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, body === '' ? undefined : JSON.parse(body as string));
@@ -136,19 +175,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
 
+  // Before the API routes, so its hooks (request id, metrics) apply to them.
+  const ops = installOperations(app, { config, stores, services });
+
   await app.register(sessionRoutes(services.sessions, { secureCookie: tls !== null }));
   await app.register(domainRoutes(stores, config.publicHost));
+  await app.register(introspectionRoutes(services.sessions, stores));
+  await app.register(passwordRoutes({ stores, ...services }));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Process is alive' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['operations'], summary: 'Store is reachable' } }, async (_request, reply) => {
-    try {
-      await stores.ping();
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable' });
-    }
-  });
 
-  return { app, services };
+  return { app, services, ops };
 }

@@ -3,7 +3,7 @@
  * itself rejects (bad JSON, body too large, unknown route). Nothing a client
  * sends becomes a 500: only a fault of ours does, and that is logged.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { ApiError, InternalCode, createErrorBodyFactory, type InternalCodeValue } from './errors.js';
 
@@ -37,6 +37,15 @@ function classify(error: FastifyError & { validationContext?: string }): Classif
   if (status >= 400 && status < 500) return { status, code: InternalCode.BAD_REQUEST, message: `Bad request: ${error.message}` };
   if (status === 503) return { status, code: InternalCode.UNAVAILABLE, message: 'Service unavailable' };
   return { status: 500, code: InternalCode.INTERNAL, message: 'Internal server error' };
+}
+
+/** For Fastify's `frameworkErrors` option: errors raised before routing (e.g. a malformed URL). */
+export function frameworkErrorHandler(clock: Clock, serverTimeZone: string) {
+  const errorBody = createErrorBodyFactory(serverTimeZone);
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    const c = classify(error);
+    reply.code(c.status).send(errorBody(c.status, c.code, c.message, clock.now()));
+  };
 }
 
 export function installErrorHandling(app: FastifyInstance, clock: Clock, serverTimeZone: string): void {

@@ -132,11 +132,15 @@ export class SessionService {
       if (!isApplicationLogin(credentials)) await this.o.hasher.verifyDummy(credentials.password);
       return fail('unknown_account', null);
     }
+    if (!isApplicationLogin(credentials) && Buffer.byteLength(credentials.password, 'utf8') > settings.passwordMaxBytes) {
+      // Refused before hashing: an oversized password must not buy an attacker hashing time.
+      return fail('password_too_long', user);
+    }
     const locked = user ? await guard.lockedUntil(accountId, user, settings, now) : null;
 
     let verified: boolean;
     if (isApplicationLogin(credentials)) {
-      verified = user !== null && (await this.applicationCredentialsValid(accountId, user, credentials));
+      verified = await this.applicationCredentialsValid(accountId, user, credentials);
     } else if (!user || user.isBot || !user.passwordHash) {
       verified = await this.o.hasher.verifyDummy(credentials.password);
     } else {
@@ -146,6 +150,8 @@ export class SessionService {
 
     if (!user) return fail('unknown_user', null);
     if (locked !== null) {
+      // Costs the address, not the user: a lock that grew with each attempt could be held for ever by an attacker.
+      await guard.recordAddressFailure(client, now);
       await audit.record({ accountId, type: 'login_locked', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent, detail: { lockedUntil: locked, method } });
       throw errors.loginFailed();
     }
@@ -237,14 +243,15 @@ export class SessionService {
     return s.expiresAt > now && (s.hardExpiresAt === null || s.hardExpiresAt > now);
   }
 
-  private async applicationCredentialsValid(accountId: string, user: User, c: ApplicationCredentials): Promise<boolean> {
+  /** The key is read even for an unknown user, so the store work does not tell which login names exist. */
+  private async applicationCredentialsValid(accountId: string, user: User | null, c: ApplicationCredentials): Promise<boolean> {
     const key = await this.o.stores.apiKeys.getApiKey(accountId, c.appKey);
     if (!key) return false;
     // Every comparison runs, in constant time, so the answer's timing says nothing about which value was wrong.
     const secretOk = tokenMatches(c.secret, key.secretHash);
     const tokenOk = digestsEqual(hashToken(c.accessToken), hashToken(key.accessToken));
     const tokenSecretOk = tokenMatches(c.accessTokenSecret, key.accessTokenSecretHash);
-    return secretOk && tokenOk && tokenSecretOk && key.revokedAt === null && user.isBot && user.appKey === c.appKey;
+    return user !== null && secretOk && tokenOk && tokenSecretOk && key.revokedAt === null && user.isBot && user.appKey === c.appKey;
   }
 
   private async enforceSessionCap(account: Account, user: User, cap: number, now: number): Promise<void> {
