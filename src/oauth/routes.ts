@@ -1,0 +1,142 @@
+/**
+ * OAuth 2.0 Token Introspection (RFC 7662) of bearers, for resource servers
+ * that speak the standard rather than this service's own bearer check.
+ *
+ * The caller authenticates with HTTP Basic `appKey:secret` of an active API
+ * key of the account; it may then introspect any bearer of that account.
+ * Whether a bearer is live is decided by SessionService.checkBearer, the same
+ * rule as GET /session, so the two checks can never disagree.
+ */
+import type { FastifyInstance } from 'fastify';
+import { errorResponse } from '../http/errorHandling.js';
+import { ApiError, InternalCode } from '../http/errors.js';
+import { accountParamsSchema } from '../http/request.js';
+import { hashToken, tokenMatches } from '../security/tokens.js';
+import type { SessionService } from '../sessions/service.js';
+import type { Stores } from '../store/index.js';
+
+interface AccountParams {
+  accountId: string;
+}
+
+interface IntrospectionBody {
+  token: string;
+  token_type_hint?: string;
+}
+
+export interface IntrospectionResponse {
+  active: boolean;
+  sub?: string;
+  username?: string;
+  exp?: number;
+  iat?: number;
+  client_id?: string | null;
+  token_type?: 'Bearer';
+  scope?: string;
+}
+
+const introspectionBodySchema = {
+  type: 'object',
+  required: ['token'],
+  description: 'application/x-www-form-urlencoded (as RFC 7662 says) or JSON',
+  properties: {
+    token: { type: 'string', maxLength: 4096, description: 'The bearer to introspect' },
+    token_type_hint: { type: 'string', maxLength: 64, description: 'Accepted and ignored: bearers are the only tokens' },
+  },
+} as const;
+
+const introspectionResponseSchema = {
+  type: 'object',
+  required: ['active'],
+  description: 'Only `active` when the bearer is unknown, expired, ended or of another account',
+  properties: {
+    active: { type: 'boolean' },
+    sub: { type: 'string', description: 'userId' },
+    username: { type: 'string', description: 'loginName' },
+    exp: { type: 'integer', description: 'Idle expiry, seconds since the epoch' },
+    iat: { type: 'integer', description: 'Login time, seconds since the epoch' },
+    client_id: { type: ['string', 'null'], description: 'For bots: the appKey they logged in with; null for people' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    scope: { type: 'string', description: 'userPrivileges, space-separated' },
+  },
+} as const;
+
+const BASIC = /^Basic +([A-Za-z0-9+/]{1,2048}={0,2}) *$/i;
+// Compared against when the appKey is unknown, so a miss costs the same as a wrong secret.
+const NO_KEY_DIGEST = hashToken('no such API key');
+
+function clientAuthFailed(): ApiError {
+  return new ApiError(
+    401,
+    InternalCode.CLIENT_AUTH_FAILED,
+    'Client authentication failed: send HTTP Basic appKey:secret of an active API key of the account',
+    { 'www-authenticate': 'Basic realm="login-service", charset="UTF-8"' },
+  );
+}
+
+/** appKey and secret of an `Authorization: Basic` header, or null for anything malformed. */
+export function basicCredentials(header: string | undefined): { appKey: string; secret: string } | null {
+  const m = header ? BASIC.exec(header) : null;
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  try {
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before the base64.
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const appKey = formDecode(decoded.slice(0, colon));
+    const secret = formDecode(decoded.slice(colon + 1));
+    if (!appKey || !secret || appKey.length > 256 || secret.length > 512) return null;
+    return { appKey, secret };
+  } catch {
+    return null;
+  }
+}
+
+export function introspectionRoutes(sessions: SessionService, stores: Stores) {
+  async function authenticateClient(accountId: string, authorization: string | undefined): Promise<void> {
+    const credentials = basicCredentials(authorization);
+    if (!credentials) throw clientAuthFailed();
+    const key = await stores.apiKeys.getApiKey(accountId, credentials.appKey);
+    const secretOk = tokenMatches(credentials.secret, key?.secretHash ?? NO_KEY_DIGEST);
+    if (!key || !secretOk || key.revokedAt !== null) throw clientAuthFailed();
+  }
+
+  return async function (app: FastifyInstance): Promise<void> {
+    app.post<{ Params: AccountParams; Body: IntrospectionBody }>(
+      '/api/account/:accountId/oauth/introspect',
+      {
+        schema: {
+          summary: 'Token introspection (RFC 7662) of a bearer',
+          description: 'The caller authenticates with HTTP Basic appKey:secret of an active API key of the account.',
+          tags: ['sessions'],
+          params: accountParamsSchema,
+          headers: { type: 'object', properties: { authorization: { type: 'string', description: 'Basic base64(appKey:secret)' } } },
+          body: introspectionBodySchema,
+          response: { 200: introspectionResponseSchema, 400: errorResponse, 401: errorResponse },
+        },
+        // Before the body is parsed or validated: an unauthenticated caller learns nothing, not even a 400.
+        onRequest: async (request) => authenticateClient((request.params as AccountParams).accountId, request.headers.authorization),
+      },
+      async (request): Promise<IntrospectionResponse> => {
+        let session;
+        try {
+          session = await sessions.checkBearer(request.params.accountId, request.body.token);
+        } catch (error) {
+          if (error instanceof ApiError) return { active: false };
+          throw error;
+        }
+        return {
+          active: true,
+          sub: session.userId,
+          username: session.loginName,
+          exp: Math.floor(session.expiresAt / 1000),
+          iat: Math.floor(session.createdAt / 1000),
+          client_id: session.appKey,
+          token_type: 'Bearer',
+          ...(session.privileges.length > 0 ? { scope: session.privileges.join(' ') } : {}),
+        };
+      },
+    );
+  };
+}
