@@ -47,7 +47,12 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   }
   if (options.redisUrl) {
     const { withRedisSessions } = await import('./redis/index.js');
-    stores = await withRedisSessions(stores, options.redisUrl, { keyPrefix: options.redisKeyPrefix });
+    try {
+      stores = await withRedisSessions(stores, options.redisUrl, { keyPrefix: options.redisKeyPrefix });
+    } catch (e) {
+      await stores.close();
+      throw e;
+    }
   }
   return stores;
 }

@@ -1,0 +1,97 @@
+/**
+ * Versioned schema. Append new steps; never edit a released one.
+ *
+ * Times are BIGINT milliseconds (read back as JS numbers, see database.ts).
+ * Keys that are sorted for the contract (login names, service names, ids) use
+ * the "C" collation, so the order is byte order whatever the server's locale,
+ * the same as the SQLite backend's.
+ */
+export const POSTGRES_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE accounts (
+    account_id TEXT COLLATE "C" PRIMARY KEY,
+    name TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    agent_groups JSONB NOT NULL,
+    agent_groups_revision INTEGER NOT NULL,
+    settings JSONB NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE service_base_uris (
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    service TEXT COLLATE "C" NOT NULL,
+    base_uri TEXT NOT NULL,
+    PRIMARY KEY (account_id, service)
+  );
+  CREATE TABLE users (
+    user_id TEXT COLLATE "C" PRIMARY KEY,
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    login_name TEXT NOT NULL,
+    login_name_key TEXT COLLATE "C" NOT NULL,
+    user_pid TEXT NOT NULL UNIQUE,
+    is_bot BOOLEAN NOT NULL,
+    app_key TEXT,
+    password_hash TEXT,
+    password_changed_at BIGINT,
+    privileges JSONB NOT NULL,
+    is_admin BOOLEAN NOT NULL,
+    is_lpa BOOLEAN NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (account_id, login_name_key)
+  );
+  CREATE TABLE api_keys (
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    app_key TEXT COLLATE "C" NOT NULL,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    access_token TEXT NOT NULL,
+    access_token_secret_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    PRIMARY KEY (account_id, app_key)
+  );
+  CREATE TABLE sessions (
+    id_hash TEXT COLLATE "C" PRIMARY KEY,
+    bearer_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+    csrf_hash TEXT NOT NULL,
+    account_id TEXT COLLATE "C" NOT NULL,
+    user_id TEXT COLLATE "C" NOT NULL,
+    login_name TEXT NOT NULL,
+    privileges JSONB NOT NULL,
+    is_admin BOOLEAN NOT NULL,
+    is_lpa BOOLEAN NOT NULL,
+    app_key TEXT COLLATE "C",
+    wsuk TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    ttl_ms BIGINT NOT NULL,
+    hard_expires_at BIGINT,
+    client_ip TEXT,
+    user_agent TEXT
+  );
+  CREATE INDEX sessions_by_user ON sessions (account_id, user_id);
+  CREATE INDEX sessions_by_app_key ON sessions (account_id, app_key) WHERE app_key IS NOT NULL;
+  CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+  CREATE TABLE counters (
+    key TEXT COLLATE "C" PRIMARY KEY,
+    count INTEGER NOT NULL,
+    reset_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX counters_by_reset ON counters (reset_at);
+  CREATE TABLE events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    time BIGINT NOT NULL,
+    account_id TEXT COLLATE "C" NOT NULL,
+    type TEXT NOT NULL,
+    user_id TEXT,
+    login_name TEXT,
+    client_ip TEXT,
+    user_agent TEXT,
+    detail JSONB NOT NULL
+  );
+  CREATE INDEX events_by_account_time ON events (account_id, time);
+  CREATE INDEX events_by_time ON events (time);
+  `,
+];

@@ -1,0 +1,143 @@
+import type pg from 'pg';
+import type { SessionRecord, SessionStore } from '../../sessions/model.js';
+
+interface SessionRow {
+  id_hash: string;
+  bearer_hash: string;
+  csrf_hash: string;
+  account_id: string;
+  user_id: string;
+  login_name: string;
+  privileges: number[];
+  is_admin: boolean;
+  is_lpa: boolean;
+  app_key: string | null;
+  wsuk: string;
+  created_at: number;
+  expires_at: number;
+  ttl_ms: number;
+  hard_expires_at: number | null;
+  client_ip: string | null;
+  user_agent: string | null;
+}
+
+const toSession = (r: SessionRow): SessionRecord => ({
+  idHash: r.id_hash,
+  bearerHash: r.bearer_hash,
+  csrfHash: r.csrf_hash,
+  accountId: r.account_id,
+  userId: r.user_id,
+  loginName: r.login_name,
+  privileges: r.privileges,
+  isAdmin: r.is_admin,
+  isLPA: r.is_lpa,
+  appKey: r.app_key,
+  wsuk: r.wsuk,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  ttlMs: r.ttl_ms,
+  hardExpiresAt: r.hard_expires_at,
+  clientIp: r.client_ip,
+  userAgent: r.user_agent,
+});
+
+const affected = (r: pg.QueryResult) => r.rowCount ?? 0;
+
+/**
+ * Every query is a named (prepared) statement: after its first use on a
+ * connection, the bearer check and the refresh are one Bind/Execute round trip
+ * on a plan PostgreSQL already has.
+ */
+export class PostgresSessionStore implements SessionStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async createSession(s: SessionRecord): Promise<void> {
+    await this.pool.query({
+      name: 'sessions.insert',
+      text: `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+               app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      values: [
+        s.idHash, s.bearerHash, s.csrfHash, s.accountId, s.userId, s.loginName, JSON.stringify(s.privileges), s.isAdmin, s.isLPA,
+        s.appKey, s.wsuk, s.createdAt, s.expiresAt, s.ttlMs, s.hardExpiresAt, s.clientIp, s.userAgent,
+      ],
+    });
+  }
+
+  async findSessionById(idHash: string): Promise<SessionRecord | null> {
+    const { rows } = await this.pool.query<SessionRow>({ name: 'sessions.byId', text: 'SELECT * FROM sessions WHERE id_hash = $1', values: [idHash] });
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  async findSessionByBearer(bearerHash: string): Promise<SessionRecord | null> {
+    const { rows } = await this.pool.query<SessionRow>({
+      name: 'sessions.byBearer',
+      text: 'SELECT * FROM sessions WHERE bearer_hash = $1',
+      values: [bearerHash],
+    });
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  async extendSession(idHash: string, expiresAt: number): Promise<boolean> {
+    const r = await this.pool.query({ name: 'sessions.extend', text: 'UPDATE sessions SET expires_at = $2 WHERE id_hash = $1', values: [idHash, expiresAt] });
+    return affected(r) > 0;
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    const r = await this.pool.query({ name: 'sessions.delete', text: 'DELETE FROM sessions WHERE id_hash = $1', values: [idHash] });
+    return affected(r) > 0;
+  }
+
+  async deleteUserSessions(accountId: string, userId: string): Promise<number> {
+    return affected(
+      await this.pool.query({
+        name: 'sessions.deleteUser',
+        text: 'DELETE FROM sessions WHERE account_id = $1 AND user_id = $2',
+        values: [accountId, userId],
+      }),
+    );
+  }
+
+  async deleteAppKeySessions(accountId: string, appKey: string): Promise<number> {
+    return affected(
+      await this.pool.query({
+        name: 'sessions.deleteAppKey',
+        text: 'DELETE FROM sessions WHERE account_id = $1 AND app_key = $2',
+        values: [accountId, appKey],
+      }),
+    );
+  }
+
+  async deleteAccountSessions(accountId: string): Promise<number> {
+    return affected(await this.pool.query({ name: 'sessions.deleteAccount', text: 'DELETE FROM sessions WHERE account_id = $1', values: [accountId] }));
+  }
+
+  async listSessions(accountId: string, now: number, userId?: string): Promise<SessionRecord[]> {
+    const { rows } =
+      userId === undefined
+        ? await this.pool.query<SessionRow>({
+            name: 'sessions.listAccount',
+            text: 'SELECT * FROM sessions WHERE account_id = $1 AND expires_at > $2 ORDER BY created_at, id_hash',
+            values: [accountId, now],
+          })
+        : await this.pool.query<SessionRow>({
+            name: 'sessions.listUser',
+            text: 'SELECT * FROM sessions WHERE account_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY created_at, id_hash',
+            values: [accountId, userId, now],
+          });
+    return rows.map(toSession);
+  }
+
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return affected(await this.pool.query({ name: 'sessions.deleteExpired', text: 'DELETE FROM sessions WHERE expires_at <= $1', values: [now] }));
+  }
+
+  async countLiveSessions(now: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>({
+      name: 'sessions.countLive',
+      text: 'SELECT COUNT(*) AS n FROM sessions WHERE expires_at > $1',
+      values: [now],
+    });
+    return rows[0]!.n;
+  }
+}

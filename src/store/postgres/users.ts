@@ -1,0 +1,173 @@
+import type pg from 'pg';
+import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
+import { DuplicateError } from '../errors.js';
+import { isUniqueViolation } from './database.js';
+
+interface UserRow {
+  user_id: string;
+  account_id: string;
+  login_name: string;
+  user_pid: string;
+  is_bot: boolean;
+  app_key: string | null;
+  password_hash: string | null;
+  password_changed_at: number | null;
+  privileges: number[];
+  is_admin: boolean;
+  is_lpa: boolean;
+  enabled: boolean;
+  created_at: number;
+}
+
+const toUser = (r: UserRow): User => ({
+  accountId: r.account_id,
+  userId: r.user_id,
+  userPid: r.user_pid,
+  loginName: r.login_name,
+  isBot: r.is_bot,
+  appKey: r.app_key,
+  passwordHash: r.password_hash,
+  passwordChangedAt: r.password_changed_at,
+  privileges: r.privileges,
+  isAdmin: r.is_admin,
+  isLPA: r.is_lpa,
+  enabled: r.enabled,
+  createdAt: r.created_at,
+});
+
+/**
+ * The case-insensitive key of a login name. Lower-cased here rather than by
+ * PostgreSQL's lower(), whose result depends on the server's locale, so both
+ * backends agree on which names clash.
+ */
+const loginNameKey = (loginName: string) => loginName.toLowerCase();
+
+export class PostgresUserStore implements UserStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async createUser(u: User): Promise<void> {
+    try {
+      await this.pool.query({
+        name: 'users.insert',
+        text: `INSERT INTO users (user_id, account_id, login_name, login_name_key, user_pid, is_bot, app_key, password_hash,
+                 password_changed_at, privileges, is_admin, is_lpa, enabled, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        values: [
+          u.userId, u.accountId, u.loginName, loginNameKey(u.loginName), u.userPid, u.isBot, u.appKey, u.passwordHash,
+          u.passwordChangedAt, JSON.stringify(u.privileges), u.isAdmin, u.isLPA, u.enabled, u.createdAt,
+        ],
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new DuplicateError(`user ${u.loginName}`);
+      throw e;
+    }
+  }
+
+  async getUserByLoginName(accountId: string, loginName: string): Promise<User | null> {
+    const { rows } = await this.pool.query<UserRow>({
+      name: 'users.byLogin',
+      text: 'SELECT * FROM users WHERE account_id = $1 AND login_name_key = $2',
+      values: [accountId, loginNameKey(loginName)],
+    });
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async getUserById(accountId: string, userId: string): Promise<User | null> {
+    const { rows } = await this.pool.query<UserRow>({
+      name: 'users.byId',
+      text: 'SELECT * FROM users WHERE account_id = $1 AND user_id = $2',
+      values: [accountId, userId],
+    });
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async listUsers(accountId: string): Promise<User[]> {
+    const { rows } = await this.pool.query<UserRow>({
+      name: 'users.list',
+      text: 'SELECT * FROM users WHERE account_id = $1 ORDER BY login_name_key',
+      values: [accountId],
+    });
+    return rows.map(toUser);
+  }
+
+  async updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean> {
+    const sets: string[] = [];
+    const values: unknown[] = [accountId, userId];
+    const param = (v: unknown) => (values.push(v), `$${values.length}`);
+    if (patch.passwordHash !== undefined) sets.push(`password_hash = ${param(patch.passwordHash)}`);
+    if (patch.passwordChangedAt !== undefined) sets.push(`password_changed_at = ${param(patch.passwordChangedAt)}`);
+    if (patch.enabled !== undefined) sets.push(`enabled = ${param(patch.enabled)}`);
+    if (patch.privileges !== undefined) sets.push(`privileges = ${param(JSON.stringify(patch.privileges))}`);
+    if (patch.isAdmin !== undefined) sets.push(`is_admin = ${param(patch.isAdmin)}`);
+    if (sets.length === 0) return (await this.getUserById(accountId, userId)) !== null;
+    const r = await this.pool.query(`UPDATE users SET ${sets.join(', ')} WHERE account_id = $1 AND user_id = $2`, values);
+    return (r.rowCount ?? 0) > 0;
+  }
+}
+
+interface ApiKeyRow {
+  account_id: string;
+  app_key: string;
+  name: string;
+  secret_hash: string;
+  access_token: string;
+  access_token_secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const toApiKey = (r: ApiKeyRow): ApiKey => ({
+  accountId: r.account_id,
+  appKey: r.app_key,
+  name: r.name,
+  secretHash: r.secret_hash,
+  accessToken: r.access_token,
+  accessTokenSecretHash: r.access_token_secret_hash,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+export class PostgresApiKeyStore implements ApiKeyStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async createApiKey(k: ApiKey): Promise<void> {
+    try {
+      await this.pool.query({
+        name: 'api_keys.insert',
+        text: `INSERT INTO api_keys (account_id, app_key, name, secret_hash, access_token, access_token_secret_hash, created_at, revoked_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        values: [k.accountId, k.appKey, k.name, k.secretHash, k.accessToken, k.accessTokenSecretHash, k.createdAt, k.revokedAt],
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new DuplicateError(`API key ${k.appKey}`);
+      throw e;
+    }
+  }
+
+  async getApiKey(accountId: string, appKey: string): Promise<ApiKey | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>({
+      name: 'api_keys.get',
+      text: 'SELECT * FROM api_keys WHERE account_id = $1 AND app_key = $2',
+      values: [accountId, appKey],
+    });
+    return rows[0] ? toApiKey(rows[0]) : null;
+  }
+
+  async listApiKeys(accountId: string): Promise<ApiKey[]> {
+    const { rows } = await this.pool.query<ApiKeyRow>({
+      name: 'api_keys.list',
+      text: 'SELECT * FROM api_keys WHERE account_id = $1 ORDER BY created_at, app_key',
+      values: [accountId],
+    });
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(accountId: string, appKey: string, at: number): Promise<boolean> {
+    const r = await this.pool.query({
+      name: 'api_keys.revoke',
+      text: 'UPDATE api_keys SET revoked_at = $3 WHERE account_id = $1 AND app_key = $2 AND revoked_at IS NULL',
+      values: [accountId, appKey, at],
+    });
+    return (r.rowCount ?? 0) > 0;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Fixed-window counters in Redis, with the same meaning as the SQL backends':
+ *
+ *   counter:<name>     hash {count, resetAt, updatedAt}, expiring when its window ends
+ *   counter-expiry     sorted set of names by resetAt, for the housekeeping sweep
+ */
+import type { Redis } from 'ioredis';
+import type { Counter, CounterStore } from '../../security/counters.js';
+import { DELETE_EXPIRED_COUNTERS, INCREMENT_COUNTER } from './scripts.js';
+import { defineScript, type RedisScript } from './script.js';
+
+const SWEEP_BATCH = 500;
+
+export class RedisCounterStore implements CounterStore {
+  private readonly increment: RedisScript;
+  private readonly deleteExpired: RedisScript;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.increment = defineScript(redis, 'loginServiceIncrementCounter', INCREMENT_COUNTER);
+    this.deleteExpired = defineScript(redis, 'loginServiceDeleteExpiredCounters', DELETE_EXPIRED_COUNTERS);
+  }
+
+  private key(name: string) {
+    return `${this.prefix}counter:${name}`;
+  }
+
+  async incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    // A script, so read-decide-write is one atomic step for every instance.
+    const [count, resetAt] = (await this.increment(this.prefix, key, windowMs, now)) as [number, string];
+    return { count, resetAt: Number(resetAt), updatedAt: now };
+  }
+
+  async getCounter(key: string, now: number): Promise<Counter | null> {
+    const [count, resetAt, updatedAt] = await this.redis.hmget(this.key(key), 'count', 'resetAt', 'updatedAt');
+    if (count === null || resetAt === null || Number(resetAt) <= now) return null;
+    return { count: Number(count), resetAt: Number(resetAt), updatedAt: Number(updatedAt) };
+  }
+
+  async deleteCounter(key: string): Promise<void> {
+    await this.redis.multi().del(this.key(key)).zrem(`${this.prefix}counter-expiry`, key).exec();
+  }
+
+  async deleteExpiredCounters(now: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const [n, visited] = (await this.deleteExpired(this.prefix, now, SWEEP_BATCH)) as [number, number];
+      removed += n;
+      if (visited < SWEEP_BATCH) return removed;
+    }
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Moving an installation between backends (SQLite → PostgreSQL, or to a new
+ * machine): one JSON document with every account, its settings, agent groups
+ * and service base URIs, every user with their password hash (so people keep
+ * their passwords) and every API key's digests (so bots keep their keys).
+ *
+ * Not moved, on purpose:
+ * - sessions: they are bound to tokens that browsers and bots hold for the
+ *   installation that issued them, and live hours at most; moving them would
+ *   keep credentials alive across a move that should end them. People log in again.
+ * - counters: brute-force windows of a minute or so; they mean nothing later.
+ * - audit events: the history of the source installation, possibly large, and
+ *   kept there under its own retention; they are not what the new one runs on.
+ */
+import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
+import { isAccountId } from '../accounts/model.js';
+import { InvalidInputError } from '../accounts/service.js';
+import { isValidTimeZone } from '../timezones.js';
+import type { ApiKey, User } from '../users/model.js';
+import { DuplicateError } from './errors.js';
+import type { Stores } from './index.js';
+
+export const DUMP_FORMAT = 'login-service-installation';
+export const DUMP_VERSION = 1;
+
+export interface AccountDump extends Account {
+  serviceBaseURIs: ServiceBaseURI[];
+}
+
+export interface InstallationDump {
+  format: typeof DUMP_FORMAT;
+  version: typeof DUMP_VERSION;
+  /** ISO 8601; for the operator's information only. */
+  exportedAt: string;
+  accounts: AccountDump[];
+  users: User[];
+  apiKeys: ApiKey[];
+}
+
+export interface ImportCounts {
+  accounts: number;
+  users: number;
+  apiKeys: number;
+}
+
+export async function exportInstallation(stores: Stores): Promise<InstallationDump> {
+  const dump: InstallationDump = { format: DUMP_FORMAT, version: DUMP_VERSION, exportedAt: new Date().toISOString(), accounts: [], users: [], apiKeys: [] };
+  for (const account of await stores.accounts.listAccounts()) {
+    dump.accounts.push({ ...account, serviceBaseURIs: await stores.accounts.listServiceBaseURIs(account.accountId) });
+    dump.users.push(...(await stores.users.listUsers(account.accountId)));
+    dump.apiKeys.push(...(await stores.apiKeys.listApiKeys(account.accountId)));
+  }
+  return dump;
+}
+
+/**
+ * Loads a dump into `stores`. The dump is checked whole, and against what the
+ * target already holds, before anything is written: a malformed document
+ * raises InvalidInputError, an account id, user id or user pid the target
+ * already has raises DuplicateError, and in both cases nothing is written.
+ * (Only a concurrent writer creating the same ids during the import could
+ * still stop it half-way; the contracts have no transaction to prevent that.)
+ */
+export async function importInstallation(stores: Stores, dump: InstallationDump): Promise<ImportCounts> {
+  const { accounts, users, apiKeys } = checkDump(dump);
+
+  for (const a of accounts) {
+    if (await stores.accounts.getAccount(a.accountId)) throw new DuplicateError(`account ${a.accountId}`);
+  }
+  // User ids and pids are unique across the installation, not only per account.
+  const takenUserIds = new Set<string>();
+  const takenUserPids = new Set<string>();
+  for (const existing of await stores.accounts.listAccounts()) {
+    for (const u of await stores.users.listUsers(existing.accountId)) {
+      takenUserIds.add(u.userId);
+      takenUserPids.add(u.userPid);
+    }
+  }
+  for (const u of users) {
+    if (takenUserIds.has(u.userId)) throw new DuplicateError(`user id ${u.userId}`);
+    if (takenUserPids.has(u.userPid)) throw new DuplicateError(`user pid ${u.userPid}`);
+  }
+
+  for (const { serviceBaseURIs, ...account } of accounts) {
+    await stores.accounts.createAccount(account);
+    for (const uri of serviceBaseURIs) await stores.accounts.setServiceBaseURI(account.accountId, uri.service, uri.baseURI);
+  }
+  // Keys before users: a bot names the key it logs in with.
+  for (const key of apiKeys) await stores.apiKeys.createApiKey(key);
+  for (const user of users) await stores.users.createUser(user);
+  return { accounts: accounts.length, users: users.length, apiKeys: apiKeys.length };
+}
+
+// ---------------------------------------------------------------------------
+// Checking a document that came from a file: every field, with the path of the
+// first wrong one in the message.
+
+type Check<T> = (value: unknown, path: string) => T;
+
+const fail = (path: string, what: string): never => {
+  throw new InvalidInputError(`invalid installation dump: ${path} must be ${what}`);
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const str: Check<string> = (v, p) => (typeof v === 'string' ? v : fail(p, 'a string'));
+const nonEmpty: Check<string> = (v, p) => (typeof v === 'string' && v.length > 0 ? v : fail(p, 'a non-empty string'));
+const bool: Check<boolean> = (v, p) => (typeof v === 'boolean' ? v : fail(p, 'true or false'));
+const int: Check<number> = (v, p) => (Number.isSafeInteger(v) ? (v as number) : fail(p, 'an integer'));
+const nullable =
+  <T>(check: Check<T>): Check<T | null> =>
+  (v, p) =>
+    v === null ? null : check(v, p);
+const arrayOf =
+  <T>(check: Check<T>): Check<T[]> =>
+  (v, p) =>
+    Array.isArray(v) ? v.map((item, i) => check(item, `${p}[${i}]`)) : fail(p, 'an array');
+const object = (v: unknown, p: string) => (isObject(v) ? v : fail(p, 'an object'));
+
+const agentGroup: Check<AgentGroup> = (v, p) => {
+  const o = object(v, p);
+  return { id: int(o.id, `${p}.id`), name: str(o.name, `${p}.name`), deleted: bool(o.deleted, `${p}.deleted`) };
+};
+
+const accountDump: Check<AccountDump> = (v, p) => {
+  const o = object(v, p);
+  const accountId = str(o.accountId, `${p}.accountId`);
+  if (!isAccountId(accountId)) fail(`${p}.accountId`, '1 to 20 digits');
+  const timeZone = str(o.timeZone, `${p}.timeZone`);
+  if (!isValidTimeZone(timeZone)) fail(`${p}.timeZone`, 'an IANA time zone');
+  const settings = object(o.settings, `${p}.settings`);
+  for (const [name, value] of Object.entries(settings)) int(value, `${p}.settings.${name}`);
+  return {
+    accountId,
+    name: str(o.name, `${p}.name`),
+    timeZone,
+    agentGroups: arrayOf(agentGroup)(o.agentGroups, `${p}.agentGroups`),
+    agentGroupsRevision: int(o.agentGroupsRevision, `${p}.agentGroupsRevision`),
+    settings,
+    createdAt: int(o.createdAt, `${p}.createdAt`),
+    serviceBaseURIs: arrayOf((u, up) => {
+      const uri = object(u, up);
+      return { service: nonEmpty(uri.service, `${up}.service`), baseURI: nonEmpty(uri.baseURI, `${up}.baseURI`) };
+    })(o.serviceBaseURIs ?? [], `${p}.serviceBaseURIs`),
+  };
+};
+
+const user: Check<User> = (v, p) => {
+  const o = object(v, p);
+  return {
+    accountId: str(o.accountId, `${p}.accountId`),
+    userId: nonEmpty(o.userId, `${p}.userId`),
+    userPid: nonEmpty(o.userPid, `${p}.userPid`),
+    loginName: nonEmpty(o.loginName, `${p}.loginName`),
+    isBot: bool(o.isBot, `${p}.isBot`),
+    appKey: nullable(nonEmpty)(o.appKey, `${p}.appKey`),
+    passwordHash: nullable(nonEmpty)(o.passwordHash, `${p}.passwordHash`),
+    passwordChangedAt: nullable(int)(o.passwordChangedAt, `${p}.passwordChangedAt`),
+    privileges: arrayOf(int)(o.privileges, `${p}.privileges`),
+    isAdmin: bool(o.isAdmin, `${p}.isAdmin`),
+    isLPA: bool(o.isLPA, `${p}.isLPA`),
+    enabled: bool(o.enabled, `${p}.enabled`),
+    createdAt: int(o.createdAt, `${p}.createdAt`),
+  };
+};
+
+const apiKey: Check<ApiKey> = (v, p) => {
+  const o = object(v, p);
+  return {
+    accountId: str(o.accountId, `${p}.accountId`),
+    appKey: nonEmpty(o.appKey, `${p}.appKey`),
+    name: str(o.name, `${p}.name`),
+    secretHash: nonEmpty(o.secretHash, `${p}.secretHash`),
+    accessToken: nonEmpty(o.accessToken, `${p}.accessToken`),
+    accessTokenSecretHash: nonEmpty(o.accessTokenSecretHash, `${p}.accessTokenSecretHash`),
+    createdAt: int(o.createdAt, `${p}.createdAt`),
+    revokedAt: nullable(int)(o.revokedAt, `${p}.revokedAt`),
+  };
+};
+
+function unique<T>(items: T[], key: (item: T) => string, path: string, what: string): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (seen.has(k)) fail(`${path}[${i}]`, `unique: ${what} appears twice`);
+    seen.add(k);
+  });
+}
+
+function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; apiKeys: ApiKey[] } {
+  const o = object(dump, 'the document');
+  if (o.format !== DUMP_FORMAT) fail('format', `"${DUMP_FORMAT}" (is this a file written by login-service export?)`);
+  if (o.version !== DUMP_VERSION) fail('version', `${DUMP_VERSION} (the version this login-service reads)`);
+  const accounts = arrayOf(accountDump)(o.accounts, 'accounts');
+  const users = arrayOf(user)(o.users, 'users');
+  const apiKeys = arrayOf(apiKey)(o.apiKeys, 'apiKeys');
+
+  unique(accounts, (a) => a.accountId, 'accounts', 'the accountId');
+  const accountIds = new Set(accounts.map((a) => a.accountId));
+  users.forEach((u, i) => accountIds.has(u.accountId) || fail(`users[${i}].accountId`, 'the id of an account in the document'));
+  apiKeys.forEach((k, i) => accountIds.has(k.accountId) || fail(`apiKeys[${i}].accountId`, 'the id of an account in the document'));
+  unique(users, (u) => u.userId, 'users', 'the userId');
+  unique(users, (u) => u.userPid, 'users', 'the userPid');
+  unique(users, (u) => `${u.accountId}\n${u.loginName.toLowerCase()}`, 'users', 'the login name (case-insensitively) in its account');
+  unique(apiKeys, (k) => `${k.accountId}\n${k.appKey}`, 'apiKeys', 'the appKey in its account');
+  accounts.forEach((a, i) => unique(a.serviceBaseURIs, (u) => u.service, `accounts[${i}].serviceBaseURIs`, 'the service'));
+  return { accounts, users, apiKeys };
+}

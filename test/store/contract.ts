@@ -1,0 +1,563 @@
+/**
+ * The storage contract as tests: every backend (SQLite file and memory,
+ * PostgreSQL, SQLite + Redis) runs this same suite, and a backend that passes
+ * it is done. `open` must give an empty Stores each time; each test closes
+ * the one it opened.
+ *
+ * Times are based on the real clock (some backends also expire data by it)
+ * and then moved forward by passing later `now` values, never by sleeping.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Account } from '../../src/accounts/model.js';
+import type { AuditEvent } from '../../src/events/model.js';
+import type { SessionRecord } from '../../src/sessions/model.js';
+import { DuplicateError } from '../../src/store/errors.js';
+import type { Stores } from '../../src/store/index.js';
+import type { ApiKey, User } from '../../src/users/model.js';
+
+export type OpenEmptyStores = () => Promise<Stores>;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+const hex = (bytes = 32) => randomBytes(bytes).toString('hex');
+/** A whole second of the real clock, so tests read plainly. */
+const realNow = () => Math.floor(Date.now() / 1000) * 1000;
+
+function account(accountId: string, createdAt: number, overrides: Partial<Account> = {}): Account {
+  return {
+    accountId,
+    name: `Account ${accountId}`,
+    timeZone: 'Europe/Athens',
+    agentGroups: [{ id: -1, name: 'Main Group', deleted: false }],
+    agentGroupsRevision: 1,
+    settings: {},
+    createdAt,
+    ...overrides,
+  };
+}
+
+let userIds = 1_000_000;
+function user(accountId: string, loginName: string, createdAt: number, overrides: Partial<User> = {}): User {
+  return {
+    accountId,
+    userId: String(userIds++),
+    userPid: `${hex(4)}-${hex(2)}-${hex(2)}-${hex(2)}-${hex(6)}`,
+    loginName,
+    isBot: false,
+    appKey: null,
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+    passwordChangedAt: createdAt,
+    privileges: [100, 101, 1730],
+    isAdmin: false,
+    isLPA: false,
+    enabled: true,
+    createdAt,
+    ...overrides,
+  };
+}
+
+function apiKey(accountId: string, appKey: string, createdAt: number, overrides: Partial<ApiKey> = {}): ApiKey {
+  return {
+    accountId,
+    appKey,
+    name: `key ${appKey}`,
+    secretHash: hex(),
+    accessToken: hex(16),
+    accessTokenSecretHash: hex(),
+    createdAt,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+function session(accountId: string, userId: string, createdAt: number, lifetimeMs: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    idHash: hex(),
+    bearerHash: hex(),
+    csrfHash: hex(),
+    accountId,
+    userId,
+    loginName: `agent-${userId}`,
+    privileges: [100, 1730],
+    isAdmin: false,
+    isLPA: false,
+    appKey: null,
+    wsuk: '123456789012345678',
+    createdAt,
+    expiresAt: createdAt + lifetimeMs,
+    ttlMs: lifetimeMs,
+    hardExpiresAt: null,
+    clientIp: null,
+    userAgent: null,
+    ...overrides,
+  };
+}
+
+function event(accountId: string, time: number, type: string, loginName: string | null, detail: Record<string, unknown> = {}): AuditEvent {
+  return { time, accountId, type, userId: loginName ? '42' : null, loginName, clientIp: '203.0.113.7', userAgent: 'contract-test', detail };
+}
+
+const ids = (sessions: SessionRecord[]) => sessions.map((s) => s.idHash);
+const withoutId = ({ id: _id, ...rest }: AuditEvent) => rest;
+
+export function storeContract(label: string, open: OpenEmptyStores): void {
+  /** A test with its own empty stores, closed afterwards whatever happens. */
+  const contract = (name: string, body: (stores: Stores) => Promise<void>) =>
+    test(name, async () => {
+      const stores = await open();
+      try {
+        await body(stores);
+      } finally {
+        await stores.close();
+      }
+    });
+
+  describe(`storage contract: ${label}`, () => {
+    contract('names its backend and answers ping', async (stores) => {
+      assert.match(stores.backend, /^[a-z]+(\+[a-z]+)?$/);
+      await stores.ping();
+    });
+
+    describe('AccountStore', () => {
+      contract('creates, gets and lists accounts, ordered by id', async (stores) => {
+        const t = realNow();
+        const a = account('1234', t, { settings: { sessionTtlMs: 2 * HOUR, lockoutThreshold: 3 }, agentGroupsRevision: 7 });
+        await stores.accounts.createAccount(a);
+        await stores.accounts.createAccount(account('99', t + 1));
+        await stores.accounts.createAccount(account('100', t + 2));
+        assert.deepEqual(await stores.accounts.getAccount('1234'), a);
+        assert.equal(await stores.accounts.getAccount('4321'), null);
+        assert.deepEqual(
+          (await stores.accounts.listAccounts()).map((x) => x.accountId),
+          ['100', '1234', '99'],
+        );
+      });
+
+      contract('refuses a second account with the same id', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('555', t, { name: 'First' }));
+        await assert.rejects(stores.accounts.createAccount(account('555', t, { name: 'Second' })), DuplicateError);
+        assert.equal((await stores.accounts.getAccount('555'))?.name, 'First');
+        assert.equal((await stores.accounts.listAccounts()).length, 1);
+      });
+
+      contract('updates what a patch names; replacing agent groups bumps their revision', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        assert.equal(await stores.accounts.updateAccount('1', { name: 'Renamed', timeZone: 'UTC' }), true);
+        let a = await stores.accounts.getAccount('1');
+        assert.equal(a?.name, 'Renamed');
+        assert.equal(a?.timeZone, 'UTC');
+        assert.equal(a?.agentGroupsRevision, 1, 'a patch without agent groups keeps the revision');
+
+        const groups = [
+          { id: -1, name: 'Main Group', deleted: false },
+          { id: 7, name: 'Sales', deleted: false },
+          { id: 8, name: 'Gone', deleted: true },
+        ];
+        assert.equal(await stores.accounts.updateAccount('1', { agentGroups: groups }), true);
+        a = await stores.accounts.getAccount('1');
+        assert.deepEqual(a?.agentGroups, groups);
+        assert.equal(a?.agentGroupsRevision, 2);
+        await stores.accounts.updateAccount('1', { agentGroups: groups.slice(0, 2) });
+        assert.equal((await stores.accounts.getAccount('1'))?.agentGroupsRevision, 3);
+
+        assert.equal(await stores.accounts.updateAccount('1', { settings: { maxSessionsPerUser: 2 } }), true);
+        a = await stores.accounts.getAccount('1');
+        assert.deepEqual(a?.settings, { maxSessionsPerUser: 2 });
+        assert.equal(a?.name, 'Renamed');
+        assert.equal(a?.createdAt, t);
+
+        assert.equal(await stores.accounts.updateAccount('1', {}), true, 'an empty patch of an existing account');
+        assert.equal(await stores.accounts.updateAccount('2', {}), false);
+        assert.equal(await stores.accounts.updateAccount('2', { name: 'Nobody' }), false);
+        assert.equal(await stores.accounts.getAccount('2'), null);
+      });
+
+      contract('keeps service base URIs per account, sorted by service, replacing on set', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.accounts.createAccount(account('2', t));
+        const services = ['zeta', 'Alpha', 'beta', 'agentVep', 'Beta'];
+        for (const s of services) await stores.accounts.setServiceBaseURI('1', s, `${s.toLowerCase()}.example.com`);
+        await stores.accounts.setServiceBaseURI('1', 'beta', 'beta2.example.com:8443');
+        await stores.accounts.setServiceBaseURI('2', 'other', 'other.example.com');
+
+        const listed = await stores.accounts.listServiceBaseURIs('1');
+        assert.deepEqual(
+          listed.map((u) => u.service),
+          [...services].sort(),
+        );
+        assert.deepEqual(
+          listed.find((u) => u.service === 'beta'),
+          { service: 'beta', baseURI: 'beta2.example.com:8443' },
+        );
+        assert.deepEqual(await stores.accounts.listServiceBaseURIs('2'), [{ service: 'other', baseURI: 'other.example.com' }]);
+
+        assert.equal(await stores.accounts.deleteServiceBaseURI('1', 'zeta'), true);
+        assert.equal(await stores.accounts.deleteServiceBaseURI('1', 'zeta'), false);
+        assert.equal(await stores.accounts.deleteServiceBaseURI('2', 'beta'), false);
+        assert.equal((await stores.accounts.listServiceBaseURIs('1')).length, services.length - 1);
+        assert.deepEqual(await stores.accounts.listServiceBaseURIs('3'), []);
+      });
+    });
+
+    describe('UserStore', () => {
+      contract('creates users and finds them by id and, case-insensitively, by login name', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.accounts.createAccount(account('2', t));
+        const human = user('1', 'Agent.Smith', t, { isAdmin: true, isLPA: true, privileges: [] });
+        const bot = user('1', 'bot-1', t, { isBot: true, appKey: 'app-key-1', passwordHash: null, passwordChangedAt: null, enabled: false });
+        await stores.users.createUser(human);
+        await stores.users.createUser(bot);
+
+        assert.deepEqual(await stores.users.getUserById('1', human.userId), human);
+        assert.deepEqual(await stores.users.getUserById('1', bot.userId), bot);
+        for (const spelling of ['Agent.Smith', 'agent.smith', 'AGENT.SMITH', 'aGeNt.SmItH']) {
+          assert.deepEqual(await stores.users.getUserByLoginName('1', spelling), human, spelling);
+        }
+        assert.equal(await stores.users.getUserByLoginName('1', 'Agent.Smith2'), null);
+        assert.equal(await stores.users.getUserByLoginName('2', 'Agent.Smith'), null, 'another account');
+        assert.equal(await stores.users.getUserById('2', human.userId), null, 'another account');
+      });
+
+      contract('refuses a login name taken in the account (case-insensitively) and a taken user id', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.accounts.createAccount(account('2', t));
+        const first = user('1', 'Agent.Smith', t);
+        await stores.users.createUser(first);
+        await assert.rejects(stores.users.createUser(user('1', 'agent.SMITH', t)), DuplicateError);
+        await assert.rejects(stores.users.createUser(user('1', 'someone-else', t, { userId: first.userId })), DuplicateError);
+
+        const sameNameElsewhere = user('2', 'Agent.Smith', t);
+        await stores.users.createUser(sameNameElsewhere);
+        assert.deepEqual(await stores.users.getUserByLoginName('2', 'agent.smith'), sameNameElsewhere);
+        assert.deepEqual(await stores.users.getUserByLoginName('1', 'agent.smith'), first);
+        assert.equal((await stores.users.listUsers('1')).length, 1);
+      });
+
+      contract('lists an account\'s users ordered by login name, ignoring case', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.accounts.createAccount(account('2', t));
+        for (const name of ['mike', 'Bob', 'alice', 'Zed', 'carol']) await stores.users.createUser(user('1', name, t));
+        await stores.users.createUser(user('2', 'aaron', t));
+        assert.deepEqual(
+          (await stores.users.listUsers('1')).map((u) => u.loginName),
+          ['alice', 'Bob', 'carol', 'mike', 'Zed'],
+        );
+        assert.deepEqual(await stores.users.listUsers('3'), []);
+      });
+
+      contract('updates what a patch names and nothing else', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const u = user('1', 'Agent.Smith', t);
+        await stores.users.createUser(u);
+        assert.equal(await stores.users.updateUser('1', u.userId, { passwordHash: '$argon2id$new', passwordChangedAt: t + HOUR }), true);
+        assert.equal(await stores.users.updateUser('1', u.userId, { enabled: false, privileges: [1800], isAdmin: true }), true);
+        assert.deepEqual(await stores.users.getUserById('1', u.userId), {
+          ...u,
+          passwordHash: '$argon2id$new',
+          passwordChangedAt: t + HOUR,
+          enabled: false,
+          privileges: [1800],
+          isAdmin: true,
+        });
+        assert.equal(await stores.users.updateUser('1', u.userId, {}), true);
+        assert.equal(await stores.users.updateUser('1', '404', { enabled: true }), false);
+        assert.equal(await stores.users.updateUser('2', u.userId, { enabled: true }), false, 'another account');
+        assert.equal((await stores.users.getUserById('1', u.userId))?.enabled, false);
+      });
+    });
+
+    describe('ApiKeyStore', () => {
+      contract('creates, gets, lists (oldest first) and refuses a duplicate app key', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.accounts.createAccount(account('2', t));
+        const older = apiKey('1', 'k-b', t);
+        const newer = apiKey('1', 'k-a', t + 1000);
+        const sameTime = apiKey('1', 'k-0', t + 1000);
+        for (const k of [newer, older, sameTime]) await stores.apiKeys.createApiKey(k);
+        await stores.apiKeys.createApiKey(apiKey('2', 'k-b', t));
+
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'k-b'), older);
+        assert.equal(await stores.apiKeys.getApiKey('1', 'k-z'), null);
+        assert.deepEqual(await stores.apiKeys.listApiKeys('1'), [older, sameTime, newer]);
+        assert.equal((await stores.apiKeys.listApiKeys('2')).length, 1);
+        await assert.rejects(stores.apiKeys.createApiKey(apiKey('1', 'k-b', t + 5)), DuplicateError);
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'k-b'), older);
+      });
+
+      contract('revokes an active key once', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const k = apiKey('1', 'k', t);
+        await stores.apiKeys.createApiKey(k);
+        assert.equal(await stores.apiKeys.revokeApiKey('1', 'k', t + 5000), true);
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'k'), { ...k, revokedAt: t + 5000 });
+        assert.equal(await stores.apiKeys.revokeApiKey('1', 'k', t + 9000), false, 'already revoked');
+        assert.equal((await stores.apiKeys.getApiKey('1', 'k'))?.revokedAt, t + 5000);
+        assert.equal(await stores.apiKeys.revokeApiKey('1', 'nope', t), false);
+        assert.equal(await stores.apiKeys.revokeApiKey('2', 'k', t), false, 'another account');
+      });
+    });
+
+    describe('SessionStore', () => {
+      contract('creates a session and finds it by Session_id digest and by bearer digest', async (stores) => {
+        const t = realNow();
+        const plain = session('1', '10', t, 8 * HOUR);
+        const full = session('1', '11', t, HOUR, {
+          isAdmin: true,
+          isLPA: true,
+          privileges: [],
+          appKey: 'app-key-1',
+          hardExpiresAt: t + HOUR,
+          clientIp: '2001:db8::1',
+          userAgent: 'Mozilla/5.0 (X11; Linux x86_64) – ünïcode',
+        });
+        await stores.sessions.createSession(plain);
+        await stores.sessions.createSession(full);
+        assert.deepEqual(await stores.sessions.findSessionById(plain.idHash), plain);
+        assert.deepEqual(await stores.sessions.findSessionByBearer(plain.bearerHash), plain);
+        assert.deepEqual(await stores.sessions.findSessionById(full.idHash), full);
+        assert.deepEqual(await stores.sessions.findSessionByBearer(full.bearerHash), full);
+        assert.equal(await stores.sessions.findSessionById(hex()), null);
+        assert.equal(await stores.sessions.findSessionByBearer(hex()), null);
+        assert.equal(await stores.sessions.findSessionById(plain.bearerHash), null, 'a bearer digest is not a session id');
+        assert.equal(await stores.sessions.findSessionByBearer(plain.idHash), null, 'a session id is not a bearer digest');
+      });
+
+      contract('extends a session: both lookups see the new expiry', async (stores) => {
+        const t = realNow();
+        const s = session('1', '10', t, 30 * MINUTE, { hardExpiresAt: t + 2 * HOUR });
+        await stores.sessions.createSession(s);
+        assert.equal(await stores.sessions.extendSession(s.idHash, t + HOUR), true);
+        assert.deepEqual(await stores.sessions.findSessionById(s.idHash), { ...s, expiresAt: t + HOUR });
+        assert.deepEqual(await stores.sessions.findSessionByBearer(s.bearerHash), { ...s, expiresAt: t + HOUR });
+        assert.equal(await stores.sessions.extendSession(s.idHash, t + 2 * HOUR), true);
+        assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 2 * HOUR);
+        assert.equal(await stores.sessions.extendSession(hex(), t + HOUR), false);
+      });
+
+      contract('keeps a session its caller deems expired readable by key until the sweep', async (stores) => {
+        const t = realNow();
+        const s = session('1', '10', t, HOUR);
+        await stores.sessions.createSession(s);
+        assert.deepEqual(await stores.sessions.listSessions('1', t + 2 * HOUR), [], 'not live at t + 2h');
+        assert.deepEqual(await stores.sessions.findSessionById(s.idHash), s, 'callers compare expiresAt with their own clock');
+        assert.deepEqual(await stores.sessions.findSessionByBearer(s.bearerHash), s);
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + 2 * HOUR), 1);
+        assert.equal(await stores.sessions.findSessionById(s.idHash), null);
+      });
+
+      contract('deletes one session: neither digest finds it afterwards', async (stores) => {
+        const t = realNow();
+        const s = session('1', '10', t, HOUR);
+        const other = session('1', '10', t, HOUR);
+        await stores.sessions.createSession(s);
+        await stores.sessions.createSession(other);
+        assert.equal(await stores.sessions.deleteSession(s.idHash), true);
+        assert.equal(await stores.sessions.deleteSession(s.idHash), false);
+        assert.equal(await stores.sessions.findSessionById(s.idHash), null);
+        assert.equal(await stores.sessions.findSessionByBearer(s.bearerHash), null);
+        assert.equal(await stores.sessions.extendSession(s.idHash, t + 2 * HOUR), false);
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t, '10')), [other.idHash]);
+        assert.deepEqual(await stores.sessions.findSessionByBearer(other.bearerHash), other);
+      });
+
+      contract('ends all sessions of a user, of an API key, of an account: only those', async (stores) => {
+        const t = realNow();
+        const a1 = session('1', '10', t, HOUR);
+        const a2 = session('1', '10', t + 1, HOUR);
+        const b1 = session('1', '20', t, HOUR, { appKey: 'key-x' });
+        const b2 = session('1', '20', t + 1, HOUR, { appKey: 'key-y' });
+        const c1 = session('1', '30', t, HOUR, { appKey: 'key-x' });
+        const elsewhere = session('2', '10', t, HOUR, { appKey: 'key-x' });
+        for (const s of [a1, a2, b1, b2, c1, elsewhere]) await stores.sessions.createSession(s);
+
+        assert.equal(await stores.sessions.deleteUserSessions('1', '10'), 2);
+        assert.equal(await stores.sessions.deleteUserSessions('1', '10'), 0);
+        assert.equal(await stores.sessions.findSessionByBearer(a1.bearerHash), null);
+        assert.equal(await stores.sessions.findSessionById(a2.idHash), null);
+        assert.deepEqual(await stores.sessions.findSessionById(elsewhere.idHash), elsewhere, 'same user id, other account');
+
+        assert.equal(await stores.sessions.deleteAppKeySessions('1', 'key-x'), 2);
+        assert.equal(await stores.sessions.deleteAppKeySessions('1', 'key-x'), 0);
+        assert.equal(await stores.sessions.findSessionById(b1.idHash), null);
+        assert.equal(await stores.sessions.findSessionByBearer(c1.bearerHash), null);
+        assert.deepEqual(await stores.sessions.findSessionById(b2.idHash), b2, 'another key');
+        assert.deepEqual(await stores.sessions.findSessionById(elsewhere.idHash), elsewhere, 'same key, other account');
+
+        const b3 = session('1', '20', t + 2, HOUR);
+        await stores.sessions.createSession(b3);
+        assert.equal(await stores.sessions.deleteAccountSessions('1'), 2);
+        assert.equal(await stores.sessions.deleteAccountSessions('1'), 0);
+        assert.equal(await stores.sessions.findSessionById(b2.idHash), null);
+        assert.equal(await stores.sessions.findSessionByBearer(b3.bearerHash), null);
+        assert.deepEqual(await stores.sessions.listSessions('1', t), []);
+        assert.deepEqual(ids(await stores.sessions.listSessions('2', t)), [elsewhere.idHash]);
+        assert.equal(await stores.sessions.countLiveSessions(t), 1);
+      });
+
+      contract('lists live sessions of an account or a user, oldest first; expired ones are left out', async (stores) => {
+        const t = realNow();
+        const s1 = session('1', '10', t, HOUR);
+        const s2 = session('1', '10', t + 1000, 3 * HOUR);
+        const s3 = session('1', '10', t + 500, 30 * MINUTE);
+        const s4 = session('1', '20', t + 200, 2 * HOUR);
+        const other = session('2', '10', t, 5 * HOUR);
+        for (const s of [s2, s4, other, s3, s1]) await stores.sessions.createSession(s);
+
+        assert.deepEqual(await stores.sessions.listSessions('1', t + 10 * MINUTE), [s1, s4, s3, s2]);
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + 45 * MINUTE)), ids([s1, s4, s2]));
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + 45 * MINUTE, '10')), ids([s1, s2]));
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + 45 * MINUTE, '20')), ids([s4]));
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + HOUR, '10')), ids([s2]), 'a session ends at its expiresAt');
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + 150 * MINUTE)), ids([s2]));
+        assert.deepEqual(await stores.sessions.listSessions('1', t + 150 * MINUTE, '30'), []);
+        assert.deepEqual(await stores.sessions.listSessions('3', t), []);
+
+        // Extending a session brings it back into the listings at a later time.
+        assert.equal(await stores.sessions.extendSession(s3.idHash, t + 4 * HOUR), true);
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + 150 * MINUTE)), ids([s3, s2]));
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t + 150 * MINUTE, '10')), ids([s3, s2]));
+      });
+
+      contract('orders sessions created at the same moment by their id digest', async (stores) => {
+        const t = realNow();
+        const same = Array.from({ length: 5 }, () => session('1', '10', t, HOUR));
+        for (const s of same) await stores.sessions.createSession(s);
+        const expected = [...ids(same)].sort();
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t)), expected);
+        assert.deepEqual(ids(await stores.sessions.listSessions('1', t, '10')), expected);
+      });
+
+      contract('counts live sessions and sweeps expired ones', async (stores) => {
+        const t = realNow();
+        const ending1h = session('1', '10', t, HOUR);
+        const ending2h = session('2', '20', t, 2 * HOUR, { appKey: 'key-x' });
+        const ending3h = session('3', '30', t, 3 * HOUR);
+        for (const s of [ending1h, ending2h, ending3h]) await stores.sessions.createSession(s);
+
+        assert.equal(await stores.sessions.countLiveSessions(t), 3);
+        assert.equal(await stores.sessions.countLiveSessions(t + HOUR), 2, 'a session ending now is not live');
+        assert.equal(await stores.sessions.countLiveSessions(t + 2 * HOUR + 1), 1);
+        assert.equal(await stores.sessions.countLiveSessions(t + 3 * HOUR), 0);
+
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + 2 * HOUR), 2);
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + 2 * HOUR), 0);
+        assert.equal(await stores.sessions.findSessionById(ending1h.idHash), null);
+        assert.equal(await stores.sessions.findSessionByBearer(ending2h.bearerHash), null);
+        assert.deepEqual(await stores.sessions.findSessionById(ending3h.idHash), ending3h);
+        assert.equal(await stores.sessions.countLiveSessions(t), 1, 'counted at an earlier time, the swept ones are gone for good');
+        assert.deepEqual(await stores.sessions.listSessions('2', t), []);
+        assert.equal(await stores.sessions.deleteAppKeySessions('2', 'key-x'), 0);
+      });
+
+      contract('an extended session survives the sweep that its old expiry would have met', async (stores) => {
+        const t = realNow();
+        const s = session('1', '10', t, HOUR);
+        await stores.sessions.createSession(s);
+        await stores.sessions.extendSession(s.idHash, t + 3 * HOUR);
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + 2 * HOUR), 0);
+        assert.equal(await stores.sessions.countLiveSessions(t + 2 * HOUR), 1);
+        assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 3 * HOUR);
+      });
+    });
+
+    describe('CounterStore', () => {
+      contract('counts in fixed windows: a new window starts when the last one has ended', async (stores) => {
+        const t = realNow();
+        const key = 'login:123:user:Agent.Smith';
+        assert.equal(await stores.counters.getCounter(key, t), null);
+        assert.deepEqual(await stores.counters.incrementCounter(key, MINUTE, t), { count: 1, resetAt: t + MINUTE, updatedAt: t });
+        assert.deepEqual(await stores.counters.incrementCounter(key, MINUTE, t + 1000), { count: 2, resetAt: t + MINUTE, updatedAt: t + 1000 });
+        assert.deepEqual(await stores.counters.incrementCounter(key, 5 * MINUTE, t + 2000), { count: 3, resetAt: t + MINUTE, updatedAt: t + 2000 }, 'the window is kept');
+        assert.deepEqual(await stores.counters.getCounter(key, t + MINUTE - 1), { count: 3, resetAt: t + MINUTE, updatedAt: t + 2000 });
+        assert.equal(await stores.counters.getCounter(key, t + MINUTE), null, 'the window has ended');
+        assert.deepEqual(await stores.counters.incrementCounter(key, MINUTE, t + MINUTE), { count: 1, resetAt: t + 2 * MINUTE, updatedAt: t + MINUTE });
+
+        const ip = 'addr:2001:db8::1';
+        assert.deepEqual(await stores.counters.incrementCounter(ip, HOUR, t), { count: 1, resetAt: t + HOUR, updatedAt: t });
+        assert.equal((await stores.counters.getCounter(key, t + MINUTE))?.count, 1, 'counters are independent');
+      });
+
+      contract('loses no increment under concurrency: 50 at once count 50', async (stores) => {
+        const t = realNow();
+        const results = await Promise.all(Array.from({ length: 50 }, () => stores.counters.incrementCounter('burst', MINUTE, t)));
+        assert.deepEqual(
+          results.map((r) => r.count).sort((a, b) => a - b),
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        );
+        assert.ok(results.every((r) => r.resetAt === t + MINUTE));
+        assert.deepEqual(await stores.counters.getCounter('burst', t), { count: 50, resetAt: t + MINUTE, updatedAt: t });
+      });
+
+      contract('deletes one counter, and sweeps those whose window has ended', async (stores) => {
+        const t = realNow();
+        await stores.counters.incrementCounter('short', 1000, t);
+        await stores.counters.incrementCounter('long', MINUTE, t);
+        await stores.counters.incrementCounter('gone', MINUTE, t);
+        await stores.counters.deleteCounter('gone');
+        await stores.counters.deleteCounter('never-existed');
+        assert.equal(await stores.counters.getCounter('gone', t), null);
+
+        assert.equal(await stores.counters.deleteExpiredCounters(t + 999), 0);
+        assert.equal(await stores.counters.deleteExpiredCounters(t + 1000), 1);
+        assert.equal(await stores.counters.deleteExpiredCounters(t + 1000), 0);
+        assert.equal(await stores.counters.getCounter('short', t), null, 'swept, even when asked about an earlier time');
+        assert.deepEqual(await stores.counters.getCounter('long', t + 1000), { count: 1, resetAt: t + MINUTE, updatedAt: t });
+        assert.equal((await stores.counters.incrementCounter('gone', MINUTE, t + 5)).count, 1, 'a deleted counter starts again');
+      });
+    });
+
+    describe('EventStore', () => {
+      contract('lists an account\'s events newest first, filtered by login name and time, limited', async (stores) => {
+        const t = realNow();
+        const events = [
+          event('1', t, 'login_success', 'Agent.Smith', { method: 'password' }),
+          event('1', t + 1000, 'login_failure', 'agent.smith', { reason: 'wrong_password', nested: { n: 1, list: [1, 'a'] } }),
+          event('1', t + 2000, 'logout', 'Other'),
+          event('1', t + 2000, 'refresh_failure', null, { action: 'refresh', reason: 'no_cookie' }),
+          event('1', t + 3000, 'login_success', 'AGENT.SMITH'),
+          event('2', t + 4000, 'login_success', 'Agent.Smith'),
+        ];
+        for (const e of events) await stores.events.appendEvent(e);
+
+        const all = await stores.events.listEvents('1');
+        assert.deepEqual(all.map(withoutId), [events[4], events[3], events[2], events[1], events[0]], 'newest first; the same time, last written first');
+        assert.ok(all.every((e) => typeof e.id === 'number'));
+        assert.equal(new Set(all.map((e) => e.id)).size, all.length);
+
+        assert.deepEqual((await stores.events.listEvents('1', { loginName: 'agent.SMITH' })).map(withoutId), [events[4], events[1], events[0]]);
+        assert.deepEqual((await stores.events.listEvents('1', { since: t + 2000 })).map(withoutId), [events[4], events[3], events[2]], 'since is inclusive');
+        assert.deepEqual((await stores.events.listEvents('1', { loginName: 'Agent.Smith', since: t + 500 })).map(withoutId), [events[4], events[1]]);
+        assert.deepEqual((await stores.events.listEvents('1', { limit: 2 })).map(withoutId), [events[4], events[3]]);
+        assert.deepEqual((await stores.events.listEvents('2')).map(withoutId), [events[5]]);
+        assert.deepEqual(await stores.events.listEvents('3'), []);
+      });
+
+      contract('removes events older than the retention point', async (stores) => {
+        const t = realNow();
+        for (const [i, account] of ['1', '1', '2', '1'].entries()) await stores.events.appendEvent(event(account, t + i * 1000, 'login_success', 'a'));
+        assert.equal(await stores.events.deleteEventsBefore(t), 0);
+        assert.equal(await stores.events.deleteEventsBefore(t + 2000), 2, 'strictly older, every account');
+        assert.deepEqual(
+          (await stores.events.listEvents('1')).map((e) => e.time),
+          [t + 3000],
+        );
+        assert.deepEqual(
+          (await stores.events.listEvents('2')).map((e) => e.time),
+          [t + 2000],
+        );
+      });
+    });
+  });
+}
