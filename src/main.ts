@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, SETTING_FLAGS, loadConfig } from './config.js';
-import { CLI_OPTIONS, USAGE, runCli } from './cli/index.js';
+import { CLI_OPTIONS, USAGE, runCli, type CliIo } from './cli/index.js';
 
 export interface ParsedCommandLine {
   positionals: string[];
@@ -29,12 +29,13 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   return { positionals, settings, options };
 }
 
-export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
   let parsed: ParsedCommandLine;
   try {
     parsed = parseCommandLine(argv);
   } catch (e) {
-    io.stderr.write(`login-service: ${(e as Error).message}\n`);
+    // parseArgs explains some mistakes over several lines; the first one names the problem.
+    io.stderr.write(`login-service: ${(e as Error).message.split('\n')[0]}\n`);
     return 2;
   }
   if (parsed.options.help || parsed.positionals.length === 0) {

@@ -1,0 +1,83 @@
+/** `apikey create | list | revoke`. Secrets are shown once, at creation, and never again. */
+import type { ApiKey } from '../users/model.js';
+import { createApiKey, revokeApiKey } from '../users/service.js';
+import { requireAccount } from './accounts.js';
+import type { Command } from './command.js';
+import { UsageError } from './context.js';
+import { isoTime, plural, shortTime, table } from './format.js';
+import { stringFlag } from './input.js';
+
+/** What may be shown of a key after its creation: no secret, no digest, not the access token (one of the four login values). */
+function keyView(key: ApiKey, bots: string[]) {
+  return {
+    accountId: key.accountId,
+    appKey: key.appKey,
+    name: key.name,
+    active: key.revokedAt === null,
+    createdAt: isoTime(key.createdAt),
+    revokedAt: isoTime(key.revokedAt),
+    bots,
+  };
+}
+
+const create: Command = {
+  name: 'apikey create',
+  args: ['accountId'],
+  flags: ['name'],
+  synopsis: '[--name NAME]',
+  summary: 'issue an API key; prints appKey, secret, accessToken and accessTokenSecret (shown only this once)',
+  async run(ctx, [accountId], options) {
+    const name = stringFlag(options, 'name');
+    if (name !== undefined && name.length > 256) throw new UsageError('--name must be at most 256 characters');
+    const { key, issued } = await createApiKey(await ctx.stores(), ctx.clock, accountId!, name);
+    await ctx.recordAdminChange(key.accountId, 'apikey_create', { appKey: key.appKey, name: key.name });
+    ctx.output({ accountId: key.accountId, name: key.name, ...issued, createdAt: isoTime(key.createdAt) }, () =>
+      [
+        `created API key for account ${key.accountId}${key.name ? ` "${key.name}"` : ''}`,
+        `  appKey:            ${issued.appKey}`,
+        `  secret:            ${issued.secret}`,
+        `  accessToken:       ${issued.accessToken}`,
+        `  accessTokenSecret: ${issued.accessTokenSecret}`,
+        'Store these now: the secrets are shown only this once.',
+        `A bot logs in with them once created with: login-service user create ${key.accountId} <loginName> --bot --app-key ${issued.appKey}`,
+      ].join('\n'),
+    );
+  },
+};
+
+const list: Command = {
+  name: 'apikey list',
+  args: ['accountId'],
+  flags: [],
+  synopsis: '',
+  summary: 'list an account\'s API keys and the bots using them (never the secrets)',
+  async run(ctx, [accountId]) {
+    const account = await requireAccount(ctx, accountId!);
+    const stores = await ctx.stores();
+    const [keys, users] = await Promise.all([stores.apiKeys.listApiKeys(account.accountId), stores.users.listUsers(account.accountId)]);
+    const views = keys.map((k) => keyView(k, users.filter((u) => u.isBot && u.appKey === k.appKey).map((u) => u.loginName)));
+    ctx.output(views, () =>
+      views.length === 0
+        ? `no API keys in account ${account.accountId}`
+        : table(
+            ['APP KEY', 'NAME', 'STATUS', 'CREATED', 'BOTS'],
+            keys.map((k, i) => [k.appKey, k.name, k.revokedAt === null ? 'active' : `revoked ${shortTime(k.revokedAt)}`, shortTime(k.createdAt), views[i]!.bots.join(',')]),
+          ),
+    );
+  },
+};
+
+const revoke: Command = {
+  name: 'apikey revoke',
+  args: ['accountId', 'appKey'],
+  flags: [],
+  synopsis: '',
+  summary: 'revoke an API key; ends the sessions of the bots that logged in with it',
+  async run(ctx, [accountId, appKey]) {
+    const sessionsEnded = await revokeApiKey(await ctx.stores(), ctx.clock, accountId!, appKey!);
+    await ctx.recordAdminChange(accountId!, 'apikey_revoke', { appKey, sessionsEnded });
+    ctx.output({ accountId, appKey, sessionsEnded }, () => `revoked API key ${appKey}; ${plural(sessionsEnded, 'bot session')} ended`);
+  },
+};
+
+export const apiKeyCommands: Command[] = [create, list, revoke];

@@ -1,0 +1,166 @@
+/**
+ * The admin commands of `login-service`: their flags, their help text and
+ * their dispatch. `main` (src/main.ts) parses the command line with
+ * CLI_OPTIONS plus the setting flags, runs `serve` itself and hands every
+ * other command to `runCli`.
+ *
+ * Exit status: 0 done; 1 the command could not be done (unknown account or
+ * user, duplicate, rejected value, store error); 2 the command line is wrong.
+ * Errors are one line on standard error; with --json, standard output carries
+ * exactly one JSON document, or nothing when the command failed.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { SETTING_NAMES, type Config } from '../config.js';
+import { accountCommands } from './accounts.js';
+import { apiKeyCommands } from './apiKeys.js';
+import { synopsisOf, type Command } from './command.js';
+import { CliContext, UsageError, type CliIo, type CliOptions } from './context.js';
+import { domainCommands } from './domains.js';
+import { printable } from './format.js';
+import { eventCommands } from './events.js';
+import { installationCommands } from './installation.js';
+import { sessionCommands } from './sessions.js';
+import { userCommands } from './users.js';
+
+export { UsageError, type CliIo, type CliOptions } from './context.js';
+
+export const COMMANDS: readonly Command[] = [
+  ...accountCommands,
+  ...userCommands,
+  ...apiKeyCommands,
+  ...domainCommands,
+  ...sessionCommands,
+  ...eventCommands,
+  ...installationCommands,
+];
+
+/** Every command flag; the setting flags (--db, --port…) belong to src/config.ts. */
+export const CLI_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  name: { type: 'string' },
+  'time-zone': { type: 'string' },
+  'session-ttl': { type: 'string' },
+  'absolute-session-lifetime': { type: 'string' },
+  'max-sessions-per-user': { type: 'string' },
+  'password-min-length': { type: 'string' },
+  'password-max-age-days': { type: 'string' },
+  'lockout-threshold': { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  password: { type: 'string' },
+  admin: { type: 'boolean' },
+  privileges: { type: 'string' },
+  bot: { type: 'boolean' },
+  'app-key': { type: 'string' },
+  user: { type: 'string' },
+  all: { type: 'boolean' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  file: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** Value name and meaning of each setting, for the help text. */
+const SETTING_HELP: Record<string, [string, string]> = {
+  port: ['N', 'listening port (default 8080)'],
+  host: ['ADDRESS', 'listening address (default 127.0.0.1)'],
+  db: ['URL', 'sqlite:PATH, sqlite::memory: or postgres://… (default sqlite:./data/login-service.db)'],
+  redis: ['URL', 'redis://…: keep sessions and counters in Redis (default none)'],
+  'public-host': ['HOST[:PORT]', 'where clients reach this server; the default agentVep base URI (default localhost:PORT)'],
+  'tls-cert': ['FILE', 'PEM certificate: serve HTTPS (with --tls-key)'],
+  'tls-key': ['FILE', 'PEM private key'],
+  workers: ['N', 'processes serving on the port (default 1)'],
+  'log-level': ['LEVEL', 'fatal, error, warn, info, debug, trace or silent (default info)'],
+  'server-time-zone': ['ZONE', 'IANA zone reported as serverTimeZoneName (default: the system\'s)'],
+  'trust-proxy': ['LIST', 'proxies (addresses or CIDRs) whose X-Forwarded-For is believed'],
+  'hash-concurrency': ['N', 'password hashes computed at once (default: CPU count)'],
+  'body-limit': ['BYTES', 'largest request body (default 16384)'],
+  'login-failures-per-minute': ['N', 'failed logins per client address and minute before 429; 0 = no limit (default 20)'],
+  'auto-migrate': ['BOOL', 'apply schema migrations at start (default true)'],
+  'event-retention-days': ['N', 'audit events are kept this long (default 90)'],
+  'sweep-interval-ms': ['MS', 'how often expired data is swept; 0 = never (default 60000)'],
+  'redis-key-prefix': ['PREFIX', 'prefix of every Redis key, so installations can share one Redis'],
+  metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
+  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 0)'],
+  'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
+  'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
+};
+
+function usageText(): string {
+  const commandLines = [
+    '  login-service serve',
+    '      run the HTTP server (on an empty store: creates a demo account and prints its administrator\'s password once)',
+    ...COMMANDS.flatMap((c) => [...synopsisOf(c).map((line) => `  ${line}`), `      ${c.summary}`]),
+  ];
+  const settings = SETTING_NAMES.map(({ env, flag }) => {
+    const [value, meaning] = SETTING_HELP[flag] ?? ['VALUE', ''];
+    return `  ${`--${flag} ${value}`.padEnd(34)}${env.padEnd(27)}${meaning}`.trimEnd();
+  });
+  return [
+    'Usage: login-service <command> [arguments] [flags]',
+    '',
+    'Commands:',
+    ...commandLines,
+    '',
+    'Every command also takes:',
+    '  --json      print exactly one JSON document on standard output, nothing else',
+    '  --db URL    the store to work on (as the setting below)',
+    '  --help, -h  this text',
+    '',
+    'Prefer --password-stdin (the first line of standard input) to --password: a password',
+    'on the command line is visible to other users of the machine and stays in shell history.',
+    '',
+    'Exit status: 0 done, 1 could not be done (unknown account or user, duplicate, rejected value), 2 wrong command line.',
+    '',
+    'Settings (a flag wins over its environment variable):',
+    ...settings,
+    '',
+  ].join('\n');
+}
+
+export const USAGE: string = usageText();
+
+function selectCommand(positionals: string[]): { command: Command; args: string[] } {
+  const [first = '', second] = positionals;
+  const group = COMMANDS.filter((c) => c.name.split(' ')[0] === first);
+  if (group.length === 0) throw new UsageError(`unknown command "${first}" (login-service --help lists the commands)`);
+  const command = group.find((c) => c.name === first) ?? group.find((c) => c.name === `${first} ${second}`);
+  if (!command) {
+    const actions = group.map((c) => c.name.split(' ')[1]).join(', ');
+    throw new UsageError(second === undefined ? `"${first}" needs one of: ${actions}` : `unknown command "${first} ${second}"; "${first}" takes: ${actions}`);
+  }
+  const args = positionals.slice(command.name.split(' ').length);
+  if (args.length !== command.args.length) {
+    throw new UsageError(`${args.length < command.args.length ? 'missing' : 'unexpected'} arguments; usage: ${synopsisOf(command).join('  or  ')}`);
+  }
+  return { command, args };
+}
+
+function checkFlags(command: Command, options: CliOptions): void {
+  const allowed = new Set(['json', 'help', ...command.flags]);
+  for (const [flag, value] of Object.entries(options)) {
+    if (value !== undefined && !allowed.has(flag)) throw new UsageError(`--${flag} does not apply to "${command.name}"; usage: ${synopsisOf(command).join('  or  ')}`);
+  }
+}
+
+export async function runCli(positionals: string[], options: CliOptions, config: Config, io: CliIo): Promise<number> {
+  const ctx = new CliContext(config, io, options.json === true);
+  try {
+    const { command, args } = selectCommand(positionals);
+    checkFlags(command, options);
+    await command.run(ctx, args, options);
+    return 0;
+  } catch (error) {
+    // Unknown account or user, duplicates, rejected values and store failures alike: the message says which.
+    // A connection refused on every address of a host name arrives as an AggregateError with an empty message.
+    const cause = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
+    const message = (cause instanceof Error ? cause.message || cause.name : String(cause)).split('\n')[0];
+    io.stderr.write(`login-service: ${printable(message ?? '')}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  } finally {
+    try {
+      await ctx.close();
+    } catch (error) {
+      ctx.warn(`closing the store failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/** `user create | list | set-password | disable | enable | unlock`. */
+import { accountSettings } from '../accounts/model.js';
+import { BruteForceGuard, userFailureKey } from '../security/bruteForce.js';
+import { PasswordHasher } from '../security/passwords.js';
+import { DuplicateError } from '../store/errors.js';
+import type { User } from '../users/model.js';
+import { createUser, disableUser, requireUser, setPassword, type UserAdminDeps } from '../users/service.js';
+import { requireAccount } from './accounts.js';
+import type { Command } from './command.js';
+import { UsageError, type CliContext, type CliOptions } from './context.js';
+import { isoTime, plural, shortTime, table } from './format.js';
+import { privilegesFlag, readFirstLine, readHiddenLine, stringFlag } from './input.js';
+
+export function userView(user: User, lockedUntil: number | null = null) {
+  return {
+    accountId: user.accountId,
+    userId: user.userId,
+    userPid: user.userPid,
+    loginName: user.loginName,
+    isBot: user.isBot,
+    appKey: user.appKey,
+    isAdmin: user.isAdmin,
+    isLPA: user.isLPA,
+    privileges: user.privileges,
+    enabled: user.enabled,
+    lockedUntil: isoTime(lockedUntil),
+    passwordChangedAt: isoTime(user.passwordChangedAt),
+    createdAt: isoTime(user.createdAt),
+  };
+}
+
+async function adminDeps(ctx: CliContext): Promise<UserAdminDeps> {
+  return { stores: await ctx.stores(), clock: ctx.clock, hasher: new PasswordHasher(undefined, ctx.config.hashConcurrency) };
+}
+
+async function guard(ctx: CliContext): Promise<BruteForceGuard> {
+  return new BruteForceGuard((await ctx.stores()).counters, await ctx.audit(), ctx.config.loginFailuresPerMinute);
+}
+
+/** The password from exactly one of --password-stdin and --password; checked before the store is opened. */
+async function passwordFrom(ctx: CliContext, options: CliOptions): Promise<string> {
+  const inline = stringFlag(options, 'password');
+  if (options['password-stdin'] && inline !== undefined) throw new UsageError('give either --password-stdin or --password, not both');
+  if (inline !== undefined) return inline;
+  if (!options['password-stdin']) throw new UsageError('a password is needed: --password-stdin (first line of standard input) or --password P');
+  const fromTerminal = (ctx.io.stdin as { isTTY?: boolean }).isTTY === true;
+  const line = fromTerminal ? await readHiddenLine(ctx.io.stdin, ctx.io.stderr) : await readFirstLine(ctx.io.stdin);
+  if (line === null) throw new UsageError('--password-stdin: standard input is empty');
+  return line;
+}
+
+const PASSWORD_SYNOPSIS = '(--password-stdin | --password P)';
+
+const create: Command = {
+  name: 'user create',
+  args: ['accountId', 'loginName'],
+  flags: ['password-stdin', 'password', 'admin', 'privileges', 'bot', 'app-key'],
+  synopsis: [`${PASSWORD_SYNOPSIS} [--admin] [--privileges 100,101]`, '--bot --app-key APPKEY [--admin] [--privileges 100,101]'],
+  summary: 'create a user who logs in with a password, or a bot that logs in with an API key',
+  async run(ctx, [accountId, loginName], options) {
+    const privileges = privilegesFlag(options);
+    const appKey = stringFlag(options, 'app-key');
+    let password: string | undefined;
+    if (options.bot) {
+      if (appKey === undefined) throw new UsageError('a bot needs --app-key APPKEY (create one with: login-service apikey create <accountId>)');
+      if (options['password-stdin'] || options.password !== undefined) throw new UsageError('a bot logs in with its API key: drop --password/--password-stdin');
+    } else {
+      if (appKey !== undefined) throw new UsageError('--app-key is for bots: add --bot');
+      password = await passwordFrom(ctx, options);
+    }
+    let user: User;
+    try {
+      user = await createUser(await adminDeps(ctx), {
+        accountId: accountId!,
+        loginName: loginName!,
+        password,
+        bot: options.bot === true,
+        appKey,
+        privileges,
+        isAdmin: options.admin === true,
+      });
+    } catch (e) {
+      if (e instanceof DuplicateError) throw new DuplicateError(`user ${loginName} in account ${accountId}`);
+      throw e;
+    }
+    await ctx.recordAdminChange(user.accountId, 'user_create', { isBot: user.isBot, isAdmin: user.isAdmin, privileges: user.privileges, appKey: user.appKey }, user);
+    ctx.output(userView(user), () => `created ${user.isBot ? 'bot' : 'user'} ${user.loginName} (userId ${user.userId}) in account ${user.accountId}`);
+  },
+};
+
+const list: Command = {
+  name: 'user list',
+  args: ['accountId'],
+  flags: [],
+  synopsis: '',
+  summary: 'list an account\'s users and bots, with lockouts',
+  async run(ctx, [accountId]) {
+    const account = await requireAccount(ctx, accountId!);
+    const stores = await ctx.stores();
+    const bruteForce = await guard(ctx);
+    const settings = accountSettings(account);
+    const now = ctx.clock.now();
+    const users = await stores.users.listUsers(account.accountId);
+    const rows = await Promise.all(users.map(async (user) => ({ user, lockedUntil: await bruteForce.lockedUntil(account.accountId, user, settings, now) })));
+    ctx.output(
+      rows.map(({ user, lockedUntil }) => userView(user, lockedUntil)),
+      () => {
+        if (rows.length === 0) return `no users in account ${account.accountId}`;
+        const status = (u: User, lockedUntil: number | null) => (!u.enabled ? 'disabled' : lockedUntil !== null ? `locked until ${shortTime(lockedUntil)}` : 'enabled');
+        return table(
+          ['LOGIN NAME', 'USER ID', 'KIND', 'ADMIN', 'STATUS', 'PRIVILEGES', 'APP KEY', 'CREATED'],
+          rows.map(({ user: u, lockedUntil }) => [u.loginName, u.userId, u.isBot ? 'bot' : 'user', u.isAdmin ? 'yes' : 'no', status(u, lockedUntil), u.privileges.join(','), u.appKey, shortTime(u.createdAt)]),
+        );
+      },
+    );
+  },
+};
+
+async function liveSessionCount(ctx: CliContext, user: User): Promise<number> {
+  return (await (await ctx.stores()).sessions.listSessions(user.accountId, ctx.clock.now(), user.userId)).length;
+}
+
+const setPasswordCommand: Command = {
+  name: 'user set-password',
+  args: ['accountId', 'loginName'],
+  flags: ['password-stdin', 'password'],
+  synopsis: PASSWORD_SYNOPSIS,
+  summary: 'set a user\'s password; ends their sessions',
+  async run(ctx, [accountId, loginName], options) {
+    const password = await passwordFrom(ctx, options);
+    const deps = await adminDeps(ctx);
+    const sessionsEnded = await liveSessionCount(ctx, await requireUser(deps.stores, accountId!, loginName!));
+    const user = await setPassword(deps, accountId!, loginName!, password);
+    await ctx.recordAdminChange(user.accountId, 'password_set', { sessionsEnded }, user);
+    ctx.output({ accountId: user.accountId, userId: user.userId, loginName: user.loginName, sessionsEnded }, () => `password set for ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
+  },
+};
+
+const disable: Command = {
+  name: 'user disable',
+  args: ['accountId', 'loginName'],
+  flags: [],
+  synopsis: '',
+  summary: 'disable a user (logins fail); ends their sessions',
+  async run(ctx, [accountId, loginName]) {
+    const stores = await ctx.stores();
+    const sessionsEnded = await liveSessionCount(ctx, await requireUser(stores, accountId!, loginName!));
+    const user = await disableUser(stores, accountId!, loginName!);
+    await ctx.recordAdminChange(user.accountId, 'user_disable', { sessionsEnded }, user);
+    ctx.output({ ...userView(user), sessionsEnded }, () => `disabled ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
+  },
+};
+
+const enable: Command = {
+  name: 'user enable',
+  args: ['accountId', 'loginName'],
+  flags: [],
+  synopsis: '',
+  summary: 'enable a disabled user again',
+  async run(ctx, [accountId, loginName]) {
+    const stores = await ctx.stores();
+    const user = await requireUser(stores, accountId!, loginName!);
+    if (!user.enabled) {
+      await stores.users.updateUser(user.accountId, user.userId, { enabled: true });
+      await ctx.recordAdminChange(user.accountId, 'user_enable', {}, user);
+    }
+    ctx.output(userView({ ...user, enabled: true }), () => (user.enabled ? `${user.loginName} was already enabled` : `enabled ${user.loginName}`));
+  },
+};
+
+const unlock: Command = {
+  name: 'user unlock',
+  args: ['accountId', 'loginName'],
+  flags: [],
+  synopsis: '',
+  summary: 'lift a brute-force lockout: forgets the user\'s failed logins',
+  async run(ctx, [accountId, loginName]) {
+    const stores = await ctx.stores();
+    const account = await requireAccount(ctx, accountId!);
+    const user = await requireUser(stores, account.accountId, loginName!);
+    const bruteForce = await guard(ctx);
+    const now = ctx.clock.now();
+    const wasLocked = (await bruteForce.lockedUntil(account.accountId, user, accountSettings(account), now)) !== null;
+    const failuresCleared = (await stores.counters.getCounter(userFailureKey(account.accountId, user.userId), now))?.count ?? 0;
+    await bruteForce.unlock(account.accountId, user.userId);
+    await ctx.record({ accountId: account.accountId, type: 'unlock', userId: user.userId, loginName: user.loginName, detail: { wasLocked, failuresCleared } });
+    ctx.output({ accountId: account.accountId, userId: user.userId, loginName: user.loginName, wasLocked, failuresCleared }, () =>
+      wasLocked ? `unlocked ${user.loginName} (${plural(failuresCleared, 'failed login')} forgotten)` : `${user.loginName} was not locked (${plural(failuresCleared, 'failed login')} forgotten)`,
+    );
+  },
+};
+
+export const userCommands: Command[] = [create, list, setPasswordCommand, disable, enable, unlock];
