@@ -1,8 +1,33 @@
-/** Password rules applied whenever a password is set (CLI, self-service change). */
+/**
+ * Password rules applied whenever a password is set (CLI, self-service change),
+ * after NIST SP 800-63B and OWASP ASVS v4 §2.1: a minimum length, a maximum
+ * size (checked in bytes, before any hashing), not the login name, and not a
+ * commonly used password. No composition rules: they push users towards
+ * predictable patterns without adding strength.
+ */
+import { dictionary } from '@zxcvbn-ts/language-common';
 import type { AccountSettings } from '../accounts/model.js';
 import { ApiError, InternalCode } from '../http/errors.js';
 
-export function passwordProblem(password: string, loginName: string, settings: AccountSettings): string | null {
+/** The account settings the policy reads. `rejectCommonPasswords` is on unless an account sets it to false. */
+export type PasswordPolicySettings = Pick<AccountSettings, 'passwordMinLength' | 'passwordMaxBytes'> & {
+  rejectCommonPasswords?: boolean;
+};
+
+let commonPasswords: Set<string> | undefined;
+
+/**
+ * Whether the password is one of the ~49,000 most common passwords of leaked
+ * password lists, as kept by the zxcvbn-ts project. Compared in lower case, so
+ * "Password123" counts as "password123". Built on first use: only setting a
+ * password needs it, never login.
+ */
+export function isCommonPassword(password: string): boolean {
+  commonPasswords ??= new Set(dictionary['passwords-common']);
+  return commonPasswords.has(password.toLowerCase());
+}
+
+export function passwordProblem(password: string, loginName: string, settings: PasswordPolicySettings): string | null {
   if (Buffer.byteLength(password, 'utf8') > settings.passwordMaxBytes) {
     return `password must be at most ${settings.passwordMaxBytes} bytes`;
   }
@@ -10,10 +35,13 @@ export function passwordProblem(password: string, loginName: string, settings: A
     return `password must be at least ${settings.passwordMinLength} characters`;
   }
   if (password.toLowerCase() === loginName.toLowerCase()) return 'password must not equal the login name';
+  if (settings.rejectCommonPasswords !== false && isCommonPassword(password)) {
+    return 'password is too common: it appears in lists of leaked passwords';
+  }
   return null;
 }
 
-export function assertPasswordAcceptable(password: string, loginName: string, settings: AccountSettings): void {
+export function assertPasswordAcceptable(password: string, loginName: string, settings: PasswordPolicySettings): void {
   const problem = passwordProblem(password, loginName, settings);
-  if (problem) throw new ApiError(400, InternalCode.PASSWORD_REJECTED, problem);
+  if (problem) throw new ApiError(400, InternalCode.PASSWORD_REJECTED, `Password rejected: ${problem}`);
 }

@@ -1,0 +1,143 @@
+/**
+ * Self-service password change: `POST /api/account/{accountId}/password`.
+ *
+ * The caller proves both possession of a live session (Session_id cookie and
+ * its csrf, in the body like refresh and logout, or in an X-CSRF-Token header)
+ * and knowledge of the current password. A wrong current password counts as a
+ * failed login (lockout and per-address limit), so a stolen session is no
+ * better a password-guessing oracle than the login itself. On success the new
+ * hash is stored and every other session of the user ends; the one that made
+ * the change lives on.
+ *
+ * A user whose password has expired cannot log in and so cannot use this: an
+ * administrator resets it (`login-service user set-password`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { accountSettings } from '../accounts/model.js';
+import type { Clock } from '../clock.js';
+import type { AuditLog } from '../events/audit.js';
+import { errorResponse } from '../http/errorHandling.js';
+import { ApiError, InternalCode, errors } from '../http/errors.js';
+import { SESSION_COOKIE, accountParamsSchema, clientInfo, versionQuerySchema } from '../http/request.js';
+import type { BruteForceGuard } from '../security/bruteForce.js';
+import type { PasswordHasher } from '../security/passwords.js';
+import type { ClientInfo, SessionService } from '../sessions/service.js';
+import type { Stores } from '../store/index.js';
+import { assertPasswordAcceptable } from './passwordPolicy.js';
+
+export interface PasswordChangeDeps {
+  stores: Stores;
+  clock: Clock;
+  hasher: PasswordHasher;
+  guard: BruteForceGuard;
+  audit: AuditLog;
+  sessions: SessionService;
+}
+
+export interface PasswordChange {
+  sessionId: string | undefined;
+  csrf: string;
+  oldPassword: string;
+  newPassword: string;
+}
+
+/** Changes the session user's own password; returns how many other sessions were ended. */
+export async function changeOwnPassword(deps: PasswordChangeDeps, accountId: string, change: PasswordChange, client: ClientInfo): Promise<number> {
+  const { stores, clock, hasher, guard, audit } = deps;
+  const now = clock.now();
+  await guard.assertAddressAllowed(accountId, client, now);
+  const session = await deps.sessions.sessionForCookie(accountId, change.sessionId, change.csrf, client, 'password_change');
+  const account = await stores.accounts.getAccount(accountId);
+  const user = account ? await stores.users.getUserById(accountId, session.userId) : null;
+  // Disabling a user ends their sessions; this covers a store changed behind our back.
+  if (!account || !user || !user.enabled) throw errors.sessionInvalid();
+  if (user.isBot || !user.passwordHash) throw errors.badRequest('Bad request: a bot logs in with its API key and has no password');
+  const settings = accountSettings(account);
+  const who = { accountId, userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent };
+
+  const refuse = async (reason: string): Promise<never> => {
+    await guard.recordFailure(accountId, user, settings, client, now, user.loginName);
+    await audit.record({ ...who, type: 'login_failure', detail: { reason, method: 'password_change' } });
+    throw errors.loginFailed();
+  };
+  if (Buffer.byteLength(change.oldPassword, 'utf8') > settings.passwordMaxBytes) return refuse('password_too_long');
+  const locked = await guard.lockedUntil(accountId, user, settings, now);
+  const verified = await hasher.verify(user.passwordHash, change.oldPassword);
+  if (locked !== null) {
+    await guard.recordAddressFailure(client, now);
+    await audit.record({ ...who, type: 'login_locked', detail: { lockedUntil: locked, method: 'password_change' } });
+    throw errors.loginFailed();
+  }
+  if (!verified) return refuse('wrong_password');
+  await guard.recordSuccess(accountId, user);
+
+  assertPasswordAcceptable(change.newPassword, user.loginName, settings);
+  if (change.newPassword === change.oldPassword) {
+    throw new ApiError(400, InternalCode.PASSWORD_REJECTED, 'Password rejected: the new password must differ from the current one');
+  }
+  const passwordHash = await hasher.hash(change.newPassword);
+  await stores.users.updateUser(accountId, user.userId, { passwordHash, passwordChangedAt: now });
+
+  // Listed after the new hash is stored, so a login racing with the change cannot slip a session past this sweep unless it already has the new password.
+  let ended = 0;
+  for (const other of await stores.sessions.listSessions(accountId, now, user.userId)) {
+    if (other.idHash !== session.idHash && (await stores.sessions.deleteSession(other.idHash))) ended++;
+  }
+  await audit.record({ ...who, type: 'password_change', detail: { otherSessionsEnded: ended } });
+  return ended;
+}
+
+interface AccountParams {
+  accountId: string;
+}
+
+interface PasswordChangeBody {
+  csrf?: string;
+  oldPassword: string;
+  newPassword: string;
+}
+
+const passwordChangeBodySchema = {
+  type: 'object',
+  required: ['oldPassword', 'newPassword'],
+  properties: {
+    csrf: { type: 'string', maxLength: 256, description: 'The csrf value of the login response (or send it as X-CSRF-Token)' },
+    oldPassword: { type: 'string', maxLength: 4096, description: 'The current password' },
+    newPassword: { type: 'string', maxLength: 4096, description: "The new password; must meet the account's password policy" },
+  },
+} as const;
+
+export function passwordRoutes(deps: PasswordChangeDeps) {
+  return async function (app: FastifyInstance): Promise<void> {
+    app.post<{ Params: AccountParams; Body: PasswordChangeBody; Headers: { 'x-csrf-token'?: string } }>(
+      '/api/account/:accountId/password',
+      {
+        schema: {
+          summary: "Change one's own password (ends the user's other sessions)",
+          tags: ['sessions'],
+          params: accountParamsSchema,
+          querystring: versionQuerySchema,
+          headers: { type: 'object', properties: { 'x-csrf-token': { type: 'string', maxLength: 256 } } },
+          body: passwordChangeBodySchema,
+          response: {
+            200: { type: 'null', description: 'Empty body; this session lives on, the others have ended' },
+            400: errorResponse,
+            401: errorResponse,
+            429: errorResponse,
+          },
+        },
+      },
+      async (request, reply) => {
+        const csrf = request.body.csrf ?? request.headers['x-csrf-token'];
+        if (csrf === undefined) throw errors.badRequest('Bad request: csrf is required, in the body or the X-CSRF-Token header');
+        await changeOwnPassword(
+          deps,
+          request.params.accountId,
+          { sessionId: request.cookies[SESSION_COOKIE], csrf, oldPassword: request.body.oldPassword, newPassword: request.body.newPassword },
+          clientInfo(request),
+        );
+        return reply.code(200).send();
+      },
+    );
+  };
+}
