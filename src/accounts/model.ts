@@ -16,6 +16,8 @@ export interface AccountSettings {
   maxSessionsPerUser: number;
   passwordMinLength: number;
   passwordMaxBytes: number;
+  /** Refuse passwords found in lists of leaked passwords. */
+  rejectCommonPasswords: boolean;
   /** Login is refused after a password is this old, until it is changed. 0 = never. */
   passwordMaxAgeMs: number;
   /** Consecutive failed logins that lock a user. 0 = never lock. */
@@ -30,6 +32,7 @@ export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   maxSessionsPerUser: 0,
   passwordMinLength: 10,
   passwordMaxBytes: 1024,
+  rejectCommonPasswords: true,
   passwordMaxAgeMs: 0,
   lockoutThreshold: 5,
   lockoutBaseMs: 60_000,

@@ -39,8 +39,11 @@ function settingsText(settings: AccountSettings): string {
     `  absolute session lifetime: ${ms(settings.absoluteSessionLifetimeMs)}`,
     `  max sessions per user:     ${settings.maxSessionsPerUser === 0 ? 'no cap' : settings.maxSessionsPerUser}`,
     `  password min length:       ${settings.passwordMinLength}`,
+    `  password max bytes:        ${settings.passwordMaxBytes}`,
+    `  common passwords:          ${settings.rejectCommonPasswords ? 'rejected' : 'allowed'}`,
     `  password max age:          ${settings.passwordMaxAgeMs === 0 ? 'never expires' : `${settings.passwordMaxAgeMs / DAY_MS} days`}`,
     `  lockout threshold:         ${settings.lockoutThreshold === 0 ? 'never locks' : `${settings.lockoutThreshold} failed logins`}`,
+    `  lockout duration:          ${settings.lockoutBaseMs} ms, doubling up to ${settings.lockoutMaxMs} ms`,
   ].join('\n');
 }
 
@@ -89,15 +92,20 @@ const SETTING_FLAGS: Array<{ flag: string; key: keyof AccountSettings; min: numb
   { flag: 'password-min-length', key: 'passwordMinLength', min: 8, max: 256, scale: 1 },
   { flag: 'password-max-age-days', key: 'passwordMaxAgeMs', min: 0, max: 3650, scale: DAY_MS },
   { flag: 'lockout-threshold', key: 'lockoutThreshold', min: 0, max: 1000, scale: 1 },
+  { flag: 'lockout-base-ms', key: 'lockoutBaseMs', min: 1000, max: DAY_MS, scale: 1 },
+  { flag: 'lockout-max-ms', key: 'lockoutMaxMs', min: 1000, max: 30 * DAY_MS, scale: 1 },
+  // Checked before hashing: a bound on what one login can make the server hash.
+  { flag: 'password-max-bytes', key: 'passwordMaxBytes', min: 64, max: 4096, scale: 1 },
 ];
 
 const set: Command = {
   name: 'account set',
   args: ['accountId'],
-  flags: ['name', 'time-zone', ...SETTING_FLAGS.map((s) => s.flag)],
+  flags: ['name', 'time-zone', 'reject-common-passwords', ...SETTING_FLAGS.map((s) => s.flag)],
   synopsis:
     '[--name NAME] [--time-zone ZONE] [--session-ttl MS] [--absolute-session-lifetime MS|0] [--max-sessions-per-user N|0] ' +
-    '[--password-min-length N] [--password-max-age-days N|0] [--lockout-threshold N|0]',
+    '[--password-min-length N] [--password-max-bytes N] [--password-max-age-days N|0] [--reject-common-passwords true|false] ' +
+    '[--lockout-threshold N|0] [--lockout-base-ms MS] [--lockout-max-ms MS]',
   summary: 'change an account\'s name, time zone or policy (0 = no limit where shown)',
   async run(ctx, [accountId], options) {
     const patch: AccountPatch = {};
@@ -111,7 +119,12 @@ const set: Command = {
     const changedSettings: Partial<AccountSettings> = {};
     for (const s of SETTING_FLAGS) {
       const value = s.alsoZero && stringFlag(options, s.flag)?.trim() === '0' ? 0 : integerFlag(options, s.flag, s.min, s.max);
-      if (value !== undefined) changedSettings[s.key] = value * s.scale;
+      if (value !== undefined) (changedSettings as Record<string, number>)[s.key] = value * s.scale;
+    }
+    const rejectCommon = stringFlag(options, 'reject-common-passwords');
+    if (rejectCommon !== undefined) {
+      if (!/^(true|false)$/.test(rejectCommon)) throw new UsageError('--reject-common-passwords must be true or false');
+      changedSettings.rejectCommonPasswords = rejectCommon === 'true';
     }
     if (patch.name === undefined && patch.timeZone === undefined && Object.keys(changedSettings).length === 0) {
       throw new UsageError('account set needs at least one change (--name, --time-zone or a policy flag)');

@@ -9,10 +9,8 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import type { AccountSettings } from '../accounts/model.js';
 import { ApiError, InternalCode } from '../http/errors.js';
 
-/** The account settings the policy reads. `rejectCommonPasswords` is on unless an account sets it to false. */
-export type PasswordPolicySettings = Pick<AccountSettings, 'passwordMinLength' | 'passwordMaxBytes'> & {
-  rejectCommonPasswords?: boolean;
-};
+/** The account settings the policy reads. */
+export type PasswordPolicySettings = Pick<AccountSettings, 'passwordMinLength' | 'passwordMaxBytes' | 'rejectCommonPasswords'>;
 
 let commonPasswords: Set<string> | undefined;
 
@@ -35,7 +33,7 @@ export function passwordProblem(password: string, loginName: string, settings: P
     return `password must be at least ${settings.passwordMinLength} characters`;
   }
   if (password.toLowerCase() === loginName.toLowerCase()) return 'password must not equal the login name';
-  if (settings.rejectCommonPasswords !== false && isCommonPassword(password)) {
+  if (settings.rejectCommonPasswords && isCommonPassword(password)) {
     return 'password is too common: it appears in lists of leaked passwords';
   }
   return null;

@@ -219,6 +219,20 @@ describe('login-service commands (in process)', () => {
     });
   });
 
+  test('account set changes the lockout schedule, password size bound and common-password rule', async () => {
+    const set = await cli(['account', 'set', ACCOUNT, '--lockout-base-ms', '30000', '--lockout-max-ms', '600000', '--password-max-bytes', '512', '--reject-common-passwords', 'false', '--json']);
+    assertSucceeded(set);
+    assert.deepEqual(
+      { base: set.json.settings.lockoutBaseMs, max: set.json.settings.lockoutMaxMs, bytes: set.json.settings.passwordMaxBytes, common: set.json.settings.rejectCommonPasswords },
+      { base: 30_000, max: 600_000, bytes: 512, common: false },
+    );
+    assertFailed(await cli(['account', 'set', ACCOUNT, '--reject-common-passwords', 'maybe']), 2, /--reject-common-passwords must be true or false/);
+    const back = await cli(['account', 'set', ACCOUNT, '--lockout-base-ms', '60000', '--lockout-max-ms', '900000', '--password-max-bytes', '1024', '--reject-common-passwords', 'true']);
+    assertSucceeded(back);
+    assert.match(back.stdout, /common passwords: +rejected/);
+    await withStores(async (stores) => assert.deepEqual((await stores.accounts.getAccount(ACCOUNT))!.settings, {}));
+  });
+
   test('user enable of an enabled user and unlock of an unlocked one succeed and say so', async () => {
     const enabled = await cli(['user', 'enable', ACCOUNT, 'alice']);
     assertSucceeded(enabled);
