@@ -32,6 +32,16 @@ export interface Config {
   eventRetentionDays: number;
   /** How often expired sessions, counters and old events are swept. 0 = never. */
   sweepIntervalMs: number;
+  /** Prefix of every Redis key, so several installations (or tests) can share one Redis. Null = the backend's default. */
+  redisKeyPrefix: string | null;
+  /** Collect Prometheus metrics and serve them at GET /metrics. */
+  metrics: boolean;
+  /** When not 0, /metrics is served on this port only (not on the public one), summed over all workers. */
+  metricsPort: number;
+  /** After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending traffic first. */
+  shutdownDelayMs: number;
+  /** After that, how long in-flight requests get to finish before their connections are cut. */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +159,29 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'autoMigrate', env: 'AUTO_MIGRATE', flag: 'auto-migrate', parse: boolean(true) },
   { key: 'eventRetentionDays', env: 'EVENT_RETENTION_DAYS', flag: 'event-retention-days', parse: integer(1, 36500, 90) },
   { key: 'sweepIntervalMs', env: 'SWEEP_INTERVAL_MS', flag: 'sweep-interval-ms', parse: integer(0, 86_400_000, 60_000) },
+  {
+    key: 'redisKeyPrefix',
+    env: 'REDIS_KEY_PREFIX',
+    flag: 'redis-key-prefix',
+    parse: (raw, name) => {
+      const prefix = optionalString(raw);
+      if (prefix !== null && !/^[\x21-\x7e]{1,64}$/.test(prefix)) throw new ConfigError(name, 'must be 1 to 64 printable characters without spaces');
+      return prefix;
+    },
+  },
+  { key: 'metrics', env: 'METRICS', flag: 'metrics', parse: boolean(true) },
+  {
+    key: 'metricsPort',
+    env: 'METRICS_PORT',
+    flag: 'metrics-port',
+    parse: (raw, name, p) => {
+      const port = integer(0, 65535, 0)(raw, name);
+      if (port !== 0 && port === p.port) throw new ConfigError(name, 'must differ from the listening port');
+      return port;
+    },
+  },
+  { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
+  { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
 ];
 
 /** Flags that carry a setting, for the command-line parser. */

@@ -1,4 +1,17 @@
-/** Removes expired sessions and counters and old audit events, so storage does not grow without bound. */
+/**
+ * Removes expired sessions and counters and old audit events, so storage does
+ * not grow without bound.
+ *
+ * The sweep is idempotent: running it twice, or in two instances at once,
+ * deletes nothing twice and nothing live. Still, N processes sweeping the same
+ * store every interval would be N-fold work (and N writers queueing on
+ * SQLite's single write lock), so:
+ * - with `--workers N`, only worker 0 sweeps (its replacement inherits the role);
+ * - each sweeping process starts at a random point of the interval and keeps a
+ *   ±10% jitter, so separate instances do not sweep in lockstep;
+ * - a process never overlaps its own sweeps: the next is scheduled after the
+ *   last one finishes.
+ */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -10,6 +23,9 @@ export interface SweepResult {
   events: number;
 }
 
+/** Set by the cluster primary on each worker it forks: 0 … N-1, kept by a replacement. */
+export const WORKER_INDEX_ENV = 'LOGIN_SERVICE_WORKER_INDEX';
+
 export async function sweep(stores: Stores, now: number, eventRetentionDays: number): Promise<SweepResult> {
   return {
     sessions: await stores.sessions.deleteExpiredSessions(now),
@@ -18,14 +34,62 @@ export async function sweep(stores: Stores, now: number, eventRetentionDays: num
   };
 }
 
-export function startHousekeeping(stores: Stores, clock: Clock, config: Config, logger: Logger): { stop(): void } {
-  if (config.sweepIntervalMs <= 0) return { stop() {} };
-  const timer = setInterval(() => {
-    sweep(stores, clock.now(), config.eventRetentionDays).then(
-      (removed) => logger.debug({ removed }, 'housekeeping sweep'),
+/** True in a single process and in worker 0 of a cluster. */
+export function sweepsInThisProcess(env: NodeJS.ProcessEnv = process.env): boolean {
+  const index = env[WORKER_INDEX_ENV];
+  return index === undefined || index === '0';
+}
+
+export interface Housekeeping {
+  /** Stops the timer and waits for a sweep in progress, so the store can be closed after it. */
+  stop(): Promise<void>;
+}
+
+export interface HousekeepingOptions {
+  /** [0, 1); replaceable so tests can pin the jitter. */
+  random?: () => number;
+  /** Told after each sweep (tests wait on it). */
+  onSweep?: (result: SweepResult) => void;
+}
+
+export function startHousekeeping(
+  stores: Stores,
+  clock: Clock,
+  config: Pick<Config, 'sweepIntervalMs' | 'eventRetentionDays'>,
+  logger: Logger,
+  options: HousekeepingOptions = {},
+): Housekeeping {
+  const interval = config.sweepIntervalMs;
+  if (interval <= 0) return { stop: async () => {} };
+  const random = options.random ?? Math.random;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  const schedule = (delay: number) => {
+    timer = setTimeout(run, Math.max(1, Math.round(delay)));
+    timer.unref();
+  };
+  const run = () => {
+    running = sweep(stores, clock.now(), config.eventRetentionDays).then(
+      (removed) => {
+        if (removed.sessions + removed.counters + removed.events > 0) logger.info({ removed }, 'housekeeping sweep');
+        options.onSweep?.(removed);
+      },
       (err) => logger.warn({ err }, 'housekeeping sweep failed'),
     );
-  }, config.sweepIntervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+    void running.then(() => {
+      running = undefined;
+      if (!stopped) schedule(interval * (0.9 + 0.2 * random()));
+    });
+  };
+
+  schedule(interval * random());
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }

@@ -1,54 +1,174 @@
 /**
  * `login-service serve`: opens the store, bootstraps an empty one, listens,
- * sweeps expired data, and shuts down gracefully on SIGTERM/SIGINT (stop
- * accepting, finish in-flight requests, close the store).
+ * sweeps expired data, and shuts down gracefully on SIGTERM/SIGINT.
+ *
+ * Graceful shutdown, in order:
+ * 1. /readyz answers 503 at once; for SHUTDOWN_DELAY_MS everything else is
+ *    still served, so a load balancer polling readiness stops sending traffic
+ *    before the port closes;
+ * 2. the listener closes (new connections are refused), idle keep-alive
+ *    connections are closed, and requests in flight run to completion; a
+ *    request that arrives on a busy keep-alive connection is still served,
+ *    with `Connection: close`;
+ * 3. after SHUTDOWN_TIMEOUT_MS whatever is still open is cut (exit status 1);
+ * 4. the housekeeping sweep in progress finishes, then the store closes.
+ * An answer a client received was written to the store before it was sent,
+ * and the store is closed only after the last answer: nothing acknowledged is lost.
  */
+import cluster from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { bootstrapIfEmpty, firstStartMessage } from './bootstrap.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { PasswordHasher } from './security/passwords.js';
 import { createLogger } from './logger.js';
-import { openStores } from './store/index.js';
-import { startHousekeeping } from './housekeeping.js';
+import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
+import { openStores, type Stores } from './store/index.js';
+import { WORKER_INDEX_ENV, startHousekeeping, sweepsInThisProcess } from './housekeeping.js';
 
 export interface RunningServer {
   url: string;
+  /** Where /metrics is served when METRICS_PORT is set in a single process; null otherwise. */
+  metricsUrl: string | null;
+  /**
+   * Graceful shutdown (see above). Resolves true when every request finished
+   * within the timeout. Safe to call more than once.
+   */
+  shutdown(): Promise<boolean>;
+  /** Shutdown without the readiness delay (tests, benchmarks). */
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, options: { bootstrap?: boolean; out?: NodeJS.WritableStream } = {}): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel);
-  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, migrate: config.autoMigrate });
-  const { app, services } = await buildApp({ config, stores, logger });
-  if (options.bootstrap !== false) {
-    const first = await bootstrapIfEmpty(stores, services.clock, services.hasher);
-    if (first) (options.out ?? process.stdout).write(firstStartMessage(first, config));
-  }
-  const housekeeping = startHousekeeping(stores, services.clock, config, logger);
-  const address = await app.listen({ port: config.port, host: config.host });
-  logger.info({ address, backend: stores.backend }, 'login-service listening');
-  let closing: Promise<void> | undefined;
-  return {
-    url: address,
-    close: () =>
-      (closing ??= (async () => {
-        housekeeping.stop();
-        await app.close();
-        await stores.close();
-        logger.info('login-service stopped');
-      })()),
-  };
+export interface StartServerOptions {
+  /** Create the demo account on an empty store (default true; the cluster primary does it for its workers). */
+  bootstrap?: boolean;
+  out?: NodeJS.WritableStream;
+  logger?: Logger;
 }
 
-export async function serve(config: Config): Promise<number> {
-  const server = await startServer(config);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      server.close().then(resolve, resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+export function openConfiguredStores(config: Config): Promise<Stores> {
+  return openStores({
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix ?? undefined,
+    migrate: config.autoMigrate,
   });
-  return 0;
+}
+
+/**
+ * Bootstraps an empty store. Instances starting together on one empty
+ * database may race to create the demo account: the losers see the winner's
+ * account and carry on.
+ */
+export async function bootstrapStore(stores: Stores, config: Config, deps: { clock: Clock; hasher: PasswordHasher; out: NodeJS.WritableStream }): Promise<void> {
+  try {
+    const first = await bootstrapIfEmpty(stores, deps.clock, deps.hasher);
+    if (first) deps.out.write(firstStartMessage(first, config));
+  } catch (error) {
+    if ((await stores.accounts.listAccounts()).length === 0) throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const stores = await openConfiguredStores(config);
+  let metricsServer: MetricsServer | null = null;
+  let housekeeping: { stop(): Promise<void> } | null = null;
+  let built: Awaited<ReturnType<typeof buildApp>> | null = null;
+  try {
+    built = await buildApp({ config, stores, logger });
+    const { app, services, ops } = built;
+    if (options.bootstrap !== false) await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
+    if (ops.metrics && config.metricsPort !== 0) {
+      if (cluster.isWorker) {
+        // The primary serves the metrics port and asks each worker for its registry.
+        new AggregatorRegistry();
+        AggregatorRegistry.setRegistries([ops.metrics.registry]);
+      } else {
+        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.host, logger });
+      }
+    }
+    if (sweepsInThisProcess()) housekeeping = startHousekeeping(stores, services.clock, config, logger);
+    const address = await app.listen({ port: config.port, host: config.host });
+    const worker = cluster.isWorker ? process.env[WORKER_INDEX_ENV] : undefined;
+    logger.info({ address, metrics: metricsServer?.url, backend: stores.backend, worker }, 'login-service listening');
+
+    let finishing: Promise<boolean> | undefined;
+    const shutdown = (delayMs: number) =>
+      (finishing ??= (async () => {
+        ops.readiness.shuttingDown = true;
+        logger.info({ delayMs, timeoutMs: config.shutdownTimeoutMs }, 'login-service shutting down');
+        if (delayMs > 0) await sleep(delayMs);
+        let inTime = true;
+        const deadline = setTimeout(() => {
+          inTime = false;
+          logger.warn('shutdown timeout: cutting the connections still open');
+          app.server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(deadline);
+        }
+        await housekeeping?.stop();
+        await metricsServer?.close();
+        await stores.close();
+        logger.info({ inTime }, 'login-service stopped');
+        return inTime;
+      })());
+    return {
+      url: address,
+      metricsUrl: metricsServer?.url ?? null,
+      shutdown: () => shutdown(config.shutdownDelayMs),
+      close: async () => {
+        await shutdown(0);
+      },
+    };
+  } catch (error) {
+    // E.g. the port is taken: release what was opened before reporting it.
+    await built?.app.close();
+    await housekeeping?.stop();
+    await metricsServer?.close();
+    await stores.close();
+    throw error;
+  }
+}
+
+/** Resolves with the first SIGTERM or SIGINT; later ones are ignored, so a second Ctrl-C does not kill requests mid-flight. */
+export function firstStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!received) resolve(signal);
+      received = true;
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** Serves until SIGTERM or SIGINT, then shuts down gracefully. Exit status 0 when everything finished in time. */
+export async function serve(config: Config): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  // Listening for signals before starting: one that arrives during start is honoured once the server is up.
+  const signalled = firstStopSignal();
+  const server = await startServer(config, { logger, bootstrap: !cluster.isWorker });
+  const signal = await signalled;
+  logger.info({ signal }, 'signal received');
+  // Backstop: a close that hangs (e.g. a store that never answers) must not keep the process for ever.
+  setTimeout(() => {
+    logger.error('shutdown did not complete; exiting');
+    process.exit(1);
+  }, config.shutdownDelayMs + config.shutdownTimeoutMs + 10_000).unref();
+  const inTime = await server.shutdown().catch((err) => {
+    logger.error({ err }, 'shutdown failed');
+    return false;
+  });
+  // A worker's IPC channel would keep it alive; leaving the cluster lets it exit.
+  if (cluster.isWorker && process.connected) process.disconnect();
+  return inTime ? 0 : 1;
 }
