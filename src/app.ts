@@ -3,9 +3,9 @@
  * listening: tests use it in-process, `serve` puts it on a socket.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -48,13 +48,6 @@ export interface HttpTimeouts {
   /** How often connections are checked against the two timeouts above (Node's connectionsCheckingInterval). */
   checkIntervalMs: number;
 }
-
-export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 15_000,
-  keepAliveTimeoutMs: 72_000,
-  checkIntervalMs: 1_000,
-};
 
 export interface Services {
   clock: Clock;
@@ -110,7 +103,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
     : null;
 
-  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...deps.httpTimeouts };
+  const timeouts: HttpTimeouts = {
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    checkIntervalMs: 1_000,
+    ...deps.httpTimeouts,
+  };
   // Node reads these only when the server is created; the check interval is its default of 30 s otherwise.
   const serverOptions = { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, connectionsCheckingInterval: timeouts.checkIntervalMs };
   const app = Fastify({
@@ -149,14 +148,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(formbody);
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    // Responses carry tokens or per-user data: never cache them.
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    return payload;
+  // Set in one synchronous hook from a precomputed object: @fastify/helmet rebuilds helmet's
+  // middleware on every request, which cost ~10 µs of a ~50 µs bearer check (docs/BENCHMARKS.md).
+  const headers = responseHeaders(tls !== null);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
 
   await app.register(swagger, {
@@ -186,4 +183,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return { app, services, ops };
+}
+
+/**
+ * Headers every response carries, computed once: helmet's security headers
+ * (its middleware, as @fastify/helmet ships it, run against a recording
+ * response) and `Cache-Control: no-store`, since responses carry tokens or
+ * per-user data. A route may still set its own Cache-Control.
+ */
+export function responseHeaders(tls: boolean): Record<string, string> {
+  const fromFastifyHelmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
+  const helmet = fromFastifyHelmet('helmet') as (options: object) => (req: unknown, res: unknown, next: () => void) => void;
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet({
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  })({}, recorder, () => {});
+  headers['cache-control'] = 'no-store';
+  return headers;
 }

@@ -32,6 +32,12 @@ export interface Config {
   eventRetentionDays: number;
   /** How often expired sessions, counters and old events are swept. 0 = never. */
   sweepIntervalMs: number;
+  /** The whole request head must arrive within this (slowloris). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this; above common load balancers' 60 s so they close first. */
+  keepAliveTimeoutMs: number;
   /** Prefix of every Redis key, so several installations (or tests) can share one Redis. Null = the backend's default. */
   redisKeyPrefix: string | null;
   /** Collect Prometheus metrics and serve them at GET /metrics. */
@@ -156,6 +162,9 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'hashConcurrency', env: 'HASH_CONCURRENCY', flag: 'hash-concurrency', parse: integer(1, 1024, availableParallelism()) },
   { key: 'bodyLimit', env: 'BODY_LIMIT', flag: 'body-limit', parse: integer(256, 10 * 1024 * 1024, 16 * 1024) },
   { key: 'loginFailuresPerMinute', env: 'LOGIN_FAILURES_PER_MINUTE', flag: 'login-failures-per-minute', parse: integer(0, 1_000_000, 20) },
+  { key: 'headersTimeoutMs', env: 'HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', parse: integer(100, 600_000, 10_000) },
+  { key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms', parse: integer(100, 600_000, 15_000) },
+  { key: 'keepAliveTimeoutMs', env: 'KEEP_ALIVE_TIMEOUT_MS', flag: 'keep-alive-timeout-ms', parse: integer(100, 3_600_000, 72_000) },
   { key: 'autoMigrate', env: 'AUTO_MIGRATE', flag: 'auto-migrate', parse: boolean(true) },
   { key: 'eventRetentionDays', env: 'EVENT_RETENTION_DAYS', flag: 'event-retention-days', parse: integer(1, 36500, 90) },
   { key: 'sweepIntervalMs', env: 'SWEEP_INTERVAL_MS', flag: 'sweep-interval-ms', parse: integer(0, 86_400_000, 60_000) },
@@ -183,6 +192,35 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
 ];
+
+/** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
+export const SETTING_HELP: Record<string, [string, string]> = {
+  port: ['N', 'listening port (default 8080)'],
+  host: ['ADDRESS', 'listening address (default 127.0.0.1)'],
+  db: ['URL', 'sqlite:PATH, sqlite::memory: or postgres://… (default sqlite:./data/login-service.db)'],
+  redis: ['URL', 'redis://…: keep sessions and counters in Redis (default none)'],
+  'public-host': ['HOST[:PORT]', 'where clients reach this server; the default agentVep base URI (default localhost:PORT)'],
+  'tls-cert': ['FILE', 'PEM certificate: serve HTTPS (with --tls-key)'],
+  'tls-key': ['FILE', 'PEM private key'],
+  workers: ['N', 'processes serving on the port (default 1)'],
+  'log-level': ['LEVEL', 'fatal, error, warn, info, debug, trace or silent (default info)'],
+  'server-time-zone': ['ZONE', 'IANA zone reported as serverTimeZoneName (default: the system\'s)'],
+  'trust-proxy': ['LIST', 'proxies (addresses or CIDRs) whose X-Forwarded-For is believed'],
+  'hash-concurrency': ['N', 'password hashes computed at once (default: CPU count)'],
+  'body-limit': ['BYTES', 'largest request body (default 16384)'],
+  'login-failures-per-minute': ['N', 'failed logins per client address and minute before 429; 0 = no limit (default 20)'],
+  'auto-migrate': ['BOOL', 'apply schema migrations at start (default true)'],
+  'event-retention-days': ['N', 'audit events are kept this long (default 90)'],
+  'sweep-interval-ms': ['MS', 'how often expired data is swept; 0 = never (default 60000)'],
+  'redis-key-prefix': ['PREFIX', 'prefix of every Redis key, so installations can share one Redis'],
+  metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
+  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 0)'],
+  'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
+  'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
+  'headers-timeout-ms': ['MS', "a request's head must arrive within this (default 10000)"],
+  'request-timeout-ms': ['MS', 'a whole request must arrive within this (default 15000)'],
+  'keep-alive-timeout-ms': ['MS', 'idle keep-alive connections close after this (default 72000)'],
+};
 
 /** Flags that carry a setting, for the command-line parser. */
 export const SETTING_FLAGS: readonly string[] = SETTINGS.map((s) => s.flag);

@@ -10,7 +10,7 @@
  * exactly one JSON document, or nothing when the command failed.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { SETTING_NAMES, type Config } from '../config.js';
+import { SETTING_HELP, SETTING_NAMES, type Config } from '../config.js';
 import { accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
 import { synopsisOf, type Command } from './command.js';
@@ -63,31 +63,6 @@ export const CLI_OPTIONS = {
   file: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
-/** Value name and meaning of each setting, for the help text. */
-const SETTING_HELP: Record<string, [string, string]> = {
-  port: ['N', 'listening port (default 8080)'],
-  host: ['ADDRESS', 'listening address (default 127.0.0.1)'],
-  db: ['URL', 'sqlite:PATH, sqlite::memory: or postgres://… (default sqlite:./data/login-service.db)'],
-  redis: ['URL', 'redis://…: keep sessions and counters in Redis (default none)'],
-  'public-host': ['HOST[:PORT]', 'where clients reach this server; the default agentVep base URI (default localhost:PORT)'],
-  'tls-cert': ['FILE', 'PEM certificate: serve HTTPS (with --tls-key)'],
-  'tls-key': ['FILE', 'PEM private key'],
-  workers: ['N', 'processes serving on the port (default 1)'],
-  'log-level': ['LEVEL', 'fatal, error, warn, info, debug, trace or silent (default info)'],
-  'server-time-zone': ['ZONE', 'IANA zone reported as serverTimeZoneName (default: the system\'s)'],
-  'trust-proxy': ['LIST', 'proxies (addresses or CIDRs) whose X-Forwarded-For is believed'],
-  'hash-concurrency': ['N', 'password hashes computed at once (default: CPU count)'],
-  'body-limit': ['BYTES', 'largest request body (default 16384)'],
-  'login-failures-per-minute': ['N', 'failed logins per client address and minute before 429; 0 = no limit (default 20)'],
-  'auto-migrate': ['BOOL', 'apply schema migrations at start (default true)'],
-  'event-retention-days': ['N', 'audit events are kept this long (default 90)'],
-  'sweep-interval-ms': ['MS', 'how often expired data is swept; 0 = never (default 60000)'],
-  'redis-key-prefix': ['PREFIX', 'prefix of every Redis key, so installations can share one Redis'],
-  metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
-  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 0)'],
-  'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
-  'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
-};
 
 function usageText(): string {
   const commandLines = [
