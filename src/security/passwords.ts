@@ -1,11 +1,21 @@
 /**
  * Password hashing with argon2id (OWASP minimum: 19 MiB, 2 iterations, 1 lane).
- * @node-rs/argon2 runs each hash on libuv's thread pool, off the event loop; a
- * semaphore bounds how many run at once so a login storm queues instead of
- * starving the threads that serve refreshes and bearer checks.
+ *
+ * Hashing runs on worker threads that lower their own OS priority (Linux), so
+ * a login storm uses only the CPU that serving does not: when the event loop
+ * has a refresh or a bearer check to answer, the kernel runs it first instead
+ * of sharing the cores evenly with argon2 (measured in docs/BENCHMARKS.md).
+ * A semaphore bounds how many hashes run at once (HASH_CONCURRENCY, default
+ * one per core); further logins queue.
+ *
+ * The threads are shared by every hasher in the process, started on first
+ * use, and end after a while idle; an idle thread never keeps the process
+ * alive.
  */
 import { availableParallelism } from 'node:os';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { Algorithm } from '@node-rs/argon2';
 
 export interface Argon2Params {
   memoryCost: number; // KiB
@@ -15,10 +25,107 @@ export interface Argon2Params {
 
 export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
+/**
+ * Niceness of the hashing threads: the lowest priority. Measured under a login
+ * storm, refresh p99 stayed lower at 19 than at 10 (at 0 even the median
+ * tripled). The cost: while other processes on the host keep the CPU busy,
+ * logins get only what they leave.
+ */
+export const HASHING_NICENESS = 19;
+
+/** A hashing thread idle this long ends; the next hash starts a new one (~30 ms). */
+const IDLE_THREAD_MS = 30_000;
+
+// Plain JavaScript, evaluated in each thread: no loader (tsx) is needed there.
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const argon2 = require(workerData.argon2Path);
+try {
+  // Linux: /proc/thread-self is "PID/task/TID"; setpriority on a TID affects that thread only.
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(tid, workerData.niceness);
+} catch {}
+parentPort.on('message', (task) => {
+  let reply;
+  try {
+    reply = { ok: true, value: task.op === 'hash' ? argon2.hashSync(task.password, task.options) : argon2.verifySync(task.storedHash, task.password) };
+  } catch (error) {
+    reply = { ok: false, message: String((error && error.message) || error) };
+  }
+  parentPort.postMessage(reply);
+});
+`;
+
+type HashTask = { op: 'hash'; password: string; options: object } | { op: 'verify'; storedHash: string; password: string };
+type ThreadReply = { ok: true; value: string | boolean } | { ok: false; message: string };
+
+interface HashingThread {
+  worker: Worker;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+/** The process's hashing threads: one task per thread at a time. */
+class HashingThreads {
+  private readonly idle: HashingThread[] = [];
+  private readonly argon2Path = createRequire(import.meta.url).resolve('@node-rs/argon2');
+
+  run(task: HashTask): Promise<string | boolean> {
+    const thread = this.idle.pop() ?? this.start();
+    if (thread.idleTimer) clearTimeout(thread.idleTimer);
+    thread.idleTimer = null;
+    return new Promise((resolve, reject) => {
+      const onMessage = (reply: ThreadReply) => {
+        settle();
+        this.release(thread);
+        if (reply.ok) resolve(reply.value);
+        else reject(new Error(reply.message));
+      };
+      const onFailure = (error: unknown) => {
+        settle();
+        reject(error instanceof Error ? error : new Error(`hashing thread stopped (${String(error)})`));
+      };
+      const settle = () => {
+        thread.worker.off('message', onMessage);
+        thread.worker.off('error', onFailure);
+        thread.worker.off('exit', onFailure);
+      };
+      thread.worker.on('message', onMessage);
+      thread.worker.on('error', onFailure);
+      thread.worker.on('exit', onFailure);
+      // Busy threads keep the process alive (a CLI awaiting a hash must not exit); idle ones do not.
+      thread.worker.ref();
+      thread.worker.postMessage(task);
+    });
+  }
+
+  private start(): HashingThread {
+    const worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { argon2Path: this.argon2Path, niceness: HASHING_NICENESS },
+    });
+    return { worker, idleTimer: null };
+  }
+
+  private release(thread: HashingThread): void {
+    thread.worker.unref();
+    thread.idleTimer = setTimeout(() => {
+      const at = this.idle.indexOf(thread);
+      if (at >= 0) this.idle.splice(at, 1);
+      void thread.worker.terminate();
+    }, IDLE_THREAD_MS);
+    thread.idleTimer.unref();
+    this.idle.push(thread);
+  }
+}
+
+let sharedThreads: HashingThreads | undefined;
+
 export class PasswordHasher {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private dummyHash: Promise<string> | undefined;
+  private readonly threads = (sharedThreads ??= new HashingThreads());
 
   constructor(
     private readonly params: Argon2Params = DEFAULT_ARGON2,
@@ -26,12 +133,13 @@ export class PasswordHasher {
   ) {}
 
   hash(password: string): Promise<string> {
-    return this.bounded(() => hash(password, { algorithm: Algorithm.Argon2id, ...this.params }));
+    const options = { algorithm: Algorithm.Argon2id, ...this.params };
+    return this.bounded(() => this.threads.run({ op: 'hash', password, options }) as Promise<string>);
   }
 
   /** False for a wrong password and for a malformed stored hash alike. */
   verify(storedHash: string, password: string): Promise<boolean> {
-    return this.bounded(() => verify(storedHash, password).catch(() => false));
+    return this.bounded(() => (this.threads.run({ op: 'verify', storedHash, password }) as Promise<boolean>).catch(() => false));
   }
 
   /**

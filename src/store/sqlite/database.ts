@@ -5,7 +5,9 @@
  * share one file, and the schema migrated to the newest version.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -18,8 +20,46 @@ export function openSqlite(path: string, options: { migrate?: boolean } = {}): S
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  if (path !== ':memory:') checkpointInBackground(db, path);
   if (options.migrate !== false) migrateSqlite(db);
   return db;
+}
+
+// Plain JavaScript, evaluated in the thread. A connection per checkpoint, so none is left open when the store closes.
+const CHECKPOINTER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+setInterval(() => {
+  try {
+    const db = new Database(workerData.path, { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 1000');
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } finally {
+      db.close();
+    }
+  } catch {}
+}, workerData.intervalMs);
+`;
+
+/**
+ * Checkpoints (copying the WAL back into the database file, with an fsync)
+ * run every 200 ms on a thread of their own, so they never stall the event
+ * loop: inline, under a login storm, single statements took up to ~40 ms and
+ * set the refresh p99 (docs/BENCHMARKS.md). The serving connection still
+ * checkpoints by itself if the WAL passes 64 MiB, should the thread fall behind.
+ */
+function checkpointInBackground(db: SqliteDatabase, path: string): void {
+  db.pragma('wal_autocheckpoint = 16384');
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, execArgv: [], workerData: { driver, path, intervalMs: 200 } });
+  worker.unref();
+  worker.on('error', () => {}); // the serving connection's own checkpoints remain
+  const close = db.close.bind(db);
+  db.close = () => {
+    void worker.terminate();
+    return close();
+  };
 }
 
 /** Applies every migration newer than the file's version, each in its own transaction. Returns how many ran. */

@@ -1,0 +1,264 @@
+/**
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --publish]`
+ *
+ * Starts our server (on SQLite files of three sizes) and every baseline, each
+ * in its own process, then measures in rounds: within a round every scenario
+ * and baseline runs once, one after another, so a noisy moment hits a
+ * scenario and the baseline it is compared with alike. Figures are medians
+ * over the rounds; ratios are taken within each round, then their median.
+ * This process is the load generator; it serves nothing.
+ *
+ * Writes bench/results/latest.json and bench/results/chart.svg; --publish
+ * also copies the chart to docs/benchmarks.svg.
+ */
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pacedLatency, throughput, type LoadResult, type NextRequest } from './lib/load.js';
+import { processCpuSeconds } from './lib/cpu.js';
+import { benchFile, startChild, type BenchChild } from './lib/processes.js';
+import { buildReport, markdownTable, printTable, renderChart, type RoundMeasurements } from './lib/report.js';
+import { betterAuthRequests, expressRequests, ourRequests } from './lib/requests.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    publish: { type: 'boolean', default: false },
+  },
+});
+
+const quick = args.quick === true;
+const settings = {
+  mode: quick ? 'quick' : 'full',
+  rounds: args.rounds ? Number(args.rounds) : 3,
+  /** Seconds of each closed-loop HTTP measurement. */
+  seconds: quick ? 2 : 5,
+  /** Seconds of each login and raw argon2 measurement (few events per second: they need longer). */
+  loginSeconds: quick ? 3 : 6,
+  connections: 32,
+  loginConnections: 8,
+  stormConnections: 64,
+  probeRatePerSecond: 500,
+  probeSockets: 16,
+  probeSeconds: quick ? 3 : 6,
+  users: 20,
+  sessions: 10_000,
+  scaleSessions: quick ? [100_000] : [100_000, 1_000_000],
+};
+
+const ACCOUNT = '123456';
+const PASSWORD = 'correct horse battery staple';
+const COOKIE_SECRET = 'benchmark cookie secret';
+const runSeed = randomBytes(16).toString('hex');
+const workDir = mkdtempSync(join(tmpdir(), 'login-service-bench-'));
+const children: BenchChild[] = [];
+const resultsDir = benchFile('results');
+
+const scaleName = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : `${n / 1000}k`);
+
+async function cleanUp(): Promise<void> {
+  await Promise.all(children.map((c) => c.stop()));
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function start(name: string, file: string, options: object): Promise<BenchChild> {
+  const child = await startChild(name, benchFile(file), options);
+  children.push(child);
+  return child;
+}
+
+const ours = ourRequests(runSeed, ACCOUNT);
+const express = expressRequests(runSeed, COOKIE_SECRET);
+let betterAuthCookies: string[] = [];
+const betterAuth = betterAuthRequests(() => betterAuthCookies);
+
+/** One request on a fresh connection, checked, so a misconfigured target fails loudly instead of measuring its error path. */
+async function sanityCheck(name: string, port: number, next: NextRequest, expectBody?: RegExp): Promise<void> {
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const headers = next.body === undefined ? next.headers : { ...next.headers, 'content-length': String(Buffer.byteLength(next.body)) };
+    const req = httpRequest({ host: '127.0.0.1', port, method: next.method, path: next.path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(next.body);
+  });
+  if (status !== 200 || (expectBody && !expectBody.test(body))) {
+    throw new Error(`${name}: sanity request got ${status} ${body.slice(0, 300)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const wallStart = performance.now();
+  const machine = {
+    cores: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+  };
+  console.log(`login-service benchmark (${settings.mode}): ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}`);
+  console.log('starting servers and seeding stores…');
+
+  const serverOptions = (name: string, sessions: number, users: number) => ({
+    dbPath: join(workDir, `${name}.db`),
+    accountId: ACCOUNT,
+    runSeed,
+    users,
+    password: PASSWORD,
+    sessions,
+  });
+  const [small, ceiling, expressServer, argon2Raw, ...scaled] = await Promise.all([
+    start('login-service', 'servers/login-service.ts', serverOptions('small', settings.sessions, settings.users)),
+    start('ceiling', 'servers/ceiling.ts', {}),
+    start('express', 'servers/express.ts', { dbPath: join(workDir, 'express.db'), runSeed, cookieSecret: COOKIE_SECRET, users: settings.users, password: PASSWORD, sessions: settings.sessions }),
+    start('argon2-raw', 'argon2-raw.ts', {}),
+    ...settings.scaleSessions.map((n) => start(`login-service-${scaleName(n)}`, 'servers/login-service.ts', serverOptions(scaleName(n), n, 0))),
+  ]);
+  let betterAuthServer: BenchChild | null = null;
+  let betterAuthUnavailable: string | null = null;
+  try {
+    const cookiesPath = join(workDir, 'better-auth-cookies.json');
+    betterAuthServer = await start('better-auth', 'servers/better-auth.ts', { dbPath: join(workDir, 'better-auth.db'), cookiesPath, users: settings.users, password: PASSWORD, sessions: settings.sessions });
+    betterAuthCookies = JSON.parse(readFileSync(cookiesPath, 'utf8'));
+  } catch (error) {
+    betterAuthUnavailable = (error as Error).message;
+    console.log(`better-auth baseline not run: ${betterAuthUnavailable}`);
+  }
+  const setupSeconds = (performance.now() - wallStart) / 1000;
+  console.log(`ready after ${setupSeconds.toFixed(1)} s`);
+
+  interface Target {
+    key: string;
+    /** The process whose CPU time is charged to this scenario. */
+    server: BenchChild;
+    /** Runs the measurement for `seconds`. */
+    run(seconds: number): Promise<LoadResult>;
+    seconds: number;
+    /** Closed-loop targets get a short untimed run first, so the JIT and caches settle before round 1. */
+    warmup: boolean;
+    sanity?: () => Promise<void>;
+  }
+  const closed = (key: string, server: BenchChild, next: () => NextRequest, sanityBody?: RegExp, connections = settings.connections, seconds = settings.seconds): Target => ({
+    key,
+    server,
+    run: (s) => throughput({ port: server.port, connections, seconds: s, next }),
+    seconds,
+    warmup: true,
+    sanity: () => sanityCheck(key, server.port, next(), sanityBody),
+  });
+  const probe = (seconds: number) =>
+    pacedLatency({ port: small.port, ratePerSecond: settings.probeRatePerSecond, seconds, sockets: settings.probeSockets, next: ours.refresh(settings.sessions) });
+
+  const targets: Target[] = [
+    closed('ceiling', ceiling, () => ({ method: 'GET', path: '/ceiling' })),
+    closed('ceiling_bearer_requests', ceiling, ours.validate(settings.sessions), /"ok"/),
+    closed('validate', small, ours.validate(settings.sessions), /"userId"/),
+    closed('ceiling_refresh_requests', ceiling, ours.refresh(settings.sessions), /"ok"/),
+    closed('refresh', small, ours.refresh(settings.sessions)),
+    closed('express_check', expressServer, express.check(settings.sessions), /"userId"/),
+    closed('express_refresh', expressServer, express.refresh(settings.sessions)),
+    ...(betterAuthServer ? [closed('better_auth_get_session', betterAuthServer, betterAuth.getSession, /"session"/)] : []),
+    ...scaled.flatMap((server, k) => {
+      const n = settings.scaleSessions[k]!;
+      return [closed(`validate_${scaleName(n)}`, server, ours.validate(n), /"userId"/), closed(`refresh_${scaleName(n)}`, server, ours.refresh(n))];
+    }),
+    {
+      key: 'argon2_raw',
+      server: argon2Raw,
+      seconds: settings.loginSeconds,
+      warmup: false,
+      run: async (seconds) => {
+        const r = await argon2Raw.request<{ perSecond: number; verifications: number; seconds: number }>({ type: 'measure', seconds });
+        return { requestsPerSecond: r.perSecond, p50Ms: NaN, p99Ms: NaN, ok: r.verifications, failed: 0, seconds: r.seconds };
+      },
+    },
+    closed('login', small, ours.login(settings.users, PASSWORD), /"bearer"/, settings.loginConnections, settings.loginSeconds),
+    closed('express_login', expressServer, express.login(settings.users, PASSWORD), /"csrf"/, settings.loginConnections, settings.loginSeconds),
+    ...(betterAuthServer ? [closed('better_auth_sign_in', betterAuthServer, betterAuth.signIn(settings.users, PASSWORD), /"token"/, settings.loginConnections, settings.loginSeconds)] : []),
+    { key: 'refresh_idle_paced', server: small, seconds: settings.probeSeconds, warmup: false, run: probe },
+    {
+      key: 'refresh_during_storm',
+      server: small,
+      seconds: settings.probeSeconds,
+      warmup: false,
+      run: async (seconds) => {
+        // The storm starts first and outlasts the probe, so hashing is saturated for the whole probe.
+        const storm = throughput({ port: small.port, connections: settings.stormConnections, seconds: seconds + 2, next: ours.login(settings.users, PASSWORD) });
+        await new Promise((r) => setTimeout(r, 1000));
+        const refresh = await probe(seconds);
+        const logins = await storm;
+        return { ...refresh, stormLoginsPerSecond: logins.requestsPerSecond, stormLoginsFailed: logins.failed };
+      },
+    },
+  ];
+
+  console.log('checking and warming up every target…');
+  for (const target of targets) {
+    await target.sanity?.();
+    if (target.warmup) await target.run(quick ? 0.5 : 1);
+  }
+
+  const rounds: RoundMeasurements[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    const measured: RoundMeasurements = {};
+    for (const target of targets) {
+      const cpuBefore = processCpuSeconds(target.server.process.pid);
+      const generatorBefore = process.cpuUsage();
+      const started = performance.now();
+      const m = await target.run(target.seconds);
+      const elapsed = (performance.now() - started) / 1000;
+      const cpuAfter = processCpuSeconds(target.server.process.pid);
+      const generator = process.cpuUsage(generatorBefore);
+      // Server CPU (all threads) per answered request, and how busy this generator was (1 = one core).
+      m.serverCpuUsPerRequest = cpuBefore !== null && cpuAfter !== null && m.ok > 0 ? ((cpuAfter - cpuBefore) * 1e6) / m.ok : NaN;
+      m.generatorCpuShare = (generator.user + generator.system) / 1e6 / elapsed;
+      measured[target.key] = m;
+      process.stdout.write(
+        `round ${round}/${settings.rounds}  ${target.key.padEnd(26)} ${m.requestsPerSecond.toFixed(1).padStart(9)} /s  p50 ${fmt(m.p50Ms)}  p99 ${fmt(m.p99Ms)}  cpu ${m.serverCpuUsPerRequest!.toFixed(0).padStart(6)} µs/req  gen ${m.generatorCpuShare!.toFixed(2)}${m.failed ? `  FAILED ${m.failed}` : ''}\n`,
+      );
+    }
+    rounds.push(measured);
+  }
+
+  const report = buildReport({
+    date: startedAt.toISOString(),
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(2))) },
+    settings,
+    rounds,
+    seeding: Object.fromEntries([small, ...scaled].map((s) => [s.name, s.ready.seeded])),
+    betterAuthUnavailable,
+    setupSeconds,
+    totalSeconds: (performance.now() - wallStart) / 1000,
+  });
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'chart.svg'), renderChart(report));
+  writeFileSync(join(resultsDir, 'table.md'), `${markdownTable(report)}\n`);
+  if (args.publish) copyFileSync(join(resultsDir, 'chart.svg'), benchFile('../docs/benchmarks.svg'));
+  printTable(report);
+  console.log(`\nwrote ${join(resultsDir, 'latest.json')}, chart.svg and table.md in ${report.totalSeconds.toFixed(0)} s`);
+}
+
+const fmt = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(2)} ms` : '   –   ').padStart(9);
+
+main()
+  .then(cleanUp, async (error) => {
+    console.error(error);
+    await cleanUp();
+    process.exitCode = 1;
+  });

@@ -1,0 +1,70 @@
+/**
+ * The benchmark harness works: servers start in their own processes, the
+ * load generator gets answers, and the report turns rounds into figures.
+ * Runs a second or so of load; asserts that numbers were produced, never
+ * how fast anything was.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pacedLatency, throughput } from '../../bench/lib/load.js';
+import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
+import { buildReport, renderChart } from '../../bench/lib/report.js';
+import { ourRequests } from '../../bench/lib/requests.js';
+
+const ACCOUNT = '123456';
+const PASSWORD = 'correct horse battery staple';
+const SESSIONS = 50;
+
+describe('benchmark harness', () => {
+  const runSeed = randomBytes(16).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'login-service-bench-test-'));
+  const ours = ourRequests(runSeed, ACCOUNT);
+  let ceiling: BenchChild;
+  let server: BenchChild;
+
+  before(async () => {
+    [ceiling, server] = await Promise.all([
+      startChild('ceiling', benchFile('servers/ceiling.ts'), {}),
+      startChild('login-service', benchFile('servers/login-service.ts'), { dbPath: join(dir, 'store.db'), accountId: ACCOUNT, runSeed, users: 1, password: PASSWORD, sessions: SESSIONS }),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([ceiling?.stop(), server?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the ceiling baseline answers the load generator', async () => {
+    const result = await throughput({ port: ceiling.port, connections: 2, seconds: 0.5, next: () => ({ method: 'GET', path: '/ceiling' }) });
+    assert.ok(result.ok > 0, 'some requests were answered');
+    assert.equal(result.failed, 0);
+    assert.ok(result.requestsPerSecond > 0 && result.p50Ms > 0 && result.p99Ms >= result.p50Ms);
+  });
+
+  test('our server, seeded directly in its SQLite file, answers refreshes of many sessions and bearer checks', async () => {
+    assert.equal((server.ready.seeded as { sessions: number }).sessions, SESSIONS);
+    assert.ok((server.ready.seeded as { bytesPerSession: number }).bytesPerSession > 0, 'the store grew');
+    const refresh = await throughput({ port: server.port, connections: 2, seconds: 0.5, next: ours.refresh(SESSIONS) });
+    assert.ok(refresh.ok > 0);
+    assert.equal(refresh.failed, 0, 'every pre-seeded session refreshes with its csrf');
+    const paced = await pacedLatency({ port: server.port, ratePerSecond: 50, seconds: 0.5, sockets: 2, next: ours.validate(SESSIONS) });
+    assert.ok(paced.ok > 0);
+    assert.equal(paced.failed, 0, 'every pre-seeded bearer is accepted');
+  });
+
+  test('the report turns rounds into medians, ratios and a chart', () => {
+    const m = (requestsPerSecond: number, p99Ms = 2) => ({ requestsPerSecond, p50Ms: 1, p99Ms, ok: 10, failed: 0, seconds: 1 });
+    const round = { ceiling_bearer_requests: m(100), validate: m(80), ceiling_refresh_requests: m(100), refresh: m(60), express_refresh: m(20), login: m(9), argon2_raw: m(10), refresh_idle_paced: m(50, 2), refresh_during_storm: m(50, 4) };
+    const report = buildReport({ date: new Date(0).toISOString(), machine: { cores: 2 }, settings: { rounds: 3, mode: 'quick' }, rounds: [round, round, round], seeding: {}, betterAuthUnavailable: null, setupSeconds: 1, totalSeconds: 2 });
+    assert.equal(report.ratios.validate_vs_ceiling, 0.8);
+    assert.equal(report.ratios.refresh_vs_express, 3);
+    assert.equal(report.ratios.login_vs_argon2, 0.9);
+    assert.equal(report.ratios.storm_p99_ratio, 2);
+    assert.equal(report.targets.validate_vs_ceiling?.met, true);
+    assert.match(renderChart(report), /^<svg [^]*<\/svg>\n$/);
+  });
+});
