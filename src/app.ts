@@ -3,7 +3,6 @@
  * listening: tests use it in-process, `serve` puts it on a socket.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -148,8 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(formbody);
   await app.register(cookie);
-  // Set in one synchronous hook from a precomputed object: @fastify/helmet rebuilds helmet's
-  // middleware on every request, which cost ~10 µs of a ~50 µs bearer check (docs/BENCHMARKS.md).
+  // One synchronous hook and a constant object: @fastify/helmet rebuilt helmet's middleware on
+  // every request, ~10 µs of a ~50 µs bearer check (docs/BENCHMARKS.md).
   const headers = responseHeaders(tls !== null);
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
@@ -186,23 +185,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 }
 
 /**
- * Headers every response carries, computed once: helmet's security headers
- * (its middleware, as @fastify/helmet ships it, run against a recording
- * response) and `Cache-Control: no-store`, since responses carry tokens or
- * per-user data. A route may still set its own Cache-Control.
+ * Headers every response carries: OWASP's set for JSON APIs (REST Security
+ * Cheat Sheet) and `Cache-Control: no-store`, since responses carry tokens or
+ * per-user data. Helmet's other headers (COOP, CORP, Origin-Agent-Cluster, …)
+ * govern HTML documents in browsers and only add bytes to every answer here.
+ * A route may still set its own Cache-Control.
  */
 export function responseHeaders(tls: boolean): Record<string, string> {
-  const fromFastifyHelmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
-  const helmet = fromFastifyHelmet('helmet') as (options: object) => (req: unknown, res: unknown, next: () => void) => void;
-  const headers: Record<string, string> = {};
-  const recorder = {
-    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
-    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  return {
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    ...(tls ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
   };
-  helmet({
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-  })({}, recorder, () => {});
-  headers['cache-control'] = 'no-store';
-  return headers;
 }

@@ -20,8 +20,27 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
+/**
+ * Offsets change only on quarter-hour boundaries (every zone's transitions
+ * fall on them), so one is computed once per zone and quarter hour:
+ * formatToParts costs tens of µs, on every login.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const offsets = new Map<string, number>();
+
 /** The zone's offset from UTC at `at`, in ms (DST-aware). "GMT+05:30" → 19800000. */
 export function zoneOffsetMs(zone: string, at: number): number {
+  const key = `${zone}@${Math.floor(at / QUARTER_HOUR_MS)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    if (offsets.size >= 10_000) offsets.clear();
+    offset = computeOffsetMs(zone, at);
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+function computeOffsetMs(zone: string, at: number): number {
   const part = offsetFormatter(zone).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?/.exec(part);
   if (!m) return 0;

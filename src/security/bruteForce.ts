@@ -113,7 +113,9 @@ export class BruteForceGuard {
   }
 
   async recordSuccess(accountId: string, user: User): Promise<void> {
-    await this.counters.deleteCounter(userFailureKey(accountId, user.userId));
+    const key = userFailureKey(accountId, user.userId);
+    // Most logins follow no failure: a read by key costs far less than a write that changes nothing.
+    if (await this.counters.getCounter(key, 0)) await this.counters.deleteCounter(key);
   }
 
   /** Admin unlock: forgets the user's failures. */
