@@ -2,26 +2,7 @@ import type pg from 'pg';
 import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
 import { DuplicateError } from '../errors.js';
 import { isUniqueViolation } from './database.js';
-
-interface AccountRow {
-  account_id: string;
-  name: string;
-  time_zone: string;
-  agent_groups: Account['agentGroups'];
-  agent_groups_revision: number;
-  settings: Account['settings'];
-  created_at: number;
-}
-
-const toAccount = (r: AccountRow): Account => ({
-  accountId: r.account_id,
-  name: r.name,
-  timeZone: r.time_zone,
-  agentGroups: r.agent_groups,
-  agentGroupsRevision: r.agent_groups_revision,
-  settings: r.settings,
-  createdAt: r.created_at,
-});
+import { type AccountRow, toAccount } from '../rows.js';
 
 export class PostgresAccountStore implements AccountStore {
   constructor(private readonly pool: pg.Pool) {}

@@ -1,13 +1,6 @@
 import type pg from 'pg';
 import type { Counter, CounterStore } from '../../security/counters.js';
-
-interface CounterRow {
-  count: number;
-  reset_at: number;
-  updated_at: number;
-}
-
-const toCounter = (r: CounterRow): Counter => ({ count: r.count, resetAt: r.reset_at, updatedAt: r.updated_at });
+import { type CounterRow, toCounter } from '../rows.js';
 
 export class PostgresCounterStore implements CounterStore {
   constructor(private readonly pool: pg.Pool) {}

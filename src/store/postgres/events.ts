@@ -1,29 +1,6 @@
 import type pg from 'pg';
 import type { AuditEvent, EventFilter, EventStore } from '../../events/model.js';
-
-interface EventRow {
-  id: number;
-  time: number;
-  account_id: string;
-  type: string;
-  user_id: string | null;
-  login_name: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  detail: Record<string, unknown>;
-}
-
-const toEvent = (r: EventRow): AuditEvent => ({
-  id: r.id,
-  time: r.time,
-  accountId: r.account_id,
-  type: r.type,
-  userId: r.user_id,
-  loginName: r.login_name,
-  clientIp: r.client_ip,
-  userAgent: r.user_agent,
-  detail: r.detail,
-});
+import { type EventRow, toEvent } from '../rows.js';
 
 export class PostgresEventStore implements EventStore {
   constructor(private readonly pool: pg.Pool) {}

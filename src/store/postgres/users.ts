@@ -2,38 +2,7 @@ import type pg from 'pg';
 import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
 import { DuplicateError } from '../errors.js';
 import { isUniqueViolation } from './database.js';
-
-interface UserRow {
-  user_id: string;
-  account_id: string;
-  login_name: string;
-  user_pid: string;
-  is_bot: boolean;
-  app_key: string | null;
-  password_hash: string | null;
-  password_changed_at: number | null;
-  privileges: number[];
-  is_admin: boolean;
-  is_lpa: boolean;
-  enabled: boolean;
-  created_at: number;
-}
-
-const toUser = (r: UserRow): User => ({
-  accountId: r.account_id,
-  userId: r.user_id,
-  userPid: r.user_pid,
-  loginName: r.login_name,
-  isBot: r.is_bot,
-  appKey: r.app_key,
-  passwordHash: r.password_hash,
-  passwordChangedAt: r.password_changed_at,
-  privileges: r.privileges,
-  isAdmin: r.is_admin,
-  isLPA: r.is_lpa,
-  enabled: r.enabled,
-  createdAt: r.created_at,
-});
+import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
 
 /**
  * The case-insensitive key of a login name. Lower-cased here rather than by
@@ -104,28 +73,6 @@ export class PostgresUserStore implements UserStore {
     return (r.rowCount ?? 0) > 0;
   }
 }
-
-interface ApiKeyRow {
-  account_id: string;
-  app_key: string;
-  name: string;
-  secret_hash: string;
-  access_token: string;
-  access_token_secret_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toApiKey = (r: ApiKeyRow): ApiKey => ({
-  accountId: r.account_id,
-  appKey: r.app_key,
-  name: r.name,
-  secretHash: r.secret_hash,
-  accessToken: r.access_token,
-  accessTokenSecretHash: r.access_token_secret_hash,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
 
 export class PostgresApiKeyStore implements ApiKeyStore {
   constructor(private readonly pool: pg.Pool) {}

@@ -1,26 +1,7 @@
 import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
 import { DuplicateError } from '../errors.js';
 import type { SqliteDatabase } from './database.js';
-
-interface AccountRow {
-  account_id: string;
-  name: string;
-  time_zone: string;
-  agent_groups: string;
-  agent_groups_revision: number;
-  settings: string;
-  created_at: number;
-}
-
-const toAccount = (r: AccountRow): Account => ({
-  accountId: r.account_id,
-  name: r.name,
-  timeZone: r.time_zone,
-  agentGroups: JSON.parse(r.agent_groups),
-  agentGroupsRevision: r.agent_groups_revision,
-  settings: JSON.parse(r.settings),
-  createdAt: r.created_at,
-});
+import { type AccountRow, toAccount } from '../rows.js';
 
 export class SqliteAccountStore implements AccountStore {
   private readonly q;

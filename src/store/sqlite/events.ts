@@ -1,29 +1,6 @@
 import type { AuditEvent, EventFilter, EventStore } from '../../events/model.js';
 import type { SqliteDatabase } from './database.js';
-
-interface EventRow {
-  id: number;
-  time: number;
-  account_id: string;
-  type: string;
-  user_id: string | null;
-  login_name: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  detail: string;
-}
-
-const toEvent = (r: EventRow): AuditEvent => ({
-  id: r.id,
-  time: r.time,
-  accountId: r.account_id,
-  type: r.type,
-  userId: r.user_id,
-  loginName: r.login_name,
-  clientIp: r.client_ip,
-  userAgent: r.user_agent,
-  detail: JSON.parse(r.detail),
-});
+import { type EventRow, toEvent } from '../rows.js';
 
 export class SqliteEventStore implements EventStore {
   private readonly q;

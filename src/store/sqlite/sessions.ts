@@ -1,45 +1,6 @@
 import type { SessionRecord, SessionStore } from '../../sessions/model.js';
 import type { SqliteDatabase } from './database.js';
-
-interface SessionRow {
-  id_hash: string;
-  bearer_hash: string;
-  csrf_hash: string;
-  account_id: string;
-  user_id: string;
-  login_name: string;
-  privileges: string;
-  is_admin: number;
-  is_lpa: number;
-  app_key: string | null;
-  wsuk: string;
-  created_at: number;
-  expires_at: number;
-  ttl_ms: number;
-  hard_expires_at: number | null;
-  client_ip: string | null;
-  user_agent: string | null;
-}
-
-const toSession = (r: SessionRow): SessionRecord => ({
-  idHash: r.id_hash,
-  bearerHash: r.bearer_hash,
-  csrfHash: r.csrf_hash,
-  accountId: r.account_id,
-  userId: r.user_id,
-  loginName: r.login_name,
-  privileges: JSON.parse(r.privileges),
-  isAdmin: r.is_admin === 1,
-  isLPA: r.is_lpa === 1,
-  appKey: r.app_key,
-  wsuk: r.wsuk,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  ttlMs: r.ttl_ms,
-  hardExpiresAt: r.hard_expires_at,
-  clientIp: r.client_ip,
-  userAgent: r.user_agent,
-});
+import { type SessionRow, toSession } from '../rows.js';
 
 /** A refresh waiting for the next group commit. */
 interface PendingExtension {

@@ -1,38 +1,7 @@
 import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
 import { DuplicateError } from '../errors.js';
 import type { SqliteDatabase } from './database.js';
-
-interface UserRow {
-  user_id: string;
-  account_id: string;
-  login_name: string;
-  user_pid: string;
-  is_bot: number;
-  app_key: string | null;
-  password_hash: string | null;
-  password_changed_at: number | null;
-  privileges: string;
-  is_admin: number;
-  is_lpa: number;
-  enabled: number;
-  created_at: number;
-}
-
-const toUser = (r: UserRow): User => ({
-  accountId: r.account_id,
-  userId: r.user_id,
-  userPid: r.user_pid,
-  loginName: r.login_name,
-  isBot: r.is_bot === 1,
-  appKey: r.app_key,
-  passwordHash: r.password_hash,
-  passwordChangedAt: r.password_changed_at,
-  privileges: JSON.parse(r.privileges),
-  isAdmin: r.is_admin === 1,
-  isLPA: r.is_lpa === 1,
-  enabled: r.enabled === 1,
-  createdAt: r.created_at,
-});
+import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
 
 const isUniqueViolation = (e: unknown) =>
   ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string }).code ?? '');
@@ -100,28 +69,6 @@ export class SqliteUserStore implements UserStore {
     return r.changes > 0;
   }
 }
-
-interface ApiKeyRow {
-  account_id: string;
-  app_key: string;
-  name: string;
-  secret_hash: string;
-  access_token: string;
-  access_token_secret_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toApiKey = (r: ApiKeyRow): ApiKey => ({
-  accountId: r.account_id,
-  appKey: r.app_key,
-  name: r.name,
-  secretHash: r.secret_hash,
-  accessToken: r.access_token,
-  accessTokenSecretHash: r.access_token_secret_hash,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
 
 export class SqliteApiKeyStore implements ApiKeyStore {
   private readonly q;

@@ -1,0 +1,163 @@
+/**
+ * Rows of the SQL backends and their mapping to the domain. SQLite and
+ * PostgreSQL share column names; they differ only in how a boolean (0/1 vs
+ * true/false) and a JSON value (text vs parsed jsonb) come back, which the two
+ * readers below absorb.
+ */
+import type { Account } from '../accounts/model.js';
+import type { AuditEvent } from '../events/model.js';
+import type { Counter } from '../security/counters.js';
+import type { SessionRecord } from '../sessions/model.js';
+import type { ApiKey, User } from '../users/model.js';
+
+type SqlBoolean = boolean | number;
+type SqlJson<T> = T | string;
+
+const bool = (v: SqlBoolean): boolean => v === true || v === 1;
+const json = <T>(v: SqlJson<T>): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+export interface AccountRow {
+  account_id: string;
+  name: string;
+  time_zone: string;
+  agent_groups: SqlJson<Account['agentGroups']>;
+  agent_groups_revision: number;
+  settings: SqlJson<Account['settings']>;
+  created_at: number;
+}
+
+export const toAccount = (r: AccountRow): Account => ({
+  accountId: r.account_id,
+  name: r.name,
+  timeZone: r.time_zone,
+  agentGroups: json(r.agent_groups),
+  agentGroupsRevision: r.agent_groups_revision,
+  settings: json(r.settings),
+  createdAt: r.created_at,
+});
+
+export interface UserRow {
+  user_id: string;
+  account_id: string;
+  login_name: string;
+  user_pid: string;
+  is_bot: SqlBoolean;
+  app_key: string | null;
+  password_hash: string | null;
+  password_changed_at: number | null;
+  privileges: SqlJson<number[]>;
+  is_admin: SqlBoolean;
+  is_lpa: SqlBoolean;
+  enabled: SqlBoolean;
+  created_at: number;
+}
+
+export const toUser = (r: UserRow): User => ({
+  accountId: r.account_id,
+  userId: r.user_id,
+  userPid: r.user_pid,
+  loginName: r.login_name,
+  isBot: bool(r.is_bot),
+  appKey: r.app_key,
+  passwordHash: r.password_hash,
+  passwordChangedAt: r.password_changed_at,
+  privileges: json(r.privileges),
+  isAdmin: bool(r.is_admin),
+  isLPA: bool(r.is_lpa),
+  enabled: bool(r.enabled),
+  createdAt: r.created_at,
+});
+
+export interface ApiKeyRow {
+  account_id: string;
+  app_key: string;
+  name: string;
+  secret_hash: string;
+  access_token: string;
+  access_token_secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export const toApiKey = (r: ApiKeyRow): ApiKey => ({
+  accountId: r.account_id,
+  appKey: r.app_key,
+  name: r.name,
+  secretHash: r.secret_hash,
+  accessToken: r.access_token,
+  accessTokenSecretHash: r.access_token_secret_hash,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+export interface SessionRow {
+  id_hash: string;
+  bearer_hash: string;
+  csrf_hash: string;
+  account_id: string;
+  user_id: string;
+  login_name: string;
+  privileges: SqlJson<number[]>;
+  is_admin: SqlBoolean;
+  is_lpa: SqlBoolean;
+  app_key: string | null;
+  wsuk: string;
+  created_at: number;
+  expires_at: number;
+  ttl_ms: number;
+  hard_expires_at: number | null;
+  client_ip: string | null;
+  user_agent: string | null;
+}
+
+export const toSession = (r: SessionRow): SessionRecord => ({
+  idHash: r.id_hash,
+  bearerHash: r.bearer_hash,
+  csrfHash: r.csrf_hash,
+  accountId: r.account_id,
+  userId: r.user_id,
+  loginName: r.login_name,
+  privileges: json(r.privileges),
+  isAdmin: bool(r.is_admin),
+  isLPA: bool(r.is_lpa),
+  appKey: r.app_key,
+  wsuk: r.wsuk,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  ttlMs: r.ttl_ms,
+  hardExpiresAt: r.hard_expires_at,
+  clientIp: r.client_ip,
+  userAgent: r.user_agent,
+});
+
+export interface CounterRow {
+  count: number;
+  reset_at: number;
+  updated_at: number;
+}
+
+export const toCounter = (r: CounterRow): Counter => ({ count: r.count, resetAt: r.reset_at, updatedAt: r.updated_at });
+
+export interface EventRow {
+  id: number;
+  time: number;
+  account_id: string;
+  type: string;
+  user_id: string | null;
+  login_name: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  detail: SqlJson<Record<string, unknown>>;
+}
+
+export const toEvent = (r: EventRow): AuditEvent => ({
+  id: r.id,
+  time: r.time,
+  accountId: r.account_id,
+  type: r.type,
+  userId: r.user_id,
+  loginName: r.login_name,
+  clientIp: r.client_ip,
+  userAgent: r.user_agent,
+  detail: json(r.detail),
+});
