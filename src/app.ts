@@ -79,7 +79,7 @@ class AccessLog extends LogController {
 
 export function createServices(deps: AppDeps, logger: Logger): Services {
   const clock = deps.clock ?? systemClock;
-  const hasher = deps.hasher ?? new PasswordHasher(undefined, deps.config.hashConcurrency);
+  const hasher = deps.hasher ?? new PasswordHasher(undefined, deps.config.hashConcurrency, deps.config.hashQueueLimit);
   const audit = new AuditLog(deps.stores.events, clock, (err) => logger.error({ err }, 'audit event not stored'));
   const guard = new BruteForceGuard(deps.stores.counters, audit, deps.config.loginFailuresPerMinute);
   const sessions = new SessionService({

@@ -22,6 +22,8 @@ export interface Config {
   trustProxy: string[];
   /** argon2 verifications allowed to run at once. */
   hashConcurrency: number;
+  /** Verifications allowed to wait for one of those; beyond, logins get 503 with Retry-After. */
+  hashQueueLimit: number;
   /** Largest request body accepted, bytes. */
   bodyLimit: number;
   /** Failed logins one client address may make per minute before 429. 0 = no limit. */
@@ -160,6 +162,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     },
   },
   { key: 'hashConcurrency', env: 'HASH_CONCURRENCY', flag: 'hash-concurrency', parse: integer(1, 1024, availableParallelism()) },
+  { key: 'hashQueueLimit', env: 'HASH_QUEUE_LIMIT', flag: 'hash-queue-limit', parse: integer(1, 1_000_000, 1024) },
   { key: 'bodyLimit', env: 'BODY_LIMIT', flag: 'body-limit', parse: integer(256, 10 * 1024 * 1024, 16 * 1024) },
   { key: 'loginFailuresPerMinute', env: 'LOGIN_FAILURES_PER_MINUTE', flag: 'login-failures-per-minute', parse: integer(0, 1_000_000, 20) },
   { key: 'headersTimeoutMs', env: 'HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', parse: integer(100, 600_000, 10_000) },
@@ -207,6 +210,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'server-time-zone': ['ZONE', 'IANA zone reported as serverTimeZoneName (default: the system\'s)'],
   'trust-proxy': ['LIST', 'proxies (addresses or CIDRs) whose X-Forwarded-For is believed'],
   'hash-concurrency': ['N', 'password hashes computed at once (default: CPU count)'],
+  'hash-queue-limit': ['N', 'password checks allowed to wait; beyond, logins get 503 with Retry-After (default 1024)'],
   'body-limit': ['BYTES', 'largest request body (default 16384)'],
   'login-failures-per-minute': ['N', 'failed logins per client address and minute before 429; 0 = no limit (default 20)'],
   'auto-migrate': ['BOOL', 'apply schema migrations at start (default true)'],

@@ -16,6 +16,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Algorithm } from '@node-rs/argon2';
+import { ApiError, InternalCode } from '../http/errors.js';
 
 export interface Argon2Params {
   memoryCost: number; // KiB
@@ -130,6 +131,8 @@ export class PasswordHasher {
   constructor(
     private readonly params: Argon2Params = DEFAULT_ARGON2,
     readonly maxConcurrent: number = availableParallelism(),
+    /** Hashes allowed to wait for a thread; beyond, 503 with Retry-After instead of an ever longer queue. */
+    readonly maxQueued: number = 1024,
   ) {}
 
   hash(password: string): Promise<string> {
@@ -153,6 +156,11 @@ export class PasswordHasher {
   }
 
   private async bounded<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.maxConcurrent && this.waiting.length >= this.maxQueued) {
+      // Overload: answering at once lets clients back off (the original's guidance: retry 5xx after 5 s)
+      // instead of holding connections while the queue outgrows any client's timeout.
+      throw new ApiError(503, InternalCode.UNAVAILABLE, 'Too many logins in progress; retry shortly', { 'retry-after': '5' });
+    }
     if (this.active >= this.maxConcurrent) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
