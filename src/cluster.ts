@@ -22,7 +22,8 @@ import { WORKER_INDEX_ENV } from './housekeeping.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
 import { PasswordHasher } from './security/passwords.js';
-import { bootstrapStore, firstStopSignal, openConfiguredStores, serve } from './serve.js';
+import { bootstrapStore, firstStopSignal, serve } from './serve.js';
+import { openConfiguredStores } from './store/index.js';
 
 /** A worker that lived less than this counts as dying young. */
 const YOUNG_MS = 60_000;

@@ -11,6 +11,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   redisUrl: string | null;
+  /** PostgreSQL connections per process. */
+  databasePoolSize: number;
   publicHost: string;
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
@@ -106,6 +108,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
       return url;
     },
   },
+  { key: 'databasePoolSize', env: 'DATABASE_POOL_SIZE', flag: 'db-pool-size', parse: integer(1, 1000, 10) },
   {
     key: 'redisUrl',
     env: 'REDIS_URL',
@@ -201,6 +204,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   port: ['N', 'listening port (default 8080)'],
   host: ['ADDRESS', 'listening address (default 127.0.0.1)'],
   db: ['URL', 'sqlite:PATH, sqlite::memory: or postgres://… (default sqlite:./data/login-service.db)'],
+  'db-pool-size': ['N', 'PostgreSQL connections per process (default 10)'],
   redis: ['URL', 'redis://…: keep sessions and counters in Redis (default none)'],
   'public-host': ['HOST[:PORT]', 'where clients reach this server; the default agentVep base URI (default localhost:PORT)'],
   'tls-cert': ['FILE', 'PEM certificate: serve HTTPS (with --tls-key)'],

@@ -25,7 +25,7 @@ import type { Config } from './config.js';
 import type { PasswordHasher } from './security/passwords.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
-import { openStores, type Stores } from './store/index.js';
+import { openConfiguredStores, type Stores } from './store/index.js';
 import { WORKER_INDEX_ENV, startHousekeeping, sweepsInThisProcess } from './housekeeping.js';
 
 export interface RunningServer {
@@ -46,15 +46,6 @@ export interface StartServerOptions {
   bootstrap?: boolean;
   out?: NodeJS.WritableStream;
   logger?: Logger;
-}
-
-export function openConfiguredStores(config: Config): Promise<Stores> {
-  return openStores({
-    databaseUrl: config.databaseUrl,
-    redisUrl: config.redisUrl,
-    redisKeyPrefix: config.redisKeyPrefix ?? undefined,
-    migrate: config.autoMigrate,
-  });
 }
 
 /**

@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { AuditLog, type AuditInput } from '../events/audit.js';
-import { openStores, type Stores } from '../store/index.js';
+import { openConfiguredStores, type Stores } from '../store/index.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -41,12 +41,7 @@ export class CliContext {
   ) {}
 
   stores(): Promise<Stores> {
-    this.opened ??= openStores({
-      databaseUrl: this.config.databaseUrl,
-      redisUrl: this.config.redisUrl,
-      redisKeyPrefix: this.config.redisKeyPrefix ?? undefined,
-      migrate: this.config.autoMigrate,
-    }).catch((error: unknown) => {
+    this.opened ??= openConfiguredStores(this.config).catch((error: unknown) => {
       const cause = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
       throw new Error(`cannot open the store ${withoutCredentials(this.config.databaseUrl)}: ${(cause as Error).message || String(cause)}`);
     });

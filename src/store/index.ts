@@ -8,6 +8,7 @@ import type { ApiKeyStore, UserStore } from '../users/model.js';
 import type { SessionStore } from '../sessions/model.js';
 import type { CounterStore } from '../security/counters.js';
 import type { EventStore } from '../events/model.js';
+import type { Config } from '../config.js';
 
 export interface Stores {
   /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */
@@ -30,6 +31,19 @@ export interface OpenStoresOptions {
   migrate?: boolean;
   /** Prefix for every Redis key, so tests and installations can share one Redis. */
   redisKeyPrefix?: string;
+  /** PostgreSQL connections per process. */
+  poolSize?: number;
+}
+
+/** The stores the settings name: what `serve` and every admin command open. */
+export function openConfiguredStores(config: Config): Promise<Stores> {
+  return openStores({
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix ?? undefined,
+    migrate: config.autoMigrate,
+    poolSize: config.databasePoolSize,
+  });
 }
 
 /** `sqlite:PATH`, `sqlite::memory:` or `postgres://…`; `redisUrl` moves sessions and counters to Redis. */
@@ -41,7 +55,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate });
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { openPostgresStores } = await import('./postgres/index.js');
-    stores = await openPostgresStores(databaseUrl, { migrate: options.migrate });
+    stores = await openPostgresStores(databaseUrl, { migrate: options.migrate, maxConnections: options.poolSize });
   } else {
     throw new Error(`unsupported database URL scheme (use sqlite:PATH or postgres://…)`);
   }

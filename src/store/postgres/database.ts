@@ -17,7 +17,8 @@ const types: pg.CustomTypesConfig = {
 };
 
 export function createPostgresPool(url: string, options: { max?: number } = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, types, max: options.max ?? 10 });
+  // A server that drops packets must fail a start or a request, not hang it.
+  const pool = new pg.Pool({ connectionString: url, types, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
   // An idle connection that breaks (server restart, network) is dropped by the
   // pool and replaced on demand; without a listener the 'error' event would end the process.
   pool.on('error', () => {});
