@@ -3,6 +3,7 @@
  * child process (what operators run), and in-process through `main` with
  * in-memory streams (same parsing and dispatch, without a process start per call).
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -60,4 +61,17 @@ export async function runInProcess(args: string[], stdin?: string): Promise<Comm
   const stderr = new Collect();
   const code = await main(args, { stdout, stderr, stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]) });
   return { code, stdout: stdout.text, stderr: stderr.text, json: parsed(stdout.text) };
+}
+
+export function assertSucceeded(r: CommandResult): void {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  assert.equal(r.stderr, '');
+}
+
+/** A failure: one line on stderr naming the problem, nothing on stdout. */
+export function assertFailed(r: CommandResult, code: number, message: RegExp): void {
+  assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stderr}${r.stdout}`);
+  assert.equal(r.stdout, '', 'nothing on stdout when a command fails');
+  assert.match(r.stderr, /^login-service: [^\n]+\n$/, 'one line on stderr');
+  assert.match(r.stderr, message);
 }

@@ -12,7 +12,7 @@ import { synopsisOf } from '../../src/cli/command.js';
 import { SETTING_FLAGS } from '../../src/config.js';
 import { PasswordHasher } from '../../src/security/passwords.js';
 import { openStores } from '../../src/store/index.js';
-import { runInProcess, type CommandResult } from './cliRunner.js';
+import { assertSucceeded, assertFailed, runInProcess } from './cliRunner.js';
 
 const ACCOUNT = '424242';
 const MISSING = '999';
@@ -22,17 +22,7 @@ describe('login-service commands (in process)', () => {
   let db: string;
   const cli = (args: string[], stdin?: string) => runInProcess([...args, '--db', db], stdin);
 
-  function assertFailed(r: CommandResult, code: number, message: RegExp): void {
-    assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stderr}${r.stdout}`);
-    assert.equal(r.stdout, '', 'nothing on stdout when a command fails');
-    assert.match(r.stderr, /^login-service: [^\n]+\n$/, 'one line on stderr');
-    assert.match(r.stderr, message);
-  }
 
-  function assertSucceeded(r: CommandResult): void {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    assert.equal(r.stderr, '');
-  }
 
   async function withStores<T>(work: (stores: Awaited<ReturnType<typeof openStores>>) => Promise<T>): Promise<T> {
     const stores = await openStores({ databaseUrl: db });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.js';
 import { hashToken } from '../../src/security/tokens.js';
 import { postJson, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCommand, type CommandResult } from './cliRunner.js';
+import { assertSucceeded, assertFailed, runCommand } from './cliRunner.js';
 
 const ACCOUNT = '123456';
 
@@ -31,18 +31,7 @@ describe('login-service commands against a running server', () => {
     return res.status;
   }
 
-  function assertSucceeded(r: CommandResult): void {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    assert.equal(r.stderr, '');
-  }
 
-  /** A failure: one line on stderr naming the problem, nothing on stdout. */
-  function assertFailed(r: CommandResult, code: number, message: RegExp): void {
-    assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stderr}`);
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^login-service: [^\n]+\n$/);
-    assert.match(r.stderr, message);
-  }
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'login-service-cli-'));

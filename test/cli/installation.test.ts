@@ -12,22 +12,12 @@ import { join } from 'node:path';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { postJson, startTestServer } from '../helpers/server.js';
 import { createTestDatabase, type TestDatabase } from '../store/postgresDatabase.js';
-import { runCommand, runInProcess, type CommandResult } from './cliRunner.js';
+import { assertSucceeded, assertFailed, runCommand, runInProcess } from './cliRunner.js';
 
 const ACCOUNT = '31337';
 const PASSWORD = 'alice password one';
 
-function assertSucceeded(r: CommandResult): void {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  assert.equal(r.stderr, '');
-}
 
-function assertFailed(r: CommandResult, code: number, message: RegExp): void {
-  assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^login-service: [^\n]+\n$/);
-  assert.match(r.stderr, message);
-}
 
 describe('export, import and migrate', () => {
   let dir: string;
