@@ -13,7 +13,7 @@ import { sweep } from '../../src/housekeeping.js';
 import { hashToken } from '../../src/security/tokens.js';
 import { openStores } from '../../src/store/index.js';
 import { postJson, seedAccount, startTestServer } from '../helpers/server.js';
-import { cookieFrom, firstStartPassword, freePort, freshRequest, startCommand, startRelay, type CommandProcess } from './support.js';
+import { cookieFrom, firstStartPassword, freePort, freshRequest, startCommand, relayTo, type CommandProcess } from './support.js';
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
@@ -161,12 +161,8 @@ if (!TEST_DATABASE_URL) {
 
     test('/readyz turns 503 when the connection to PostgreSQL is lost', async () => {
       // The server reaches PostgreSQL through a relay this test can cut.
-      const target = new URL(databaseUrl);
-      const relay = await startRelay(target.hostname, Number(target.port || 5432));
-      const relayed = new URL(databaseUrl);
-      relayed.hostname = relay.host;
-      relayed.port = String(relay.port);
-      const stores = await openStores({ databaseUrl: relayed.toString(), migrate: false });
+      const { relay, url: relayed } = await relayTo(databaseUrl, 5432);
+      const stores = await openStores({ databaseUrl: relayed, migrate: false });
       const server = await startTestServer({ stores });
       try {
         assert.equal((await fetch(`${server.baseUrl}/readyz`)).status, 200);
@@ -184,12 +180,8 @@ if (!TEST_DATABASE_URL) {
 
     if (TEST_REDIS_URL) {
       test('/readyz turns 503 when the connection to Redis is lost', async () => {
-        const target = new URL(TEST_REDIS_URL);
-        const relay = await startRelay(target.hostname, Number(target.port || 6379));
-        const relayed = new URL(TEST_REDIS_URL);
-        relayed.hostname = relay.host;
-        relayed.port = String(relay.port);
-        const stores = await openStores({ databaseUrl, redisUrl: relayed.toString(), redisKeyPrefix, migrate: false });
+        const { relay, url: relayed } = await relayTo(TEST_REDIS_URL, 6379);
+        const stores = await openStores({ databaseUrl, redisUrl: relayed, redisKeyPrefix, migrate: false });
         const server = await startTestServer({ stores });
         try {
           assert.equal((await fetch(`${server.baseUrl}/readyz`)).status, 200);

@@ -199,3 +199,12 @@ export async function startRelay(targetHost: string, targetPort: number): Promis
     restore: () => listen(port),
   };
 }
+
+/** A relay to the server of `url`, and the same URL pointed through it. */
+export async function relayTo(url: string, defaultPort: number): Promise<{ relay: Relay; url: string }> {
+  const target = new URL(url);
+  const relay = await startRelay(target.hostname, Number(target.port || defaultPort));
+  target.hostname = relay.host;
+  target.port = String(relay.port);
+  return { relay, url: target.toString() };
+}

@@ -73,7 +73,8 @@ function apiKey(accountId: string, appKey: string, createdAt: number, overrides:
   };
 }
 
-function session(accountId: string, userId: string, createdAt: number, lifetimeMs: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
+/** A session record with fresh random digests, for backends' own tests too. */
+export function session(accountId: string, userId: string, createdAt: number, lifetimeMs: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
     idHash: hex(),
     bearerHash: hex(),

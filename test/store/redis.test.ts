@@ -12,7 +12,7 @@ import type { SessionRecord } from '../../src/sessions/model.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { withRedisSessions } from '../../src/store/redis/index.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
-import { storeContract } from './contract.js';
+import { session as contractSession, storeContract } from './contract.js';
 import { createTestDatabase } from './postgresDatabase.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -53,27 +53,8 @@ if (!redisUrl) {
   storeContract('SQLite + Redis', () => openWithPrefix(`${runPrefix}${++opened}:`));
 
   describe('Redis sessions: what is Redis\' own', () => {
-    const hex = () => randomBytes(32).toString('hex');
-    const session = (createdAt: number, lifetimeMs: number, overrides: Partial<SessionRecord> = {}): SessionRecord => ({
-      idHash: hex(),
-      bearerHash: hex(),
-      csrfHash: hex(),
-      accountId: '1',
-      userId: '10',
-      loginName: 'agent',
-      privileges: [],
-      isAdmin: false,
-      isLPA: false,
-      appKey: null,
-      wsuk: '1',
-      createdAt,
-      expiresAt: createdAt + lifetimeMs,
-      ttlMs: lifetimeMs,
-      hardExpiresAt: null,
-      clientIp: null,
-      userAgent: null,
-      ...overrides,
-    });
+    const session = (createdAt: number, lifetimeMs: number, overrides: Partial<SessionRecord> = {}): SessionRecord =>
+      contractSession('1', '10', createdAt, lifetimeMs, overrides);
 
     let prefix: string;
     let stores: Stores;
