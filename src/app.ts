@@ -13,7 +13,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
-import { createLogger } from './logger.js';
+import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
 import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
@@ -114,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new AccessLog(),
+    childLoggerFactory: lazyRequestLogger as never,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     // Slow or never-finished requests must not hold the server: bound headers and whole requests.
