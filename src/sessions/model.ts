@@ -26,11 +26,36 @@ export interface SessionRecord {
   userAgent: string | null;
 }
 
+/** What a bearer check reads: who the session is, and whether it is still live. */
+export type BearerSession = Pick<
+  SessionRecord,
+  'accountId' | 'userId' | 'loginName' | 'privileges' | 'isAdmin' | 'isLPA' | 'appKey' | 'createdAt' | 'expiresAt' | 'hardExpiresAt'
+>;
+
+export function bearerSessionOf(s: SessionRecord): BearerSession {
+  return {
+    accountId: s.accountId,
+    userId: s.userId,
+    loginName: s.loginName,
+    privileges: s.privileges,
+    isAdmin: s.isAdmin,
+    isLPA: s.isLPA,
+    appKey: s.appKey,
+    createdAt: s.createdAt,
+    expiresAt: s.expiresAt,
+    hardExpiresAt: s.hardExpiresAt,
+  };
+}
+
 export interface SessionStore {
   createSession(session: SessionRecord): Promise<void>;
   /** By Session_id digest. Returns the record whatever its expiry: callers compare with their clock. */
   findSessionById(idHash: string): Promise<SessionRecord | null>;
-  findSessionByBearer(bearerHash: string): Promise<SessionRecord | null>;
+  /**
+   * By bearer digest, only what a bearer check needs (the hottest read: fewer
+   * columns read and decoded), whatever its expiry.
+   */
+  findSessionByBearer(bearerHash: string): Promise<BearerSession | null>;
   /** Moves the idle expiry. False when the session no longer exists. */
   extendSession(idHash: string, expiresAt: number): Promise<boolean>;
   deleteSession(idHash: string): Promise<boolean>;

@@ -18,7 +18,7 @@ import { digestsEqual, hashToken, randomDigits, randomToken, tokenMatches } from
 import type { Stores } from '../store/index.js';
 import { zoneOffsetMs } from '../timezones.js';
 import type { User } from '../users/model.js';
-import type { SessionRecord } from './model.js';
+import type { BearerSession, SessionRecord } from './model.js';
 
 export interface PasswordCredentials {
   username: string;
@@ -88,7 +88,7 @@ export interface SessionServiceOptions {
 
 export const isApplicationLogin = (c: LoginCredentials): c is ApplicationCredentials => 'appKey' in c;
 
-export function toSessionInfo(s: SessionRecord): SessionInfo {
+export function toSessionInfo(s: BearerSession): SessionInfo {
   return {
     accountId: s.accountId,
     userId: s.userId,
@@ -219,7 +219,7 @@ export class SessionService {
   }
 
   /** The live session a bearer belongs to, on this account; read-only. */
-  async checkBearer(accountId: string, bearer: string): Promise<SessionRecord> {
+  async checkBearer(accountId: string, bearer: string): Promise<BearerSession> {
     const session = await this.o.stores.sessions.findSessionByBearer(hashToken(bearer));
     if (!session || session.accountId !== accountId || !this.isLive(session, this.o.clock.now())) throw errors.bearerInvalid();
     return session;
@@ -239,7 +239,7 @@ export class SessionService {
     return session;
   }
 
-  private isLive(s: SessionRecord, now: number): boolean {
+  private isLive(s: Pick<SessionRecord, 'expiresAt' | 'hardExpiresAt'>, now: number): boolean {
     return s.expiresAt > now && (s.hardExpiresAt === null || s.hardExpiresAt > now);
   }
 

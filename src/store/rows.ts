@@ -7,7 +7,7 @@
 import type { Account } from '../accounts/model.js';
 import type { AuditEvent } from '../events/model.js';
 import type { Counter } from '../security/counters.js';
-import type { SessionRecord } from '../sessions/model.js';
+import type { BearerSession, SessionRecord } from '../sessions/model.js';
 import type { ApiKey, User } from '../users/model.js';
 
 type SqlBoolean = boolean | number;
@@ -128,6 +128,43 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   hardExpiresAt: r.hard_expires_at,
   clientIp: r.client_ip,
   userAgent: r.user_agent,
+});
+
+/** The columns of a BearerSession, for both SQL backends' bearer read. */
+export const BEARER_SESSION_COLUMNS = 'account_id, user_id, login_name, privileges, is_admin, is_lpa, app_key, created_at, expires_at, hard_expires_at';
+
+export type BearerSessionRow = Pick<
+  SessionRow,
+  'account_id' | 'user_id' | 'login_name' | 'privileges' | 'is_admin' | 'is_lpa' | 'app_key' | 'created_at' | 'expires_at' | 'hard_expires_at'
+>;
+
+/** The same row as an array in BEARER_SESSION_COLUMNS order (better-sqlite3's raw mode: no object per row, ~2 µs less per read). */
+export type BearerSessionValues = [string, string, string, SqlJson<number[]>, SqlBoolean, SqlBoolean, string | null, number, number, number | null];
+
+export const bearerSessionFromValues = (v: BearerSessionValues): BearerSession => ({
+  accountId: v[0],
+  userId: v[1],
+  loginName: v[2],
+  privileges: json(v[3]),
+  isAdmin: bool(v[4]),
+  isLPA: bool(v[5]),
+  appKey: v[6],
+  createdAt: v[7],
+  expiresAt: v[8],
+  hardExpiresAt: v[9],
+});
+
+export const toBearerSession = (r: BearerSessionRow): BearerSession => ({
+  accountId: r.account_id,
+  userId: r.user_id,
+  loginName: r.login_name,
+  privileges: json(r.privileges),
+  isAdmin: bool(r.is_admin),
+  isLPA: bool(r.is_lpa),
+  appKey: r.app_key,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  hardExpiresAt: r.hard_expires_at,
 });
 
 export interface CounterRow {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { SessionRecord, SessionStore } from '../../sessions/model.js';
-import { type SessionRow, toSession } from '../rows.js';
+import type { BearerSession, SessionRecord, SessionStore } from '../../sessions/model.js';
+import { BEARER_SESSION_COLUMNS, type BearerSessionRow, type SessionRow, toBearerSession, toSession } from '../rows.js';
 
 const affected = (r: pg.QueryResult) => r.rowCount ?? 0;
 
@@ -30,13 +30,13 @@ export class PostgresSessionStore implements SessionStore {
     return rows[0] ? toSession(rows[0]) : null;
   }
 
-  async findSessionByBearer(bearerHash: string): Promise<SessionRecord | null> {
-    const { rows } = await this.pool.query<SessionRow>({
+  async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
+    const { rows } = await this.pool.query<BearerSessionRow>({
       name: 'sessions.byBearer',
-      text: 'SELECT * FROM sessions WHERE bearer_hash = $1',
+      text: `SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = $1`,
       values: [bearerHash],
     });
-    return rows[0] ? toSession(rows[0]) : null;
+    return rows[0] ? toBearerSession(rows[0]) : null;
   }
 
   async extendSession(idHash: string, expiresAt: number): Promise<boolean> {

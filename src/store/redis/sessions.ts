@@ -13,7 +13,7 @@
  * on its own are dropped when a listing or the housekeeping sweep meets them.
  */
 import type { Redis } from 'ioredis';
-import type { SessionRecord, SessionStore } from '../../sessions/model.js';
+import { bearerSessionOf, type BearerSession, type SessionRecord, type SessionStore } from '../../sessions/model.js';
 import {
   CREATE_SESSION,
   DELETE_EXPIRED_SESSIONS,
@@ -126,9 +126,9 @@ export class RedisSessionStore implements SessionStore {
     return h.idHash === undefined ? null : toSession(h);
   }
 
-  async findSessionByBearer(bearerHash: string): Promise<SessionRecord | null> {
+  async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
     const pairs = (await this.scripts.findByBearer(this.prefix, bearerHash)) as string[] | null;
-    return pairs && pairs.length > 0 ? toSession(fromPairs(pairs)) : null;
+    return pairs && pairs.length > 0 ? bearerSessionOf(toSession(fromPairs(pairs))) : null;
   }
 
   async extendSession(idHash: string, expiresAt: number): Promise<boolean> {

@@ -1,6 +1,6 @@
-import type { SessionRecord, SessionStore } from '../../sessions/model.js';
+import type { BearerSession, SessionRecord, SessionStore } from '../../sessions/model.js';
 import type { SqliteDatabase } from './database.js';
-import { type SessionRow, toSession } from '../rows.js';
+import { BEARER_SESSION_COLUMNS, type BearerSessionValues, type SessionRow, bearerSessionFromValues, toSession } from '../rows.js';
 
 /** A refresh waiting for the next group commit. */
 interface PendingExtension {
@@ -25,7 +25,7 @@ export class SqliteSessionStore implements SessionStore {
            @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent)`,
       ),
       byId: db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
-      byBearer: db.prepare('SELECT * FROM sessions WHERE bearer_hash = ?'),
+      byBearer: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = ?`).raw(),
       extend: db.prepare('UPDATE sessions SET expires_at = ? WHERE id_hash = ?'),
       delete: db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
       deleteUser: db.prepare('DELETE FROM sessions WHERE account_id = ? AND user_id = ?'),
@@ -54,9 +54,9 @@ export class SqliteSessionStore implements SessionStore {
     return row ? toSession(row) : null;
   }
 
-  async findSessionByBearer(bearerHash: string): Promise<SessionRecord | null> {
-    const row = this.q.byBearer.get(bearerHash) as SessionRow | undefined;
-    return row ? toSession(row) : null;
+  async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
+    const values = this.q.byBearer.get(bearerHash) as BearerSessionValues | undefined;
+    return values ? bearerSessionFromValues(values) : null;
   }
 
   /**
