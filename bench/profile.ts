@@ -52,7 +52,7 @@ try {
   const server =
     scenario === 'ceiling'
       ? await startChild('ceiling', benchFile('servers/ceiling.ts'), {}, ['--cpu-prof', '--cpu-prof-dir', dir])
-      : await startChild('login-service', benchFile('servers/login-service.ts'), { dbPath: join(dir, 'store.db'), accountId: ACCOUNT, runSeed, users: 4, password: PASSWORD, sessions: SESSIONS }, ['--cpu-prof', '--cpu-prof-dir', dir]);
+      : await startChild('login-service', benchFile('servers/login-service.ts'), { dbPath: join(dir, 'store.db'), accountId: ACCOUNT, runSeed, users: 4, password: PASSWORD, sessions: SESSIONS }, ['--cpu-prof', '--cpu-prof-interval', process.env.PROFILE_INTERVAL_US ?? '1000', '--cpu-prof-dir', dir]);
   const result = await throughput({ port: server.port, connections: scenario === 'login' ? 8 : 32, seconds, next: requests[scenario]! });
   await server.stop();
   console.log(`${scenario}: ${result.requestsPerSecond.toFixed(0)} /s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, failed ${result.failed}`);

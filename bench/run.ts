@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    only: { type: 'string' },
+    workers: { type: 'string' },
     publish: { type: 'boolean', default: false },
   },
 });
@@ -35,6 +37,8 @@ const quick = args.quick === true;
 const settings = {
   mode: quick ? 'quick' : 'full',
   rounds: args.rounds ? Number(args.rounds) : 3,
+  /** Processes serving our server and the ceiling (`--workers`); the other baselines run as one process each. */
+  workers: args.workers ? Number(args.workers) : 1,
   /** Seconds of each closed-loop HTTP measurement. */
   seconds: quick ? 2 : 5,
   /** Seconds of each login and raw argon2 measurement (few events per second: they need longer). */
@@ -121,10 +125,11 @@ async function main(): Promise<void> {
     users,
     password: PASSWORD,
     sessions,
+    workers: settings.workers,
   });
   const [small, ceiling, expressServer, argon2Raw, ...scaled] = await Promise.all([
     start('login-service', 'servers/login-service.ts', serverOptions('small', settings.sessions, settings.users)),
-    start('ceiling', 'servers/ceiling.ts', {}),
+    start('ceiling', 'servers/ceiling.ts', { workers: settings.workers }),
     start('express', 'servers/express.ts', { dbPath: join(workDir, 'express.db'), runSeed, cookieSecret: COOKIE_SECRET, users: settings.users, password: PASSWORD, sessions: settings.sessions }),
     start('argon2-raw', 'argon2-raw.ts', {}),
     ...settings.scaleSessions.map((n) => start(`login-service-${scaleName(n)}`, 'servers/login-service.ts', serverOptions(scaleName(n), n, 0))),
@@ -207,6 +212,12 @@ async function main(): Promise<void> {
     },
   ];
 
+  if (args.only) {
+    // For working on one scenario: `--only 'validate|ceiling_bearer'` keeps the targets whose key matches.
+    const pattern = new RegExp(args.only);
+    targets.splice(0, targets.length, ...targets.filter((t) => pattern.test(t.key)));
+    if (targets.length === 0) throw new Error(`--only ${args.only} matches no scenario`);
+  }
   console.log('checking and warming up every target…');
   for (const target of targets) {
     await target.sanity?.();

@@ -1,10 +1,11 @@
 /**
- * CPU time a process used, all its threads together (Linux /proc), so each
- * scenario can report server CPU per request: a figure that other load on
- * the machine disturbs far less than requests per second.
+ * CPU time a server used, all its threads and child processes together
+ * (Linux /proc), so each scenario can report server CPU per request: a figure
+ * that other load on the machine disturbs far less than requests per second.
+ * A server run with several worker processes is charged for all of them.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | null | undefined;
 
@@ -19,16 +20,41 @@ function clockTicks(): number | null {
   return ticksPerSecond;
 }
 
-/** User + system CPU seconds of `pid` so far, or null where /proc is not available. */
-export function processCpuSeconds(pid: number | undefined): number | null {
-  const hz = clockTicks();
-  if (pid === undefined || hz === null) return null;
+/** Parent pid and user + system clock ticks of one process, or null once it is gone. */
+function statOf(pid: number): { ppid: number; ticks: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / hz;
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return null;
   }
+}
+
+/** User + system CPU seconds of `pid` and its live descendants so far, or null where /proc is not available. */
+export function processCpuSeconds(pid: number | undefined): number | null {
+  const hz = clockTicks();
+  if (pid === undefined || hz === null) return null;
+  const root = statOf(pid);
+  if (!root) return null;
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = statOf(Number(entry));
+    if (!s) continue;
+    ticks.set(Number(entry), s.ticks);
+    const siblings = children.get(s.ppid);
+    if (siblings) siblings.push(Number(entry));
+    else children.set(s.ppid, [Number(entry)]);
+  }
+  let total = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.pop()!;
+    total += p === pid ? root.ticks : ticks.get(p) ?? 0;
+    queue.push(...(children.get(p) ?? []));
+  }
+  return total / hz;
 }

@@ -2,9 +2,14 @@
  * Our server for the benchmark, in its own process: seeds a SQLite file
  * (account, users, and `sessions` live sessions written directly in one
  * transaction), then starts the real server through startServer, as
- * `login-service serve` does.
+ * `login-service serve` does. With `workers` > 1 it runs the command itself,
+ * `login-service serve --workers N`, as a child process, and stops it with
+ * SIGTERM when the benchmark ends.
  */
+import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createAccount } from '../../src/accounts/service.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -29,6 +34,8 @@ export interface LoginServiceOptions {
   sessions: number;
   /** Extra settings, as environment variables (e.g. LOGIN_FAILURES_PER_MINUTE). */
   env?: Record<string, string>;
+  /** Worker processes (`--workers`); 1 serves from this process. */
+  workers?: number;
 }
 
 const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -92,20 +99,68 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
   };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** `login-service serve` with several workers, as a child process; resolves once it answers /readyz. */
+async function serveWithWorkers(env: Record<string, string>, workers: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const command = fileURLToPath(new URL('../../bin/login-service.js', import.meta.url));
+  const child = spawn(process.execPath, [command, 'serve', '--workers', String(workers)], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`login-service serve --workers ${workers} exited with ${exited}`);
+    if (Date.now() > deadline) throw new Error('login-service serve did not become ready in 60 s');
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== undefined) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 try {
   const o = childOptions<LoginServiceOptions>();
   const seeded = await seed(o);
-  const config = loadConfig({
+  const env = {
     DATABASE_URL: `sqlite:${o.dbPath}`,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SERVER_TIME_ZONE: 'UTC',
+    SHUTDOWN_DELAY_MS: '0',
     ...o.env,
-  });
-  const server = await startServer(config, { bootstrap: false });
-  exitWithParent(() => server.close());
-  report({ type: 'ready', port: Number(new URL(server.url).port), seeded: { sessions: o.sessions, ...seeded } });
+  };
+  const ready = { type: 'ready', seeded: { sessions: o.sessions, ...seeded } };
+  if ((o.workers ?? 1) > 1) {
+    const server = await serveWithWorkers(env, o.workers!);
+    exitWithParent(() => server.stop());
+    report({ ...ready, port: server.port });
+  } else {
+    const server = await startServer(loadConfig(env), { bootstrap: false });
+    exitWithParent(() => server.close());
+    report({ ...ready, port: Number(new URL(server.url).port) });
+  }
 } catch (error) {
   failStart(error);
 }
