@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { processCpuSeconds } from '../../bench/lib/cpu.js';
 import { pacedLatency, throughput } from '../../bench/lib/load.js';
 import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
 import { buildReport, renderChart } from '../../bench/lib/report.js';
@@ -54,6 +56,36 @@ describe('benchmark harness', () => {
     const paced = await pacedLatency({ port: server.port, ratePerSecond: 50, seconds: 0.5, sockets: 2, next: ours.validate(SESSIONS) });
     assert.ok(paced.ok > 0);
     assert.equal(paced.failed, 0, 'every pre-seeded bearer is accepted');
+  });
+
+  test('with --workers, our server and the ceiling run as clusters and each is charged the CPU of all its processes', async () => {
+    const [clusteredCeiling, clusteredServer] = await Promise.all([
+      startChild('ceiling', benchFile('servers/ceiling.ts'), { workers: 2 }),
+      startChild('login-service', benchFile('servers/login-service.ts'), { dbPath: join(dir, 'clustered.db'), accountId: ACCOUNT, runSeed, users: 1, password: PASSWORD, sessions: SESSIONS, workers: 2 }),
+    ]);
+    try {
+      for (const [target, next] of [[clusteredCeiling, ours.validate(SESSIONS)], [clusteredServer, ours.validate(SESSIONS)]] as const) {
+        const before = processCpuSeconds(target.process.pid);
+        const result = await throughput({ port: target.port, connections: 4, seconds: 0.5, next });
+        assert.ok(result.ok > 0, `${target.name} answered`);
+        assert.equal(result.failed, 0, `${target.name}: every request succeeded`);
+        // The workers serve; the process the benchmark started only supervises them.
+        assert.ok(processCpuSeconds(target.process.pid)! > before!, `${target.name}: the workers' CPU is counted`);
+      }
+    } finally {
+      await Promise.all([clusteredCeiling.stop(), clusteredServer.stop()]);
+    }
+  });
+
+  test('the CPU of a process includes its descendants', async () => {
+    const self = processCpuSeconds(process.pid)!;
+    const burner = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end);'], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const withChild = processCpuSeconds(process.pid)!;
+    const child = processCpuSeconds(burner.pid)!;
+    await new Promise((resolve) => burner.once('exit', resolve));
+    assert.ok(child > 0.05, `the child burned CPU (${child} s)`);
+    assert.ok(withChild - self >= child * 0.9, `parent total grew by the child's share (${withChild - self} s vs ${child} s)`);
   });
 
   test('the report turns rounds into medians, ratios and a chart', () => {
