@@ -166,8 +166,8 @@ async function main(): Promise<void> {
     warmup: true,
     sanity: () => sanityCheck(key, server.port, next(), sanityBody),
   });
-  const probe = (seconds: number) =>
-    pacedLatency({ port: small.port, ratePerSecond: settings.probeRatePerSecond, seconds, sockets: settings.probeSockets, next: ours.refresh(settings.sessions) });
+  const probe = (seconds: number, port = small.port) =>
+    pacedLatency({ port, ratePerSecond: settings.probeRatePerSecond, seconds, sockets: settings.probeSockets, next: ours.refresh(settings.sessions) });
 
   const targets: Target[] = [
     closed('ceiling', ceiling, () => ({ method: 'GET', path: '/ceiling' })),
@@ -195,7 +195,9 @@ async function main(): Promise<void> {
     closed('login', small, ours.login(settings.users, PASSWORD), /"bearer"/, settings.loginConnections, settings.loginSeconds),
     closed('express_login', expressServer, express.login(settings.users, PASSWORD), /"csrf"/, settings.loginConnections, settings.loginSeconds),
     ...(betterAuthServer ? [closed('better_auth_sign_in', betterAuthServer, betterAuth.signIn(settings.users, PASSWORD), /"token"/, settings.loginConnections, settings.loginSeconds)] : []),
-    { key: 'refresh_idle_paced', server: small, seconds: settings.probeSeconds, warmup: false, run: probe },
+    // The floor of the idle figure: the bare route at the same paced rate, on this machine, in this round.
+    { key: 'ceiling_refresh_paced', server: ceiling, seconds: settings.probeSeconds, warmup: false, run: (seconds) => probe(seconds, ceiling.port) },
+    { key: 'refresh_idle_paced', server: small, seconds: settings.probeSeconds, warmup: false, run: (seconds) => probe(seconds) },
     {
       key: 'refresh_during_storm',
       server: small,
