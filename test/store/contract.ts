@@ -471,6 +471,26 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
         assert.equal(await stores.sessions.countLiveSessions(t + 2 * HOUR), 1);
         assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 3 * HOUR);
       });
+
+      contract('the sweep and the live count follow every extension, later or earlier, and sweeps in between', async (stores) => {
+        const t = realNow();
+        const lengthened = session('1', '10', t, HOUR);
+        const shortened = session('1', '11', t, 3 * HOUR);
+        for (const s of [lengthened, shortened]) await stores.sessions.createSession(s);
+        await stores.sessions.extendSession(lengthened.idHash, t + 2 * HOUR);
+        await stores.sessions.extendSession(shortened.idHash, t + HOUR);
+        assert.equal(await stores.sessions.countLiveSessions(t + HOUR), 1, 'the shortened session is over at its new expiry');
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + HOUR), 1);
+        assert.equal(await stores.sessions.findSessionById(shortened.idHash), null);
+        // Extended again after a sweep that found it live: later sweeps and counts still see the newest expiry.
+        await stores.sessions.extendSession(lengthened.idHash, t + 4 * HOUR);
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + 3 * HOUR), 0);
+        assert.equal(await stores.sessions.countLiveSessions(t + 3 * HOUR), 1);
+        assert.equal(await stores.sessions.countLiveSessions(t + HOUR), 1);
+        assert.equal(await stores.sessions.countLiveSessions(t + 4 * HOUR), 0);
+        assert.equal(await stores.sessions.deleteExpiredSessions(t + 4 * HOUR), 1);
+        assert.equal(await stores.sessions.countLiveSessions(t), 0);
+      });
     });
 
     describe('CounterStore', () => {

@@ -10,23 +10,40 @@ interface PendingExtension {
   reject(error: unknown): void;
 }
 
+/**
+ * Sessions in SQLite. The sweep does not use an index on expires_at, which
+ * every refresh would have to rewrite: each row also has sweep_after, never
+ * above expires_at, set at login and moved only by the sweep (and lowered
+ * along with expires_at, should an extension ever shorten a session). The
+ * sweep's index on it sees one change per session per lifetime instead of
+ * one per refresh.
+ */
 export class SqliteSessionStore implements SessionStore {
   private readonly q;
   private pendingExtensions: PendingExtension[] = [];
   private readonly extendAll;
+  private readonly sweep;
 
   constructor(db: SqliteDatabase) {
-    this.extendAll = db.transaction((batch: PendingExtension[]) => batch.map((p) => this.q.extend.run(p.expiresAt, p.idHash).changes > 0));
+    this.extendAll = db.transaction((batch: PendingExtension[]) => batch.map((p) => this.extendOne(p.idHash, p.expiresAt)));
+    this.sweep = db.transaction((now: number) => {
+      const deleted = this.q.deleteExpired.run({ now }).changes;
+      // Sessions refreshed past their sweep_after: raise it, so the next sweeps and counts skip them.
+      this.q.raiseSweepAfter.run({ now });
+      return deleted;
+    });
     this.q = {
       insert: db.prepare(
         `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-           app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+           app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after)
          VALUES (@idHash, @bearerHash, @csrfHash, @accountId, @userId, @loginName, @privileges, @isAdmin, @isLPA,
-           @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent)`,
+           @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent, @expiresAt)`,
       ),
       byId: db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
       byBearer: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = ?`).raw(),
-      extend: db.prepare('UPDATE sessions SET expires_at = ? WHERE id_hash = ?'),
+      // The common case: the expiry moves later and only the row changes.
+      extend: db.prepare('UPDATE sessions SET expires_at = @expiresAt WHERE id_hash = @idHash AND sweep_after <= @expiresAt'),
+      extendEarlier: db.prepare('UPDATE sessions SET expires_at = @expiresAt, sweep_after = @expiresAt WHERE id_hash = @idHash'),
       delete: db.prepare('DELETE FROM sessions WHERE id_hash = ?'),
       deleteUser: db.prepare('DELETE FROM sessions WHERE account_id = ? AND user_id = ?'),
       deleteAppKey: db.prepare('DELETE FROM sessions WHERE account_id = ? AND app_key = ?'),
@@ -35,8 +52,12 @@ export class SqliteSessionStore implements SessionStore {
       listUser: db.prepare(
         'SELECT * FROM sessions WHERE account_id = ? AND user_id = ? AND expires_at > ? ORDER BY created_at, id_hash',
       ),
-      deleteExpired: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
-      countLive: db.prepare('SELECT COUNT(*) AS n FROM sessions WHERE expires_at > ?'),
+      deleteExpired: db.prepare('DELETE FROM sessions WHERE sweep_after <= @now AND expires_at <= @now'),
+      raiseSweepAfter: db.prepare('UPDATE sessions SET sweep_after = expires_at WHERE sweep_after <= @now AND expires_at > @now'),
+      // Live = sweep_after in the future (so is expires_at), plus those refreshed past a sweep_after already reached.
+      countLive: db.prepare(
+        'SELECT (SELECT COUNT(*) FROM sessions WHERE sweep_after > @now) + (SELECT COUNT(*) FROM sessions WHERE sweep_after <= @now AND expires_at > @now) AS n',
+      ),
     };
   }
 
@@ -70,6 +91,11 @@ export class SqliteSessionStore implements SessionStore {
     return new Promise((resolve, reject) => {
       if (this.pendingExtensions.push({ idHash, expiresAt, resolve, reject }) === 1) setImmediate(this.commitExtensions);
     });
+  }
+
+  private extendOne(idHash: string, expiresAt: number): boolean {
+    const values = { idHash, expiresAt };
+    return this.q.extend.run(values).changes > 0 || this.q.extendEarlier.run(values).changes > 0;
   }
 
   private readonly commitExtensions = (): void => {
@@ -107,10 +133,10 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
-    return this.q.deleteExpired.run(now).changes;
+    return this.sweep(now);
   }
 
   async countLiveSessions(now: number): Promise<number> {
-    return (this.q.countLive.get(now) as { n: number }).n;
+    return (this.q.countLive.get({ now }) as { n: number }).n;
   }
 }
