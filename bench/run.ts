@@ -13,7 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -86,6 +87,26 @@ const express = expressRequests(runSeed, COOKIE_SECRET);
 let betterAuthCookies: string[] = [];
 const betterAuth = betterAuthRequests(() => betterAuthCookies);
 
+/**
+ * Reads a store file through once, so its pages are in the OS page cache when
+ * a measurement starts, as they are in a server that keeps using its store.
+ * Some kernels page out file pages idle for a few seconds (this machine's
+ * runs DAMON with a pageout action): a million-session store, idle while the
+ * other scenarios ran, then started its round from disk.
+ */
+async function readIntoPageCache(path: string): Promise<void> {
+  for (const file of [path, `${path}-wal`]) {
+    if (!existsSync(file)) continue;
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(1 << 20);
+      while ((await handle.read(buffer, 0, buffer.length, null)).bytesRead > 0);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
 /** One request on a fresh connection, checked, so a misconfigured target fails loudly instead of measuring its error path. */
 async function sanityCheck(name: string, port: number, next: NextRequest, expectBody?: RegExp): Promise<void> {
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -134,12 +155,19 @@ async function main(): Promise<void> {
     start('argon2-raw', 'argon2-raw.ts', {}),
     ...settings.scaleSessions.map((n) => start(`login-service-${scaleName(n)}`, 'servers/login-service.ts', serverOptions(scaleName(n), n, 0))),
   ]);
+  // Every server's SQLite file, read into the page cache before each of its measurements.
+  const storeFiles = new Map<BenchChild, string>([
+    [small, join(workDir, 'small.db')],
+    [expressServer, join(workDir, 'express.db')],
+    ...scaled.map((server, k) => [server, join(workDir, `${scaleName(settings.scaleSessions[k]!)}.db`)] as [BenchChild, string]),
+  ]);
   let betterAuthServer: BenchChild | null = null;
   let betterAuthUnavailable: string | null = null;
   try {
     const cookiesPath = join(workDir, 'better-auth-cookies.json');
     betterAuthServer = await start('better-auth', 'servers/better-auth.ts', { dbPath: join(workDir, 'better-auth.db'), cookiesPath, users: settings.users, password: PASSWORD, sessions: settings.sessions });
     betterAuthCookies = JSON.parse(readFileSync(cookiesPath, 'utf8'));
+    storeFiles.set(betterAuthServer, join(workDir, 'better-auth.db'));
   } catch (error) {
     betterAuthUnavailable = (error as Error).message;
     console.log(`better-auth baseline not run: ${betterAuthUnavailable}`);
@@ -230,6 +258,8 @@ async function main(): Promise<void> {
   for (let round = 1; round <= settings.rounds; round++) {
     const measured: RoundMeasurements = {};
     for (const target of targets) {
+      const storeFile = storeFiles.get(target.server);
+      if (storeFile) await readIntoPageCache(storeFile);
       const cpuBefore = processCpuSeconds(target.server.process.pid);
       const generatorBefore = process.cpuUsage();
       const started = performance.now();
