@@ -110,35 +110,14 @@ export interface SessionRow {
   user_agent: string | null;
 }
 
-export const toSession = (r: SessionRow): SessionRecord => ({
-  idHash: r.id_hash,
-  bearerHash: r.bearer_hash,
-  csrfHash: r.csrf_hash,
-  accountId: r.account_id,
-  userId: r.user_id,
-  loginName: r.login_name,
-  privileges: json(r.privileges),
-  isAdmin: bool(r.is_admin),
-  isLPA: bool(r.is_lpa),
-  appKey: r.app_key,
-  wsuk: r.wsuk,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  ttlMs: r.ttl_ms,
-  hardExpiresAt: r.hard_expires_at,
-  clientIp: r.client_ip,
-  userAgent: r.user_agent,
-});
-
-/** The columns of a BearerSession, for both SQL backends' bearer read. */
+/**
+ * The columns of a BearerSession, for both SQL backends' bearer read, which
+ * returns them as an array (better-sqlite3's raw mode, pg's rowMode 'array':
+ * no object per row, ~2 µs less per read on SQLite).
+ */
 export const BEARER_SESSION_COLUMNS = 'account_id, user_id, login_name, privileges, is_admin, is_lpa, app_key, created_at, expires_at, hard_expires_at';
 
-export type BearerSessionRow = Pick<
-  SessionRow,
-  'account_id' | 'user_id' | 'login_name' | 'privileges' | 'is_admin' | 'is_lpa' | 'app_key' | 'created_at' | 'expires_at' | 'hard_expires_at'
->;
-
-/** The same row as an array in BEARER_SESSION_COLUMNS order (better-sqlite3's raw mode: no object per row, ~2 µs less per read). */
+/** A row in BEARER_SESSION_COLUMNS order. */
 export type BearerSessionValues = [string, string, string, SqlJson<number[]>, SqlBoolean, SqlBoolean, string | null, number, number, number | null];
 
 export const bearerSessionFromValues = (v: BearerSessionValues): BearerSession => ({
@@ -154,17 +133,15 @@ export const bearerSessionFromValues = (v: BearerSessionValues): BearerSession =
   hardExpiresAt: v[9],
 });
 
-export const toBearerSession = (r: BearerSessionRow): BearerSession => ({
-  accountId: r.account_id,
-  userId: r.user_id,
-  loginName: r.login_name,
-  privileges: json(r.privileges),
-  isAdmin: bool(r.is_admin),
-  isLPA: bool(r.is_lpa),
-  appKey: r.app_key,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  hardExpiresAt: r.hard_expires_at,
+export const toSession = (r: SessionRow): SessionRecord => ({
+  idHash: r.id_hash,
+  bearerHash: r.bearer_hash,
+  csrfHash: r.csrf_hash,
+  ...bearerSessionFromValues([r.account_id, r.user_id, r.login_name, r.privileges, r.is_admin, r.is_lpa, r.app_key, r.created_at, r.expires_at, r.hard_expires_at]),
+  wsuk: r.wsuk,
+  ttlMs: r.ttl_ms,
+  clientIp: r.client_ip,
+  userAgent: r.user_agent,
 });
 
 export interface CounterRow {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { BearerSession, SessionRecord, SessionStore } from '../../sessions/model.js';
-import { BEARER_SESSION_COLUMNS, type BearerSessionRow, type SessionRow, toBearerSession, toSession } from '../rows.js';
+import { BEARER_SESSION_COLUMNS, type BearerSessionValues, type SessionRow, bearerSessionFromValues, toSession } from '../rows.js';
 
 const affected = (r: pg.QueryResult) => r.rowCount ?? 0;
 
@@ -31,12 +31,13 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
-    const { rows } = await this.pool.query<BearerSessionRow>({
+    const { rows } = await this.pool.query<BearerSessionValues>({
       name: 'sessions.byBearer',
       text: `SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = $1`,
       values: [bearerHash],
+      rowMode: 'array',
     });
-    return rows[0] ? toBearerSession(rows[0]) : null;
+    return rows[0] ? bearerSessionFromValues(rows[0]) : null;
   }
 
   async extendSession(idHash: string, expiresAt: number): Promise<boolean> {
