@@ -69,6 +69,50 @@ if (!serverUrl) {
       }
     });
 
+    test('a database made by the first schema is migrated: its sessions keep working, refreshes update rows in place', async () => {
+      const first = await createTestDatabase(serverUrl);
+      const client = new pg.Client({ connectionString: first.url });
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        await client.query(POSTGRES_MIGRATIONS[0]!);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)');
+        const t = Date.now();
+        const HOUR = 3_600_000;
+        await client.query(
+          `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+             app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+           VALUES ('i1', 'b1', 'c1', '1', '10', 'agent', '[]', false, false, NULL, '100000000000000000', $1, $2, $3, NULL, NULL, NULL)`,
+          [t, t + HOUR, HOUR],
+        );
+        const stores = await openPostgresStores(first.url);
+        try {
+          assert.equal((await stores.sessions.findSessionByBearer('b1'))?.expiresAt, t + HOUR);
+          assert.equal(await stores.sessions.countLiveSessions(t), 1);
+          for (let i = 1; i <= 20; i++) assert.equal(await stores.sessions.extendSession('i1', t + HOUR + i), true);
+          assert.equal(await stores.sessions.deleteExpiredSessions(t + HOUR), 0, 'extended past its old expiry');
+          assert.equal(await stores.sessions.deleteExpiredSessions(t + HOUR + 20), 1);
+        } finally {
+          await stores.close();
+        }
+        // The store's connections have ended, so their statistics are flushed: the refreshes were HOT updates.
+        let stats = { hot: 0, updates: 0 };
+        for (let attempt = 0; attempt < 50 && stats.updates < 20; attempt++) {
+          await client.query('SELECT pg_stat_clear_snapshot()');
+          const { rows } = await client.query<{ hot: string; updates: string }>(
+            `SELECT n_tup_hot_upd AS hot, n_tup_upd AS updates FROM pg_stat_user_tables WHERE relname = 'sessions'`,
+          );
+          stats = { hot: Number(rows[0]?.hot ?? 0), updates: Number(rows[0]?.updates ?? 0) };
+          if (stats.updates < 20) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.ok(stats.updates >= 20, `updates counted: ${stats.updates}`);
+        assert.ok(stats.hot >= 20, `HOT updates: ${stats.hot} of ${stats.updates}`);
+      } finally {
+        await client.end();
+        await first.drop();
+      }
+    });
+
     test('migrate: false leaves an empty database alone', async () => {
       const empty = await createTestDatabase(serverUrl);
       try {

@@ -16,8 +16,8 @@ export class PostgresSessionStore implements SessionStore {
     await this.pool.query({
       name: 'sessions.insert',
       text: `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-               app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+               app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $13)`,
       values: [
         s.idHash, s.bearerHash, s.csrfHash, s.accountId, s.userId, s.loginName, JSON.stringify(s.privileges), s.isAdmin, s.isLPA,
         s.appKey, s.wsuk, s.createdAt, s.expiresAt, s.ttlMs, s.hardExpiresAt, s.clientIp, s.userAgent,
@@ -41,7 +41,12 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async extendSession(idHash: string, expiresAt: number): Promise<boolean> {
-    const r = await this.pool.query({ name: 'sessions.extend', text: 'UPDATE sessions SET expires_at = $2 WHERE id_hash = $1', values: [idHash, expiresAt] });
+    // sweep_after keeps its value unless the new expiry is earlier, so the update touches no indexed column (HOT).
+    const r = await this.pool.query({
+      name: 'sessions.extend',
+      text: 'UPDATE sessions SET expires_at = $2, sweep_after = LEAST(sweep_after, $2) WHERE id_hash = $1',
+      values: [idHash, expiresAt],
+    });
     return affected(r) > 0;
   }
 
@@ -91,13 +96,23 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
-    return affected(await this.pool.query({ name: 'sessions.deleteExpired', text: 'DELETE FROM sessions WHERE expires_at <= $1', values: [now] }));
+    const deleted = affected(
+      await this.pool.query({ name: 'sessions.deleteExpired', text: 'DELETE FROM sessions WHERE sweep_after <= $1 AND expires_at <= $1', values: [now] }),
+    );
+    // Sessions refreshed past their sweep_after: raise it, so the next sweeps and counts skip them.
+    await this.pool.query({
+      name: 'sessions.raiseSweepAfter',
+      text: 'UPDATE sessions SET sweep_after = expires_at WHERE sweep_after <= $1 AND expires_at > $1',
+      values: [now],
+    });
+    return deleted;
   }
 
   async countLiveSessions(now: number): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>({
       name: 'sessions.countLive',
-      text: 'SELECT COUNT(*) AS n FROM sessions WHERE expires_at > $1',
+      // Live = sweep_after in the future (so is expires_at), plus those refreshed past a sweep_after already reached.
+      text: 'SELECT (SELECT COUNT(*) FROM sessions WHERE sweep_after > $1) + (SELECT COUNT(*) FROM sessions WHERE sweep_after <= $1 AND expires_at > $1) AS n',
       values: [now],
     });
     return rows[0]!.n;
