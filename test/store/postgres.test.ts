@@ -69,7 +69,7 @@ if (!serverUrl) {
       }
     });
 
-    test('a database made by the first schema is migrated: its sessions keep working, refreshes update rows in place', async () => {
+    test('a database made by the first schema is migrated: its sessions and the previous version\'s inserts keep working, refreshes update rows in place', async () => {
       const first = await createTestDatabase(serverUrl);
       const client = new pg.Client({ connectionString: first.url });
       await client.connect();
@@ -79,19 +79,22 @@ if (!serverUrl) {
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)');
         const t = Date.now();
         const HOUR = 3_600_000;
-        await client.query(
-          `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-             app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
-           VALUES ('i1', 'b1', 'c1', '1', '10', 'agent', '[]', false, false, NULL, '100000000000000000', $1, $2, $3, NULL, NULL, NULL)`,
-          [t, t + HOUR, HOUR],
-        );
+        // How the first schema's code inserted a session.
+        const insertV1 = `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+            app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+          VALUES ($1, $2, 'c', '1', '10', 'agent', '[]', false, false, NULL, '100000000000000000', $3, $4, $5, NULL, NULL, NULL)`;
+        await client.query(insertV1, ['i1', 'b1', t, t + HOUR, HOUR]);
         const stores = await openPostgresStores(first.url);
         try {
           assert.equal((await stores.sessions.findSessionByBearer('b1'))?.expiresAt, t + HOUR);
           assert.equal(await stores.sessions.countLiveSessions(t), 1);
           for (let i = 1; i <= 20; i++) assert.equal(await stores.sessions.extendSession('i1', t + HOUR + i), true);
+          // An instance of the previous version, not yet rolled, inserts without sweep_after.
+          await client.query(insertV1, ['i2', 'b2', t, t + 3 * HOUR, HOUR]);
+          assert.equal(await stores.sessions.countLiveSessions(t + 2 * HOUR), 1, "the previous version's session is live");
           assert.equal(await stores.sessions.deleteExpiredSessions(t + HOUR), 0, 'extended past its old expiry');
           assert.equal(await stores.sessions.deleteExpiredSessions(t + HOUR + 20), 1);
+          assert.equal(await stores.sessions.deleteExpiredSessions(t + 3 * HOUR), 1, "the previous version's session is swept at its expiry");
         } finally {
           await stores.close();
         }

@@ -24,18 +24,19 @@ storeContract('SQLite file', async () => openSqliteStores(join(dir, `stores-${++
 describe('SQLite sessions schema', () => {
   const HOUR = 3_600_000;
 
-  test('a file made by the first schema is migrated: its sessions keep working and are swept at their expiry', async () => {
+  /** How the first schema's code inserted a session. */
+  const insertV1 = `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+      app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+    VALUES (?, ?, 'c', '1', '10', 'agent', '[]', 0, 0, NULL, '100000000000000000', ?, ?, ?, NULL, NULL, NULL)`;
+
+  test('a file made by the first schema is migrated: its sessions, and those the previous version still inserts, are swept at their expiry', async () => {
     const path = join(dir, 'first-schema.db');
     const old = openSqlite(path, { migrate: false });
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
     old.exec(SQLITE_MIGRATIONS[0]!);
     old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)').run();
     const t = Date.now();
-    old.prepare(
-      `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-         app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
-       VALUES ('i1', 'b1', 'c1', '1', '10', 'agent', '[]', 0, 0, NULL, '100000000000000000', ?, ?, ?, NULL, NULL, NULL)`,
-    ).run(t, t + HOUR, HOUR);
+    old.prepare(insertV1).run('i1', 'b1', t, t + HOUR, HOUR);
     old.close();
 
     const stores = openSqliteStores(path);
@@ -43,8 +44,14 @@ describe('SQLite sessions schema', () => {
       assert.equal((await stores.sessions.findSessionByBearer('b1'))?.expiresAt, t + HOUR);
       assert.equal(await stores.sessions.countLiveSessions(t), 1);
       assert.equal(await stores.sessions.extendSession('i1', t + 2 * HOUR), true);
+      // A process of the previous version, sharing the file, inserts without sweep_after.
+      const previous = openSqlite(path, { migrate: false });
+      previous.prepare(insertV1).run('i2', 'b2', t, t + 3 * HOUR, HOUR);
+      previous.close();
+      assert.equal(await stores.sessions.countLiveSessions(t + 2 * HOUR), 1, "the previous version's session is live");
       assert.equal(await stores.sessions.deleteExpiredSessions(t + HOUR), 0, 'extended past its old expiry');
       assert.equal(await stores.sessions.deleteExpiredSessions(t + 2 * HOUR), 1);
+      assert.equal(await stores.sessions.deleteExpiredSessions(t + 3 * HOUR), 1, "the previous version's session is swept at its expiry");
     } finally {
       await stores.close();
     }

@@ -97,11 +97,12 @@ export const POSTGRES_MIGRATIONS: string[] = [
   // 2: as in SQLite, the sweep and the live count use sweep_after, a lower bound of expires_at that
   // refreshes leave alone. With no index on expires_at, a refresh changes no indexed column, so
   // PostgreSQL can update the row in place (a HOT update: no new entry in any of the table's
-  // indexes); fillfactor 90 leaves room in each page for those updates.
+  // indexes); fillfactor 90 leaves room in each page for those updates. The default 0 is a valid
+  // lower bound, so instances of the previous version, which insert without the column, keep
+  // working while a fleet is rolled.
   `
-  ALTER TABLE sessions ADD COLUMN sweep_after BIGINT;
+  ALTER TABLE sessions ADD COLUMN sweep_after BIGINT NOT NULL DEFAULT 0;
   UPDATE sessions SET sweep_after = expires_at;
-  ALTER TABLE sessions ALTER COLUMN sweep_after SET NOT NULL;
   CREATE INDEX sessions_by_sweep ON sessions (sweep_after);
   DROP INDEX sessions_by_expiry;
   ALTER TABLE sessions SET (fillfactor = 90);
