@@ -36,11 +36,15 @@ function statOf(pid: number): { ppid: number; ticks: number } | null {
 export function processCpuSeconds(pid: number | undefined): number | null {
   const hz = clockTicks();
   if (pid === undefined || hz === null) return null;
-  const root = statOf(pid);
-  if (!root) return null;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
   const children = new Map<number, number[]>();
   const ticks = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
+  for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const s = statOf(Number(entry));
     if (!s) continue;
@@ -49,11 +53,12 @@ export function processCpuSeconds(pid: number | undefined): number | null {
     if (siblings) siblings.push(Number(entry));
     else children.set(s.ppid, [Number(entry)]);
   }
+  if (!ticks.has(pid)) return null;
   let total = 0;
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.pop()!;
-    total += p === pid ? root.ticks : ticks.get(p) ?? 0;
+    total += ticks.get(p) ?? 0;
     queue.push(...(children.get(p) ?? []));
   }
   return total / hz;

@@ -148,7 +148,6 @@ try {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SERVER_TIME_ZONE: 'UTC',
-    SHUTDOWN_DELAY_MS: '0',
     ...o.env,
   };
   const ready = { type: 'ready', seeded: { sessions: o.sessions, ...seeded } };
