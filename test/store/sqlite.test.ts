@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import { storeContract } from './contract.js';
+import { session, storeContract } from './contract.js';
 
 storeContract('SQLite in memory', async () => openSqliteStores(':memory:'));
 
@@ -76,5 +76,110 @@ describe('SQLite sessions schema', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('SQLite session reads, one read transaction per event-loop turn', () => {
+  const HOUR = 3_600_000;
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  /** Runs `body` and checks that it finished within the turn it started in. */
+  const inOneTurn = async (body: () => Promise<void>) => {
+    let turnEnded = false;
+    setImmediate(() => (turnEnded = true));
+    await body();
+    assert.equal(turnEnded, false, 'the body ran within one turn');
+  };
+
+  test('a process reads its own session writes at once, within the turn that made them', async () => {
+    const stores = openSqliteStores(join(dir, 'own-writes.db'));
+    try {
+      await inOneTurn(async () => {
+        const t = Date.now();
+        const first = session('1', '10', t, HOUR);
+        const second = session('1', '11', t, HOUR);
+        await stores.sessions.createSession(first);
+        assert.equal((await stores.sessions.findSessionByBearer(first.bearerHash))?.userId, '10', "this read opens the turn's transaction");
+        await stores.sessions.createSession(second);
+        assert.equal((await stores.sessions.findSessionByBearer(second.bearerHash))?.userId, '11', 'created after the transaction opened');
+        assert.equal(await stores.sessions.deleteSession(first.idHash), true);
+        assert.equal(await stores.sessions.findSessionByBearer(first.bearerHash), null, 'deleted after the transaction opened');
+        assert.equal(await stores.sessions.findSessionById(first.idHash), null);
+        assert.equal(await stores.sessions.deleteUserSessions('1', '11'), 1);
+        assert.equal(await stores.sessions.findSessionById(second.idHash), null);
+      });
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test('a write made while the read transaction is open is committed at once, never held in it', async () => {
+    const path = join(dir, 'writes-commit.db');
+    const stores = openSqliteStores(path);
+    const other = openSqlite(path, { migrate: false });
+    const count = (table: string) => (other.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    try {
+      await inOneTurn(async () => {
+        const t = Date.now();
+        const live = session('1', '10', t, HOUR);
+        const expired = session('1', '11', t - 2 * HOUR, HOUR);
+        assert.equal(await stores.sessions.findSessionByBearer(live.bearerHash), null, "this read opens the turn's transaction");
+        await stores.sessions.createSession(live);
+        await stores.sessions.createSession(expired);
+        assert.equal(count('sessions'), 2, 'a plain statement');
+        await stores.sessions.findSessionByBearer(live.bearerHash);
+        assert.equal(await stores.sessions.deleteExpiredSessions(t), 1);
+        assert.equal(count('sessions'), 1, 'a transaction');
+        await stores.sessions.findSessionByBearer(live.bearerHash);
+        await stores.counters.incrementCounter('k', 60_000, t);
+        assert.equal(count('counters'), 1, 'a statement with RETURNING');
+        await stores.sessions.findSessionByBearer(live.bearerHash);
+        await stores.events.appendEvent({ time: t, accountId: '1', type: 'login', userId: '10', loginName: 'agent', clientIp: null, userAgent: null, detail: {} });
+        assert.equal(count('events'), 1);
+      });
+    } finally {
+      other.close();
+      await stores.close();
+    }
+  });
+
+  test("another process's commits are read from the next turn on, and no read transaction outlives its turn", async () => {
+    const path = join(dir, 'two-processes.db');
+    const one = openSqliteStores(path);
+    const two = openSqliteStores(path);
+    try {
+      const t = Date.now();
+      const s = session('1', '10', t, HOUR);
+      await one.sessions.createSession(s);
+      await nextTurn();
+      assert.equal((await two.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + HOUR);
+      assert.equal(await one.sessions.extendSession(s.idHash, t + 2 * HOUR), true);
+      await nextTurn();
+      assert.equal((await two.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 2 * HOUR, 'the refresh is read');
+      assert.equal(await one.sessions.deleteSession(s.idHash), true);
+      await nextTurn();
+      assert.equal(await two.sessions.findSessionByBearer(s.bearerHash), null, 'the logout is read');
+      assert.equal(await two.sessions.findSessionById(s.idHash), null);
+
+      // Both stores have ended their read transactions, so a checkpoint can copy and truncate the whole WAL.
+      await nextTurn();
+      const db = openSqlite(path, { migrate: false });
+      try {
+        const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+        assert.deepEqual(result, { busy: 0, log: 0, checkpointed: 0 });
+      } finally {
+        db.close();
+      }
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  test('closing the stores while a read transaction is open is safe', async () => {
+    const stores = openSqliteStores(join(dir, 'close-open.db'));
+    assert.equal(await stores.sessions.findSessionByBearer('b'), null);
+    await stores.close();
+    await nextTurn(); // the scheduled end finds the connection closed
+    await nextTurn();
   });
 });

@@ -5,15 +5,18 @@ import { SqliteApiKeyStore, SqliteUserStore } from './users.js';
 import { SqliteSessionStore } from './sessions.js';
 import { SqliteCounterStore } from './counters.js';
 import { SqliteEventStore } from './events.js';
+import { TurnReads, endBeforeWrites } from './turnReads.js';
 
 export function openSqliteStores(path: string, options: { migrate?: boolean } = {}): Stores {
   const db = openSqlite(path, options);
+  const turn = new TurnReads(db);
+  endBeforeWrites(db, turn);
   return {
     backend: 'sqlite',
     accounts: new SqliteAccountStore(db),
     users: new SqliteUserStore(db),
     apiKeys: new SqliteApiKeyStore(db),
-    sessions: new SqliteSessionStore(db),
+    sessions: new SqliteSessionStore(db, turn),
     counters: new SqliteCounterStore(db),
     events: new SqliteEventStore(db),
     async ping() {

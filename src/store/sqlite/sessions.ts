@@ -1,5 +1,6 @@
 import type { BearerSession, SessionRecord, SessionStore } from '../../sessions/model.js';
 import type { SqliteDatabase } from './database.js';
+import type { TurnReads } from './turnReads.js';
 import { BEARER_SESSION_COLUMNS, type BearerSessionValues, type SessionRow, bearerSessionFromValues, toSession } from '../rows.js';
 
 /** A refresh waiting for the next group commit. */
@@ -17,6 +18,10 @@ interface PendingExtension {
  * along with expires_at, should an extension ever shorten a session). The
  * sweep's index on it sees one change per session per lifetime instead of
  * one per refresh.
+ *
+ * Given the connection's TurnReads, the bearer check, refresh and logout
+ * read their session in one read transaction per event-loop turn
+ * (turnReads.ts).
  */
 export class SqliteSessionStore implements SessionStore {
   private readonly q;
@@ -24,7 +29,10 @@ export class SqliteSessionStore implements SessionStore {
   private readonly extendAll;
   private readonly sweep;
 
-  constructor(db: SqliteDatabase) {
+  constructor(
+    db: SqliteDatabase,
+    private readonly turn?: TurnReads,
+  ) {
     this.extendAll = db.transaction((batch: PendingExtension[]) => batch.map((p) => this.extendOne(p.idHash, p.expiresAt)));
     this.sweep = db.transaction((now: number) => {
       const deleted = this.q.deleteExpired.run({ now }).changes;
@@ -71,11 +79,13 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async findSessionById(idHash: string): Promise<SessionRecord | null> {
+    this.turn?.enter();
     const row = this.q.byId.get(idHash) as SessionRow | undefined;
     return row ? toSession(row) : null;
   }
 
   async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
+    this.turn?.enter();
     const values = this.q.byBearer.get(bearerHash) as BearerSessionValues | undefined;
     return values ? bearerSessionFromValues(values) : null;
   }
