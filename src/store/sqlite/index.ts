@@ -5,12 +5,11 @@ import { SqliteApiKeyStore, SqliteUserStore } from './users.js';
 import { SqliteSessionStore } from './sessions.js';
 import { SqliteCounterStore } from './counters.js';
 import { SqliteEventStore } from './events.js';
-import { TurnReads, endBeforeWrites } from './turnReads.js';
+import { turnReadsOn } from './turnReads.js';
 
 export function openSqliteStores(path: string, options: { migrate?: boolean } = {}): Stores {
   const db = openSqlite(path, options);
-  const turn = new TurnReads(db);
-  endBeforeWrites(db, turn);
+  const turn = turnReadsOn(db);
   return {
     backend: 'sqlite',
     accounts: new SqliteAccountStore(db),

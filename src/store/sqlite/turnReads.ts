@@ -11,10 +11,10 @@
  *
  * The transaction opens at the first hot read of a turn and ends in
  * setImmediate, after every I/O callback of the turn, or earlier: every write
- * on the connection ends it first (`endBeforeWrites`), so a write never joins
- * it, and this process reads its own writes at once. Another process's commit
- * (`serve --workers`, the CLI) is read from the next turn: a read sees every
- * change committed before its turn's first hot read.
+ * on the connection ends it first (`turnReadsOn` sets that up), so a write
+ * never joins it, and this process reads its own writes at once. Another
+ * process's commit (`serve --workers`, the CLI) is read from the next turn:
+ * a read sees every change committed before its turn's first hot read.
  */
 import type { SqliteDatabase } from './database.js';
 
@@ -46,14 +46,20 @@ export class TurnReads {
   };
 }
 
+/**
+ * The connection's TurnReads, with every statement that may write, and every
+ * transaction, exec and pragma, made to end the turn's read transaction before
+ * it runs on `db`. Call it before the stores prepare their statements.
+ */
+export function turnReadsOn(db: SqliteDatabase): TurnReads {
+  const turn = new TurnReads(db);
+  endBeforeWrites(db, turn);
+  return turn;
+}
+
 type Transaction = ((...args: unknown[]) => unknown) & Record<'deferred' | 'immediate' | 'exclusive', (...args: unknown[]) => unknown>;
 
-/**
- * Makes every statement that may write, and every transaction, exec and
- * pragma, end the turn's read transaction before it runs on `db`. Call it
- * before the stores prepare their statements.
- */
-export function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
+function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
   const before =
     <F extends (...args: never[]) => unknown>(f: F): F =>
     function (this: unknown, ...args: Parameters<F>) {
