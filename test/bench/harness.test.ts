@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { median, parseVariant } from '../../bench/ab.js';
 import { processCpuSeconds } from '../../bench/lib/cpu.js';
 import { pacedLatency, throughput } from '../../bench/lib/load.js';
 import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
@@ -98,5 +99,37 @@ describe('benchmark harness', () => {
     assert.equal(report.ratios.storm_p99_ratio, 2);
     assert.equal(report.targets.validate_vs_ceiling?.met, true);
     assert.match(renderChart(report), /^<svg [^]*<\/svg>\n$/);
+  });
+
+  test('the A/B tool reads variant specs and refuses malformed ones', () => {
+    assert.deepEqual(parseVariant('before,root=/tmp/before,node=--max-semi-space-size=32 --no-opt,env=HASH_CONCURRENCY=1,env=X=a=b,pre=refresh:4,pre=login:0.5'), {
+      name: 'before',
+      root: '/tmp/before',
+      nodeFlags: ['--max-semi-space-size=32', '--no-opt'],
+      env: { HASH_CONCURRENCY: '1', X: 'a=b' },
+      pre: [{ kind: 'refresh', seconds: 4 }, { kind: 'login', seconds: 0.5 }],
+    });
+    assert.deepEqual(parseVariant('plain'), { name: 'plain', root: null, nodeFlags: [], env: {}, pre: [] });
+    for (const bad of ['', ',root=/x', 'a b', 'x,root', 'x,env=NOVALUE', 'x,pre=storm:3', 'x,pre=login:0', 'x,color=red']) {
+      assert.throws(() => parseVariant(bad), Error, bad);
+    }
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+  });
+
+  test('the A/B tool measures the ceiling and each variant every round and reports their medians', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', benchFile('ab.ts'), '--rounds', '2', '--seconds', '0.3', '--sessions', String(SESSIONS), '--connections', '2', '--variant', 'plain', '--variant', 'served,pre=refresh:0.3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, out);
+    assert.equal(out.match(/^round \d\/2 {2}ceiling \d+\/s/gm)?.length, 2, out);
+    assert.match(out, /served served refresh for 0\.3 s: \d+\/s\n/);
+    assert.doesNotMatch(out, /FAILED/);
+    for (const name of ['plain', 'served']) {
+      const ratio = new RegExp(`^${name}: validate_vs_ceiling (\\d+\\.\\d+) `, 'm').exec(out);
+      assert.ok(ratio && Number(ratio[1]) > 0, `${name} has a ratio:\n${out}`);
+    }
   });
 });

@@ -1,0 +1,184 @@
+/**
+ * `node --import tsx bench/ab.ts [options]`: alternating A/B runs of our server
+ * against the bare route, for judging one change on a noisy machine.
+ *
+ * Every round measures the ceiling (bare Fastify answering exactly the same
+ * requests) and then each variant of our server, back to back, for a few
+ * seconds each. The report gives, per variant, the median over the rounds of
+ * its ratio to the ceiling of the same round, and of its server CPU per
+ * request. A slow phase of the machine that lasts minutes moves every side of
+ * a round alike, and a median of many short rounds resists it better than the
+ * median of the full benchmark's three long ones (docs/BENCHMARKS.md).
+ *
+ *   --scenario validate|refresh   what the variants answer (default validate)
+ *   --rounds N                    rounds (default 9)
+ *   --seconds S                   seconds per measurement (default 2)
+ *   --connections C               keep-alive connections (default 32)
+ *   --sessions N                  live sessions in each store (default 10000)
+ *   --variant SPEC                repeatable; default one variant, "ours"
+ *
+ * SPEC is a name, then comma-separated parts, each allowed more than once:
+ *   root=DIR         our server from another checkout (a git worktree with a
+ *                    node_modules link), e.g. the commit before a change
+ *   node=FLAGS       node flags for the server process, space-separated
+ *   env=NAME=VALUE   a server setting, as its environment variable
+ *   pre=KIND:SECONDS load before the rounds (KIND validate, refresh or login),
+ *                    e.g. a server that has served refreshes and logins
+ *
+ *   node --import tsx bench/ab.ts --variant before,root=/tmp/before --variant after
+ *   node --import tsx bench/ab.ts --variant plain --variant served,pre=refresh:4,pre=login:4
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { processCpuSeconds } from './lib/cpu.js';
+import { throughput, type NextRequest } from './lib/load.js';
+import { benchFile, startChild, type BenchChild } from './lib/processes.js';
+import { ourRequests } from './lib/requests.js';
+
+const ACCOUNT = '123456';
+const PASSWORD = 'correct horse battery staple';
+const PRE_KINDS = ['validate', 'refresh', 'login'] as const;
+type PreKind = (typeof PRE_KINDS)[number];
+
+export interface Variant {
+  name: string;
+  root: string | null;
+  nodeFlags: string[];
+  env: Record<string, string>;
+  pre: Array<{ kind: PreKind; seconds: number }>;
+}
+
+/** Parses one --variant SPEC (see the header). */
+export function parseVariant(spec: string): Variant {
+  const [name, ...parts] = spec.split(',');
+  if (!name || !/^[\w.-]+$/.test(name)) throw new Error(`--variant ${spec}: it must start with a name (letters, digits, . _ -)`);
+  const variant: Variant = { name, root: null, nodeFlags: [], env: {}, pre: [] };
+  for (const part of parts) {
+    const at = part.indexOf('=');
+    const key = part.slice(0, at);
+    const value = part.slice(at + 1);
+    if (at <= 0 || value === '') throw new Error(`--variant ${spec}: "${part}" is not key=value`);
+    if (key === 'root') variant.root = resolve(value);
+    else if (key === 'node') variant.nodeFlags.push(...value.split(' ').filter(Boolean));
+    else if (key === 'env') {
+      const eq = value.indexOf('=');
+      if (eq <= 0) throw new Error(`--variant ${spec}: env wants NAME=VALUE, got "${value}"`);
+      variant.env[value.slice(0, eq)] = value.slice(eq + 1);
+    } else if (key === 'pre') {
+      const [kind, seconds] = value.split(':');
+      if (!PRE_KINDS.includes(kind as PreKind) || !(Number(seconds) > 0)) throw new Error(`--variant ${spec}: pre wants KIND:SECONDS with KIND one of ${PRE_KINDS.join(', ')}`);
+      variant.pre.push({ kind: kind as PreKind, seconds: Number(seconds) });
+    } else throw new Error(`--variant ${spec}: unknown part "${key}" (root, node, env or pre)`);
+  }
+  return variant;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Whole-machine CPU time by state from /proc/stat (user, nice, system, idle, iowait, irq, softirq, steal, …). */
+function machineTicks(): number[] {
+  try {
+    return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'validate' },
+      rounds: { type: 'string', default: '9' },
+      seconds: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '32' },
+      sessions: { type: 'string', default: '10000' },
+      variant: { type: 'string', multiple: true },
+    },
+  });
+  const scenario = args.scenario!;
+  if (scenario !== 'validate' && scenario !== 'refresh') throw new Error('--scenario is validate or refresh');
+  const [rounds, seconds, connections, sessions] = [args.rounds, args.seconds, args.connections, args.sessions].map(Number) as [number, number, number, number];
+  if (![rounds, seconds, connections, sessions].every((n) => n > 0)) throw new Error('--rounds, --seconds, --connections and --sessions must be positive numbers');
+  const variants = (args.variant?.length ? args.variant : ['ours']).map(parseVariant);
+  if (new Set(variants.map((v) => v.name)).size !== variants.length) throw new Error('variant names must differ');
+
+  const runSeed = randomBytes(16).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'login-service-ab-'));
+  const ours = ourRequests(runSeed, ACCOUNT);
+  const next: () => NextRequest = scenario === 'refresh' ? ours.refresh(sessions) : ours.validate(sessions);
+  const preload: Record<PreKind, () => NextRequest> = { validate: ours.validate(sessions), refresh: ours.refresh(sessions), login: ours.login(1, PASSWORD) };
+  const children: BenchChild[] = [];
+  try {
+    console.log(`A/B: ${scenario}, ${rounds} rounds of ${seconds} s, ${connections} connections, ${sessions} sessions; variants: ${variants.map((v) => v.name).join(', ')}`);
+    const ceiling = await startChild('ceiling', benchFile('servers/ceiling.ts'), {});
+    children.push(ceiling);
+    const servers: BenchChild[] = [];
+    for (const v of variants) {
+      const file = v.root ? join(v.root, 'bench/servers/login-service.ts') : benchFile('servers/login-service.ts');
+      const options = { dbPath: join(dir, `${v.name}.db`), accountId: ACCOUNT, runSeed, users: 1, password: PASSWORD, sessions, env: v.env };
+      const server = await startChild(v.name, file, options, v.nodeFlags);
+      children.push(server);
+      servers.push(server);
+      for (const p of v.pre) {
+        const r = await throughput({ port: server.port, connections: p.kind === 'login' ? 64 : connections, seconds: p.seconds, next: preload[p.kind] });
+        console.log(`  before the rounds, ${v.name} served ${p.kind} for ${p.seconds} s: ${r.requestsPerSecond.toFixed(0)}/s${r.failed ? `, ${r.failed} FAILED` : ''}`);
+      }
+    }
+    // One untimed second each, so no side starts cold.
+    for (const target of [ceiling, ...servers]) await throughput({ port: target.port, connections, seconds: 1, next });
+
+    const perSecond = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
+    const measure = async (name: string, target: BenchChild): Promise<string> => {
+      const ticksBefore = machineTicks();
+      const cpuBefore = processCpuSeconds(target.process.pid);
+      const generatorBefore = process.cpuUsage();
+      const r = await throughput({ port: target.port, connections, seconds, next });
+      const cpuAfter = processCpuSeconds(target.process.pid);
+      const generator = process.cpuUsage(generatorBefore);
+      const ticks = machineTicks().map((t, i) => t - (ticksBefore[i] ?? 0));
+      const allTicks = ticks.reduce((a, b) => a + b, 0) || 1;
+      const usPerRequest = cpuBefore !== null && cpuAfter !== null && r.ok > 0 ? ((cpuAfter - cpuBefore) * 1e6) / r.ok : NaN;
+      (perSecond.get(name) ?? perSecond.set(name, []).get(name)!).push(r.requestsPerSecond);
+      (cpu.get(name) ?? cpu.set(name, []).get(name)!).push(usPerRequest);
+      const idle = (100 * (ticks[3] ?? 0)) / allTicks;
+      const softirq = (100 * (ticks[6] ?? 0)) / allTicks;
+      return `${name} ${r.requestsPerSecond.toFixed(0)}/s ${usPerRequest.toFixed(1)} µs gen ${((generator.user + generator.system) / 1e6 / r.seconds).toFixed(2)} idle ${idle.toFixed(0)}% softirq ${softirq.toFixed(0)}%${r.failed ? ` FAILED ${r.failed}` : ''}`;
+    };
+    for (let round = 1; round <= rounds; round++) {
+      const lines = [await measure('ceiling', ceiling)];
+      // The variants take turns going first, so none always follows the ceiling.
+      const order = variants.map((_, i) => (i + round) % variants.length);
+      for (const i of order) lines.push(await measure(variants[i]!.name, servers[i]!));
+      console.log(`round ${round}/${rounds}  ${lines.join('  |  ')}`);
+    }
+
+    const ceilings = perSecond.get('ceiling')!;
+    console.log(`\nmedians of ${rounds} rounds: ceiling ${median(ceilings).toFixed(0)}/s, ${median(cpu.get('ceiling')!).toFixed(1)} µs of server CPU per request`);
+    for (const v of variants) {
+      const ratios = perSecond.get(v.name)!.map((x, i) => x / ceilings[i]!);
+      console.log(`${v.name}: ${scenario}_vs_ceiling ${median(ratios).toFixed(3)} (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')}), ${median(perSecond.get(v.name)!).toFixed(0)}/s, ${median(cpu.get(v.name)!).toFixed(1)} µs of server CPU per request`);
+    }
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
