@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlite } from '../../src/store/sqlite/database.js';
+import { SQLITE_CACHE_KIB, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { session, storeContract } from './contract.js';
@@ -54,6 +54,16 @@ describe('SQLite sessions schema', () => {
       assert.equal(await stores.sessions.deleteExpiredSessions(t + 3 * HOUR), 1, "the previous version's session is swept at its expiry");
     } finally {
       await stores.close();
+    }
+  });
+
+  test('a connection keeps a page cache sized for random reads, not SQLite\'s 2 MiB default', () => {
+    const db = openSqlite(join(dir, 'cache.db'));
+    try {
+      assert.equal(db.pragma('cache_size', { simple: true }), -SQLITE_CACHE_KIB);
+      assert.ok(SQLITE_CACHE_KIB > 2000);
+    } finally {
+      db.close();
     }
   });
 
