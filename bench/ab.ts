@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { processCpuSeconds } from './lib/cpu.js';
 import { throughput, type NextRequest } from './lib/load.js';
 import { benchFile, startChild, type BenchChild } from './lib/processes.js';
+import { median } from './lib/report.js';
 import { ourRequests } from './lib/requests.js';
 
 const ACCOUNT = '123456';
@@ -76,12 +77,6 @@ export function parseVariant(spec: string): Variant {
   }
   return variant;
 }
-
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Whole-machine CPU time by state from /proc/stat (user, nice, system, idle, iowait, irq, softirq, steal, …). */
 function machineTicks(): number[] {

@@ -70,7 +70,8 @@ function scaleInfo(key: string): ScenarioInfo | undefined {
 
 const info = (key: string): ScenarioInfo => SCENARIOS[key] ?? scaleInfo(key) ?? { label: key, description: key };
 
-const median = (xs: number[]): number => {
+/** The median of the finite values; NaN if there are none. */
+export const median = (xs: number[]): number => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   const mid = Math.floor(v.length / 2);

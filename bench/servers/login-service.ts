@@ -66,6 +66,10 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
   db.exec('BEGIN');
   for (let i = 0; i < o.sessions; i++) {
     const owner = userIds.length > 0 ? i % userIds.length : i;
+    // Spread over the last hour, as real sessions are: with one timestamp for all of them, V8's
+    // number-to-string cache served every response's createdAt and expiresAt, and bearer checks
+    // measured ~1 µs cheaper than after refreshes had spread the expiries (docs/BENCHMARKS.md).
+    const createdAt = now - ((i * 7919) % 3_600_000);
     const record: SessionRecord = {
       idHash: hashToken(seededToken(o.runSeed, 'sid', i)),
       bearerHash: hashToken(seededToken(o.runSeed, 'bearer', i)),
@@ -78,11 +82,8 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
       isLPA: false,
       appKey: null,
       wsuk: String(100_000_000_000_000_000n + BigInt(i)),
-      // Spread over the last hour, as real sessions are: with one timestamp for all of them, V8's
-      // number-to-string cache served every response's createdAt and expiresAt, and bearer checks
-      // measured ~1 µs cheaper than after refreshes had spread the expiries (docs/BENCHMARKS.md).
-      createdAt: now - ((i * 7919) % 3_600_000),
-      expiresAt: now - ((i * 7919) % 3_600_000) + SESSION_TTL_MS,
+      createdAt,
+      expiresAt: createdAt + SESSION_TTL_MS,
       ttlMs: SESSION_TTL_MS,
       hardExpiresAt: null,
       clientIp: '127.0.0.1',

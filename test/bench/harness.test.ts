@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { median, parseVariant } from '../../bench/ab.js';
+import { parseVariant } from '../../bench/ab.js';
 import { processCpuSeconds } from '../../bench/lib/cpu.js';
 import { pacedLatency, throughput } from '../../bench/lib/load.js';
 import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
-import { buildReport, renderChart } from '../../bench/lib/report.js';
+import { buildReport, median, renderChart } from '../../bench/lib/report.js';
 import { ourRequests } from '../../bench/lib/requests.js';
 
 const ACCOUNT = '123456';
