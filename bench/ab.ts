@@ -15,6 +15,8 @@
  *   --seconds S                   seconds per measurement (default 2)
  *   --connections C               keep-alive connections (default 32)
  *   --sessions N                  live sessions in each store (default 10000)
+ *   --idle S                      seconds every server waits, started, before any
+ *                                 load (default 0), as a server waits for traffic
  *   --variant SPEC                repeatable; default one variant, "ours"
  *
  * SPEC is a name, then comma-separated parts, each allowed more than once:
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '2' },
       connections: { type: 'string', default: '32' },
       sessions: { type: 'string', default: '10000' },
+      idle: { type: 'string', default: '0' },
       variant: { type: 'string', multiple: true },
     },
   });
@@ -102,6 +105,8 @@ async function main(): Promise<void> {
   if (scenario !== 'validate' && scenario !== 'refresh') throw new Error('--scenario is validate or refresh');
   const [rounds, seconds, connections, sessions] = [args.rounds, args.seconds, args.connections, args.sessions].map(Number) as [number, number, number, number];
   if (![rounds, seconds, connections, sessions].every((n) => n > 0)) throw new Error('--rounds, --seconds, --connections and --sessions must be positive numbers');
+  const idleSeconds = Number(args.idle);
+  if (!(idleSeconds >= 0)) throw new Error('--idle must be a number of seconds, 0 or more');
   const variants = (args.variant?.length ? args.variant : ['ours']).map(parseVariant);
   if (new Set(variants.map((v) => v.name)).size !== variants.length) throw new Error('variant names must differ');
 
@@ -126,6 +131,12 @@ async function main(): Promise<void> {
         const r = await throughput({ port: server.port, connections: p.kind === 'login' ? 64 : connections, seconds: p.seconds, next: preload[p.kind] });
         console.log(`  before the rounds, ${v.name} served ${p.kind} for ${p.seconds} s: ${r.requestsPerSecond.toFixed(0)}/s${r.failed ? `, ${r.failed} FAILED` : ''}`);
       }
+    }
+    // A production server usually waits for its first traffic; V8 collects garbage in that pause,
+    // which has changed how fast the server then runs (docs/BENCHMARKS.md, "The idle-start slowdown").
+    if (idleSeconds > 0) {
+      console.log(`  every server idle for ${idleSeconds} s before its first request of the rounds`);
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     }
     // One untimed second each, so no side starts cold.
     for (const target of [ceiling, ...servers]) await throughput({ port: target.port, connections, seconds: 1, next });
