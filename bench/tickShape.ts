@@ -18,7 +18,7 @@ type Case = 'no collection' | 'collections, no pin' | 'collections, pinned';
 const CASES: Case[] = ['no collection', 'collections, no pin', 'collections, pinned'];
 
 async function child(which: Case): Promise<void> {
-  if (which === 'collections, pinned') pinTickObjectShape();
+  if (which === 'collections, pinned') await pinTickObjectShape();
   const noop = (_n: number) => {};
   const batches = async (n: number) => {
     const started = process.hrtime.bigint();

@@ -66,7 +66,7 @@ export async function bootstrapStore(stores: Stores, config: Config, deps: { clo
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
-  pinTickObjectShape();
+  await pinTickObjectShape();
   const logger = options.logger ?? createLogger(config.logLevel);
   const stores = await openConfiguredStores(config);
   let metricsServer: MetricsServer | null = null;
