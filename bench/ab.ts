@@ -6,7 +6,7 @@
  * requests) and then each variant of our server, back to back, for a few
  * seconds each. The report gives, per variant, the median over the rounds of
  * its ratio to the ceiling of the same round, and of its server CPU per
- * request. A slow phase of the machine that lasts minutes moves every side of
+ * request, split into user and system (kernel) time. A slow phase of the machine that lasts minutes moves every side of
  * a round alike, and a median of many short rounds resists it better than the
  * median of the full benchmark's three long ones (docs/BENCHMARKS.md).
  *
@@ -36,7 +36,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { processCpuSeconds } from './lib/cpu.js';
+import { processCpuTimes } from './lib/cpu.js';
 import { throughput, type NextRequest } from './lib/load.js';
 import { benchFile, startChild, type BenchChild } from './lib/processes.js';
 import { median } from './lib/report.js';
@@ -142,23 +142,32 @@ async function main(): Promise<void> {
     for (const target of [ceiling, ...servers]) await throughput({ port: target.port, connections, seconds: 1, next });
 
     const perSecond = new Map<string, number[]>();
+    // Server CPU µs per request: all, then its user and system (kernel) parts.
     const cpu = new Map<string, number[]>();
+    const cpuUser = new Map<string, number[]>();
+    const cpuSystem = new Map<string, number[]>();
+    const record = (m: Map<string, number[]>, name: string, value: number) => (m.get(name) ?? m.set(name, []).get(name)!).push(value);
     const measure = async (name: string, target: BenchChild): Promise<string> => {
       const ticksBefore = machineTicks();
-      const cpuBefore = processCpuSeconds(target.process.pid);
+      const cpuBefore = processCpuTimes(target.process.pid);
       const generatorBefore = process.cpuUsage();
       const r = await throughput({ port: target.port, connections, seconds, next });
-      const cpuAfter = processCpuSeconds(target.process.pid);
+      const cpuAfter = processCpuTimes(target.process.pid);
       const generator = process.cpuUsage(generatorBefore);
       const ticks = machineTicks().map((t, i) => t - (ticksBefore[i] ?? 0));
       const allTicks = ticks.reduce((a, b) => a + b, 0) || 1;
-      const usPerRequest = cpuBefore !== null && cpuAfter !== null && r.ok > 0 ? ((cpuAfter - cpuBefore) * 1e6) / r.ok : NaN;
-      (perSecond.get(name) ?? perSecond.set(name, []).get(name)!).push(r.requestsPerSecond);
-      (cpu.get(name) ?? cpu.set(name, []).get(name)!).push(usPerRequest);
+      const perRequest = (part: 'user' | 'system') => (cpuBefore !== null && cpuAfter !== null && r.ok > 0 ? ((cpuAfter[part] - cpuBefore[part]) * 1e6) / r.ok : NaN);
+      const [user, system] = [perRequest('user'), perRequest('system')];
+      record(perSecond, name, r.requestsPerSecond);
+      record(cpu, name, user + system);
+      record(cpuUser, name, user);
+      record(cpuSystem, name, system);
       const idle = (100 * (ticks[3] ?? 0)) / allTicks;
       const softirq = (100 * (ticks[6] ?? 0)) / allTicks;
-      return `${name} ${r.requestsPerSecond.toFixed(0)}/s ${usPerRequest.toFixed(1)} µs gen ${((generator.user + generator.system) / 1e6 / r.seconds).toFixed(2)} idle ${idle.toFixed(0)}% softirq ${softirq.toFixed(0)}%${r.failed ? ` FAILED ${r.failed}` : ''}`;
+      return `${name} ${r.requestsPerSecond.toFixed(0)}/s ${(user + system).toFixed(1)} µs (user ${user.toFixed(1)}, sys ${system.toFixed(1)}) gen ${((generator.user + generator.system) / 1e6 / r.seconds).toFixed(2)} idle ${idle.toFixed(0)}% softirq ${softirq.toFixed(0)}%${r.failed ? ` FAILED ${r.failed}` : ''}`;
     };
+    const cpuMedians = (name: string) =>
+      `${median(cpu.get(name)!).toFixed(1)} µs of server CPU per request (user ${median(cpuUser.get(name)!).toFixed(1)}, system ${median(cpuSystem.get(name)!).toFixed(1)})`;
     for (let round = 1; round <= rounds; round++) {
       const lines = [await measure('ceiling', ceiling)];
       // The variants take turns going first, so none always follows the ceiling.
@@ -168,10 +177,10 @@ async function main(): Promise<void> {
     }
 
     const ceilings = perSecond.get('ceiling')!;
-    console.log(`\nmedians of ${rounds} rounds: ceiling ${median(ceilings).toFixed(0)}/s, ${median(cpu.get('ceiling')!).toFixed(1)} µs of server CPU per request`);
+    console.log(`\nmedians of ${rounds} rounds: ceiling ${median(ceilings).toFixed(0)}/s, ${cpuMedians('ceiling')}`);
     for (const v of variants) {
       const ratios = perSecond.get(v.name)!.map((x, i) => x / ceilings[i]!);
-      console.log(`${v.name}: ${scenario}_vs_ceiling ${median(ratios).toFixed(3)} (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')}), ${median(perSecond.get(v.name)!).toFixed(0)}/s, ${median(cpu.get(v.name)!).toFixed(1)} µs of server CPU per request`);
+      console.log(`${v.name}: ${scenario}_vs_ceiling ${median(ratios).toFixed(3)} (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')}), ${median(perSecond.get(v.name)!).toFixed(0)}/s, ${cpuMedians(v.name)}`);
     }
   } finally {
     await Promise.all(children.map((c) => c.stop()));

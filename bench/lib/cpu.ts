@@ -20,13 +20,13 @@ function clockTicks(): number | null {
   return ticksPerSecond;
 }
 
-/** Parent pid and user + system clock ticks of one process, or null once it is gone. */
-function statOf(pid: number): { ppid: number; ticks: number } | null {
+/** Parent pid and user and system clock ticks of one process, or null once it is gone. */
+function statOf(pid: number): { ppid: number; user: number; system: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), user: Number(fields[11]), system: Number(fields[12]) };
   } catch {
     return null;
   }
@@ -34,6 +34,15 @@ function statOf(pid: number): { ppid: number; ticks: number } | null {
 
 /** User + system CPU seconds of `pid` and its live descendants so far, or null where /proc is not available. */
 export function processCpuSeconds(pid: number | undefined): number | null {
+  const times = processCpuTimes(pid);
+  return times && times.user + times.system;
+}
+
+/**
+ * The same, split: user time (JavaScript, V8, SQLite, OpenSSL…) and system
+ * time (the kernel: socket reads and writes, loopback delivery, file I/O).
+ */
+export function processCpuTimes(pid: number | undefined): { user: number; system: number } | null {
   const hz = clockTicks();
   if (pid === undefined || hz === null) return null;
   let entries: string[];
@@ -43,23 +52,25 @@ export function processCpuSeconds(pid: number | undefined): number | null {
     return null;
   }
   const children = new Map<number, number[]>();
-  const ticks = new Map<number, number>();
+  const ticks = new Map<number, { user: number; system: number }>();
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const s = statOf(Number(entry));
     if (!s) continue;
-    ticks.set(Number(entry), s.ticks);
+    ticks.set(Number(entry), s);
     const siblings = children.get(s.ppid);
     if (siblings) siblings.push(Number(entry));
     else children.set(s.ppid, [Number(entry)]);
   }
   if (!ticks.has(pid)) return null;
-  let total = 0;
+  let user = 0;
+  let system = 0;
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.pop()!;
-    total += ticks.get(p) ?? 0;
+    user += ticks.get(p)?.user ?? 0;
+    system += ticks.get(p)?.system ?? 0;
     queue.push(...(children.get(p) ?? []));
   }
-  return total / hz;
+  return { user: user / hz, system: system / hz };
 }

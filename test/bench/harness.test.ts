@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseVariant } from '../../bench/ab.js';
-import { processCpuSeconds } from '../../bench/lib/cpu.js';
+import { processCpuSeconds, processCpuTimes } from '../../bench/lib/cpu.js';
 import { pacedLatency, throughput } from '../../bench/lib/load.js';
 import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
 import { buildReport, median, renderChart } from '../../bench/lib/report.js';
@@ -89,6 +89,15 @@ describe('benchmark harness', () => {
     assert.ok(withChild - self >= child * 0.9, `parent total grew by the child's share (${withChild - self} s vs ${child} s)`);
   });
 
+  test('the CPU of a process splits into user and system time', () => {
+    const times = processCpuTimes(process.pid)!;
+    assert.ok(times.user > 0, 'this test process has run JavaScript');
+    assert.ok(times.system >= 0);
+    const total = processCpuSeconds(process.pid)!;
+    // Read a moment apart; the total can only have grown.
+    assert.ok(total >= times.user + times.system - 1e-9, `total ${total} vs ${times.user} + ${times.system}`);
+  });
+
   test('the report turns rounds into medians, ratios and a chart', () => {
     const m = (requestsPerSecond: number, p99Ms = 2) => ({ requestsPerSecond, p50Ms: 1, p99Ms, ok: 10, failed: 0, seconds: 1 });
     const round = { ceiling_bearer_requests: m(100), validate: m(80), ceiling_refresh_requests: m(100), refresh: m(60), express_refresh: m(20), login: m(9), argon2_raw: m(10), refresh_idle_paced: m(50, 2), refresh_during_storm: m(50, 4) };
@@ -130,6 +139,11 @@ describe('benchmark harness', () => {
     for (const name of ['plain', 'served']) {
       const ratio = new RegExp(`^${name}: validate_vs_ceiling (\\d+\\.\\d+) `, 'm').exec(out);
       assert.ok(ratio && Number(ratio[1]) > 0, `${name} has a ratio:\n${out}`);
+      const split = new RegExp(`^${name}: .* (\\d+\\.\\d) µs of server CPU per request \\(user (\\d+\\.\\d), system (\\d+\\.\\d)\\)$`, 'm').exec(out);
+      assert.ok(split, `${name} has its CPU split into user and system:\n${out}`);
+      const [all, user, system] = split.slice(1).map(Number) as [number, number, number];
+      assert.ok(user > 0, `${name}: some user time`);
+      assert.ok(Math.abs(user + system - all) < 0.3 + all * 0.2, `${name}: the medians of the parts roughly add up (${user} + ${system} vs ${all})`);
     }
   });
 });
