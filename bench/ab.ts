@@ -6,9 +6,10 @@
  * requests) and then each variant of our server, back to back, for a few
  * seconds each. The report gives, per variant, the median over the rounds of
  * its ratio to the ceiling of the same round, and of its server CPU per
- * request, split into user and system (kernel) time. A slow phase of the machine that lasts minutes moves every side of
- * a round alike, and a median of many short rounds resists it better than the
- * median of the full benchmark's three long ones (docs/BENCHMARKS.md).
+ * request, split into user and system (kernel) time. A slow phase of the
+ * machine that lasts minutes moves every side of a round alike, and a median
+ * of many short rounds resists it better than the median of the full
+ * benchmark's three long ones (docs/BENCHMARKS.md).
  *
  *   --scenario validate|refresh   what the variants answer (default validate)
  *   --rounds N                    rounds (default 9)

@@ -8,8 +8,8 @@
  * from then on every literal at that site takes a slow path: ~125 ns became
  * ~415 ns per tick (bench/tickShape.ts), with no deoptimization to undo it.
  * A request queues about seven ticks, so a server that sat idle before its
- * first traffic answered bearer checks ~8 µs slower (docs/BENCHMARKS.md,
- * "The idle-start slowdown").
+ * first traffic answered bearer checks 4–8 µs slower, for good
+ * (docs/BENCHMARKS.md, "The idle-start slowdown").
  *
  * Holding one tick object keeps its hidden class, and the transitions that
  * lead to it, alive. A tick callback sees its own tick object as
