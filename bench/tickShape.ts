@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pinTickObjectShape } from '../src/ops/tickShape.js';
+import { median } from './lib/report.js';
 
 const BATCH = 20;
 const BATCHES = 20_000;
@@ -39,8 +40,6 @@ async function child(which: Case): Promise<void> {
   await batches(BATCHES);
   process.stdout.write(String(await batches(BATCHES)));
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (process.env.TICK_SHAPE_CASE) {
   await child(process.env.TICK_SHAPE_CASE as Case);

@@ -68,8 +68,9 @@ export function processCpuTimes(pid: number | undefined): { user: number; system
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.pop()!;
-    user += ticks.get(p)?.user ?? 0;
-    system += ticks.get(p)?.system ?? 0;
+    const t = ticks.get(p);
+    user += t?.user ?? 0;
+    system += t?.system ?? 0;
     queue.push(...(children.get(p) ?? []));
   }
   return { user: user / hz, system: system / hz };
