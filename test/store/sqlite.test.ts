@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SQLITE_CACHE_KIB, openSqlite } from '../../src/store/sqlite/database.js';
+import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { session, storeContract } from './contract.js';
@@ -62,6 +62,17 @@ describe('SQLite sessions schema', () => {
     try {
       assert.equal(db.pragma('cache_size', { simple: true }), -SQLITE_CACHE_KIB);
       assert.ok(SQLITE_CACHE_KIB > 2000);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a file is read through a memory map, as large as SQLite allows', () => {
+    const db = openSqlite(join(dir, 'mmap.db'));
+    try {
+      const mapped = db.pragma('mmap_size', { simple: true }) as number;
+      // SQLite caps the request at its compile-time maximum (2 GiB - 64 KiB in better-sqlite3's build).
+      assert.ok(mapped > 2 ** 30 && mapped <= SQLITE_MMAP_BYTES, `mmap_size ${mapped}`);
     } finally {
       db.close();
     }
