@@ -3,10 +3,12 @@
  * listening: tests use it in-process, `serve` puts it on a socket.
  */
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
 import { systemClock, type Clock } from './clock.js';
@@ -19,6 +21,7 @@ import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
 import { clientErrorHandler } from './security/clientErrors.js';
 import { PasswordHasher } from './security/passwords.js';
+import { BearerCheckLane } from './sessions/bearerLane.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import type { Stores } from './store/index.js';
@@ -111,7 +114,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   // Node reads these only when the server is created; the check interval is its default of 30 s otherwise.
   const serverOptions = { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, connectionsCheckingInterval: timeouts.checkIntervalMs };
+  const headers = responseHeaders(tls !== null);
+  const lane = new BearerCheckLane({ service: services.sessions, headers, logger });
   const app = Fastify({
+    // Our own server, as Fastify would make it, so the bearer check's fast lane sees each request first.
+    serverFactory: (route: (request: IncomingMessage, response: ServerResponse) => void, options: FastifyServerOptions) => {
+      const listener = lane.listener(route);
+      const server = tls ? createHttpsServer({ ...tls, ...serverOptions }, listener) : createHttpServer(serverOptions, listener);
+      server.keepAliveTimeout = options.keepAliveTimeout!;
+      server.requestTimeout = options.requestTimeout!;
+      server.setTimeout(options.connectionTimeout!);
+      return server;
+    },
     loggerInstance: logger,
     logController: new AccessLog(),
     childLoggerFactory: lazyRequestLogger as never,
@@ -128,8 +142,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: frameworkErrorHandler(services.clock, config.serverTimeZone),
     clientErrorHandler: clientErrorHandler(services.clock, config.serverTimeZone, logger),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    http: serverOptions,
-    ...(tls ? { https: { ...tls, ...serverOptions } } : {}),
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = timeouts.headersTimeoutMs;
 
@@ -150,7 +162,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(cookie);
   // One synchronous hook and a constant object: @fastify/helmet rebuilt helmet's middleware on
   // every request, ~10 µs of a ~50 µs bearer check (docs/BENCHMARKS.md).
-  const headers = responseHeaders(tls !== null);
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
@@ -174,6 +185,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
+  lane.metrics = ops.metrics;
+  // Closing: the route answers every request from now on, with `Connection: close`.
+  app.addHook('preClose', (done) => {
+    lane.close();
+    done();
+  });
 
   await app.register(sessionRoutes(services.sessions, { secureCookie: tls !== null }));
   await app.register(domainRoutes(stores, config.publicHost));

@@ -67,7 +67,13 @@ describe('native HTTPS', () => {
     assert.equal(login.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
     assert.equal(login.headers['cache-control'], 'no-store');
 
-    const { csrf, sessionId } = JSON.parse(login.body);
+    const { csrf, sessionId, bearer } = JSON.parse(login.body);
+    // A live bearer's check is answered by the fast lane (src/sessions/bearerLane.ts), over TLS too.
+    const checked = await httpsCall(`${server.baseUrl}/api/account/${seeded.accountId}/session`, ca, 'GET', undefined, { authorization: `Bearer ${bearer}` });
+    assert.equal(checked.status, 200);
+    assert.equal(JSON.parse(checked.body).userId, seeded.human.user.userId);
+    assert.equal(checked.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+    assert.equal(checked.headers['cache-control'], 'no-store');
     const logout = await httpsCall(`${server.baseUrl}/api/account/${seeded.accountId}/logout`, ca, 'POST', { csrf }, { cookie: `Session_id=${sessionId}` });
     assert.equal(logout.status, 200);
     const cleared = (logout.headers['set-cookie'] as string[]).find((c) => c.startsWith('Session_id='))!;
