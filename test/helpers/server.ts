@@ -3,6 +3,7 @@
  * tests, with a ManualClock so tests travel in time instead of sleeping.
  */
 import { buildApp, type Services } from '../../src/app.js';
+import type { Operations } from '../../src/ops/index.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAccount } from '../../src/accounts/service.js';
@@ -17,6 +18,7 @@ export interface TestServer {
   app: FastifyInstance;
   stores: Stores;
   services: Services;
+  ops: Operations;
   clock: ManualClock;
   config: Config;
   close(): Promise<void>;
@@ -28,13 +30,16 @@ export interface TestServerOptions {
   clock?: ManualClock;
   /** Reuse stores (e.g. to restart on the same file). */
   stores?: Stores;
+  /** Runs on the built app before it listens, while hooks can still be added. */
+  beforeListen?(app: FastifyInstance): void;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', SWEEP_INTERVAL_MS: '0', PORT: '0', SERVER_TIME_ZONE: 'UTC', ...options.env });
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
   const stores = options.stores ?? (await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }));
-  const { app, services } = await buildApp({ config, stores, clock });
+  const { app, services, ops } = await buildApp({ config, stores, clock });
+  options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
   const scheme = config.tlsCertFile ? 'https' : 'http';
@@ -44,6 +49,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     app,
     stores,
     services,
+    ops,
     clock,
     config,
     async close() {

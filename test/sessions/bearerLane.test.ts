@@ -9,12 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type Services } from '../../src/app.js';
-import { ManualClock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
+import type { ManualClock } from '../../src/clock.js';
 import type { ServiceMetrics } from '../../src/ops/metrics.js';
-import { openStores, type Stores } from '../../src/store/index.js';
-import { postJson, seedAccount, type SeededAccount } from '../helpers/server.js';
+import type { Stores } from '../../src/store/index.js';
+import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3600_000;
 
@@ -30,41 +28,36 @@ interface Answer {
 const TRANSPORT_HEADERS = ['date', 'connection', 'keep-alive'];
 
 describe('bearer check fast lane', () => {
+  let server: TestServer;
   let app: FastifyInstance;
   let stores: Stores;
-  let services: Services;
   let metrics: ServiceMetrics;
   let seeded: SeededAccount;
   let port: number;
   let bearer: string;
   let botBearer: string;
-  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
+  let clock: ManualClock;
   const routeSaw = new Set<string>();
 
   before(async () => {
-    const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', SWEEP_INTERVAL_MS: '0', PORT: '0', SERVER_TIME_ZONE: 'UTC' });
-    stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
-    const built = await buildApp({ config, stores, clock });
-    ({ app, services } = built);
-    metrics = built.ops.metrics!;
-    // Marks each request that reached Fastify; the lane's answers never do.
-    app.addHook('onRequest', (request, _reply, done) => {
-      const mark = request.headers['x-test-mark'];
-      if (typeof mark === 'string') routeSaw.add(mark);
-      done();
+    server = await startTestServer({
+      // Marks each request that reached Fastify; the lane's answers never do.
+      beforeListen: (built) =>
+        built.addHook('onRequest', (request, _reply, done) => {
+          const mark = request.headers['x-test-mark'];
+          if (typeof mark === 'string') routeSaw.add(mark);
+          done();
+        }),
     });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as { port: number }).port;
-    seeded = await seedAccount({ stores, services });
-    const base = `http://127.0.0.1:${port}/api/account/${seeded.accountId}`;
+    ({ app, stores, port, clock } = server);
+    metrics = server.ops.metrics!;
+    seeded = await seedAccount(server);
+    const base = `${server.baseUrl}/api/account/${seeded.accountId}`;
     bearer = (await postJson(`${base}/login?v=1.3`, { username: seeded.human.loginName, password: seeded.human.password })).json.bearer;
     const { key } = seeded.bot;
     botBearer = (await postJson(`${base}/login?v=1.3`, { username: seeded.bot.loginName, appKey: key.appKey, secret: key.secret, accessToken: key.accessToken, accessTokenSecret: key.accessTokenSecret })).json.bearer;
   });
-  after(async () => {
-    await app.close();
-    await stores.close();
-  });
+  after(() => server.close());
 
   let marks = 0;
   /** Sends the request over the socket (lane first), then to the route alone; returns both answers. */
@@ -209,19 +202,26 @@ describe('bearer check fast lane', () => {
 
 describe('bearer check fast lane while closing', () => {
   test('once the app starts closing, checks go to the route, which answers with Connection: close', async () => {
-    const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', SWEEP_INTERVAL_MS: '0', PORT: '0', SERVER_TIME_ZONE: 'UTC' });
-    const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
-    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
-    const { app, services } = await buildApp({ config, stores, clock });
     let routeAnswered = 0;
-    app.addHook('onRequest', (_request, _reply, done) => {
-      routeAnswered++;
-      done();
+    let whileClosing: Awaited<ReturnType<typeof check>> | undefined;
+    const server = await startTestServer({
+      beforeListen: (app) => {
+        app.addHook('onRequest', (_request, _reply, done) => {
+          routeAnswered++;
+          done();
+        });
+        // Runs after the app's own preClose hook, while the server still accepts connections.
+        app.addHook('preClose', async () => {
+          whileClosing = await check();
+        });
+      },
     });
+    let seeded: SeededAccount;
+    let bearer: string;
     const check = (): Promise<{ status: number; connection: string | undefined; viaRoute: boolean }> => {
       const counted = routeAnswered;
       return new Promise((resolve, reject) => {
-        httpRequest({ host: '127.0.0.1', port, path: `/api/account/${seeded.accountId}/session`, headers: { authorization: `Bearer ${bearer}` }, agent: false }, (res) => {
+        httpRequest({ host: '127.0.0.1', port: server.port, path: `/api/account/${seeded.accountId}/session`, headers: { authorization: `Bearer ${bearer}` }, agent: false }, (res) => {
           res.resume();
           res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, viaRoute: routeAnswered > counted }));
         })
@@ -229,23 +229,13 @@ describe('bearer check fast lane while closing', () => {
           .end();
       });
     };
-    // Runs after the app's own preClose hook, while the server still accepts connections.
-    let whileClosing: Awaited<ReturnType<typeof check>> | undefined;
-    app.addHook('preClose', async () => {
-      whileClosing = await check();
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (app.server.address() as { port: number }).port;
-    let seeded: SeededAccount;
-    let bearer: string;
     try {
-      seeded = await seedAccount({ stores, services });
-      const base = `http://127.0.0.1:${port}/api/account/${seeded.accountId}`;
+      seeded = await seedAccount(server);
+      const base = `${server.baseUrl}/api/account/${seeded.accountId}`;
       bearer = (await postJson(`${base}/login?v=1.3`, { username: seeded.human.loginName, password: seeded.human.password })).json.bearer;
       assert.deepEqual(await check(), { status: 200, connection: 'close', viaRoute: false }, 'the lane answers while open');
     } finally {
-      await app.close();
-      await stores.close();
+      await server.close();
     }
     assert.deepEqual(whileClosing, { status: 200, connection: 'close', viaRoute: true }, 'the route answers once closing');
   });
