@@ -6,19 +6,24 @@
  * login storm uses only the CPU that serving does not: when the event loop
  * has a refresh or a bearer check to answer, the kernel runs it first instead
  * of sharing the cores evenly with argon2 (measured in docs/BENCHMARKS.md).
- * A semaphore bounds how many hashes run at once (HASH_CONCURRENCY, default
- * one per core); further logins queue.
+ * Each thread also pins itself to one CPU (where `taskset` is installed),
+ * because a lowest-priority thread that floats is moved between cores each
+ * time something else wakes on its own, and refilling a cache for a 19 MiB
+ * working set made every hash cost ~12% more CPU. A semaphore bounds how many
+ * hashes run at once (HASH_CONCURRENCY, default one per core); further logins
+ * queue.
  *
  * The threads are shared by every hasher in the process, started on first
  * use, and end after a while idle; an idle thread never keeps the process
  * alive.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Algorithm } from '@node-rs/argon2';
 import { ApiError, InternalCode } from '../http/errors.js';
+import { WORKER_INDEX_ENV } from '../housekeeping.js';
 
 export interface Argon2Params {
   memoryCost: number; // KiB
@@ -48,8 +53,49 @@ export const HASHING_NICENESS = 19;
  * and ~3.3 ms under SCHED_IDLE (medians of 6 paired rounds, twice), with
  * logins/s unchanged. Without `chrt` the threads keep niceness 19.
  */
-export const CHRT_PATH: string | null =
-  process.platform === 'linux' ? (['/usr/bin/chrt', '/bin/chrt', '/usr/local/bin/chrt'].find((path) => existsSync(path)) ?? null) : null;
+export const CHRT_PATH: string | null = linuxTool('chrt');
+
+/**
+ * `taskset` (util-linux, or busybox), by absolute path; null where there is
+ * none. Each hashing thread uses it once, at start, to pin itself to one of
+ * the process's CPUs, a different one for each live thread where there are
+ * enough. Unpinned, a SCHED_IDLE hashing thread was moved to another core
+ * 0.6–0.9 times per hash (the event loop or the load generator woke on its
+ * core), and each move cost the caches of a 19 MiB working set: 9.2–9.7 ms of
+ * CPU per verification against 8.2 ms in argon2's own benchmark, ~0.80 of its
+ * logins/s. Pinned: no moves, 8.2–8.5 ms, ~0.94; refresh p99 during a login
+ * storm unchanged (docs/BENCHMARKS.md, change 15). Without `taskset` the
+ * threads float.
+ */
+export const TASKSET_PATH: string | null = linuxTool('taskset');
+
+function linuxTool(name: string): string | null {
+  if (process.platform !== 'linux') return null;
+  return ['/usr/bin/', '/bin/', '/usr/local/bin/'].map((dir) => dir + name).find((path) => existsSync(path)) ?? null;
+}
+
+/** A kernel CPU list ("0-3,8,10-11") as CPU numbers, ascending; [] for anything else. */
+export function parseCpuList(list: string): number[] {
+  const cpus = new Set<number>();
+  for (const part of list.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return [];
+    const [from, to] = [Number(m[1]), Number(m[2] ?? m[1])];
+    if (to < from || to - from > 4096) return [];
+    for (let cpu = from; cpu <= to; cpu++) cpus.add(cpu);
+  }
+  return [...cpus].sort((a, b) => a - b);
+}
+
+/** The CPUs this process may run on (Linux, /proc/self/status), or [] where that is unknown. */
+export function allowedCpus(): number[] {
+  try {
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? parseCpuList(m[1]!) : [];
+  } catch {
+    return [];
+  }
+}
 
 /** A hashing thread idle this long ends; the next hash starts a new one (~30 ms). */
 const IDLE_THREAD_MS = 30_000;
@@ -58,12 +104,20 @@ const IDLE_THREAD_MS = 30_000;
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const argon2 = require(workerData.argon2Path);
+const { execFileSync } = require('node:child_process');
+let tid = 0;
 try {
   // Linux: /proc/thread-self is "PID/task/TID"; setpriority on a TID affects that thread only.
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
   require('node:os').setPriority(tid, workerData.niceness);
-  // On a thread id, chrt changes that thread only. Unprivileged: a thread may always lower its own priority.
-  if (workerData.chrt) require('node:child_process').execFileSync(workerData.chrt, ['--idle', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
+} catch {}
+// On a thread id, chrt and taskset change that thread only. Unprivileged: a thread may always
+// lower its own priority and narrow its own CPUs.
+try {
+  if (tid && workerData.chrt) execFileSync(workerData.chrt, ['--idle', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
+} catch {}
+try {
+  if (tid && workerData.taskset && workerData.cpu !== null) execFileSync(workerData.taskset, ['-p', '-c', String(workerData.cpu), String(tid)], { stdio: 'ignore', timeout: 5000 });
 } catch {}
 parentPort.on('message', (task) => {
   let reply;
@@ -88,6 +142,14 @@ interface HashingThread {
 class HashingThreads {
   private readonly idle: HashingThread[] = [];
   private readonly argon2Path = createRequire(import.meta.url).resolve('@node-rs/argon2');
+  /** CPUs to pin threads to (none with fewer than two, or without taskset), and live threads on each. */
+  private readonly cpus = TASKSET_PATH ? allowedCpus() : [];
+  private readonly onCpu = new Map<number, number>();
+  /**
+   * Where the search for the least used CPU starts: a cluster worker's index, else the process id,
+   * so the first threads of several processes on one host do not all take the same CPU.
+   */
+  private readonly firstCpu = Number(process.env[WORKER_INDEX_ENV] ?? process.pid) || 0;
 
   run(task: HashTask): Promise<string | boolean> {
     const thread = this.idle.pop() ?? this.start();
@@ -119,12 +181,28 @@ class HashingThreads {
   }
 
   private start(): HashingThread {
+    const cpu = this.leastUsedCpu();
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
       execArgv: [],
-      workerData: { argon2Path: this.argon2Path, niceness: HASHING_NICENESS, chrt: CHRT_PATH },
+      workerData: { argon2Path: this.argon2Path, niceness: HASHING_NICENESS, chrt: CHRT_PATH, taskset: TASKSET_PATH, cpu },
     });
+    if (cpu !== null) {
+      this.onCpu.set(cpu, (this.onCpu.get(cpu) ?? 0) + 1);
+      worker.once('exit', () => this.onCpu.set(cpu, this.onCpu.get(cpu)! - 1));
+    }
     return { worker, idleTimer: null };
+  }
+
+  private leastUsedCpu(): number | null {
+    const n = this.cpus.length;
+    if (n < 2) return null;
+    let best: number | null = null;
+    for (let i = 0; i < n; i++) {
+      const cpu = this.cpus[(this.firstCpu + i) % n]!;
+      if (best === null || (this.onCpu.get(cpu) ?? 0) < (this.onCpu.get(best) ?? 0)) best = cpu;
+    }
+    return best;
   }
 
   private release(thread: HashingThread): void {

@@ -1,24 +1,27 @@
 /**
  * Hashing threads give way to everything else (src/security/passwords.ts):
  * niceness 19, and SCHED_IDLE where `chrt` is installed, set on each hashing
- * thread only, never on the event loop's thread. Read back from /proc (Linux).
+ * thread only, never on the event loop's thread; and where `taskset` is
+ * installed each is pinned to one CPU, different ones while there are enough.
+ * Read back from /proc (Linux).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { CHRT_PATH, HASHING_NICENESS, PasswordHasher } from '../../src/security/passwords.js';
+import { allowedCpus, CHRT_PATH, HASHING_NICENESS, parseCpuList, PasswordHasher, TASKSET_PATH } from '../../src/security/passwords.js';
 
 const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
 
-/** Niceness and scheduling policy of every thread of this process. */
-function threads(): Array<{ tid: number; nice: number; policy: number }> {
+/** Niceness, scheduling policy and allowed CPUs of every thread of this process. */
+function threads(): Array<{ tid: number; nice: number; policy: number; cpus: string }> {
   return readdirSync('/proc/self/task').flatMap((tid) => {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       // Fields after the parenthesised name: field 19 is nice, field 41 the policy.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return [{ tid: Number(tid), nice: Number(fields[16]), policy: Number(fields[38]) }];
+      const cpus = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1] ?? '';
+      return [{ tid: Number(tid), nice: Number(fields[16]), policy: Number(fields[38]), cpus }];
     } catch {
       return []; // a thread that ended meanwhile
     }
@@ -37,4 +40,24 @@ test('hashing threads run at the lowest priority, and only they do', { skip: pro
   for (const t of hashing) assert.equal(t.policy, CHRT_PATH ? SCHED_IDLE : SCHED_OTHER, `thread ${t.tid} (chrt: ${CHRT_PATH})`);
   const main = all.find((t) => t.tid === process.pid);
   assert.deepEqual(main && { nice: main.nice, policy: main.policy }, { nice: 0, policy: SCHED_OTHER }, 'the event loop keeps its priority');
+
+  // Pinning: each hashing thread to one CPU of the process's, two live ones to two different CPUs.
+  const cpus = allowedCpus();
+  assert.ok(cpus.length >= 1, 'the process reads its own CPUs');
+  assert.equal(main!.cpus && parseCpuList(main!.cpus).join(), cpus.join(), 'the event loop keeps every CPU');
+  if (TASKSET_PATH && cpus.length >= 2) {
+    const pinned = hashing.map((t) => parseCpuList(t.cpus));
+    for (const p of pinned) assert.equal(p.length, 1, `one CPU per hashing thread: ${JSON.stringify(hashing)}`);
+    for (const p of pinned) assert.ok(cpus.includes(p[0]!), `a CPU of the process's (${cpus.join()}): ${p[0]}`);
+    assert.equal(new Set(pinned.map((p) => p[0])).size, Math.min(pinned.length, cpus.length), `different CPUs: ${JSON.stringify(hashing)}`);
+  } else {
+    for (const t of hashing) assert.equal(parseCpuList(t.cpus).join(), cpus.join(), `unpinned without taskset or a second CPU: thread ${t.tid}`);
+  }
+});
+
+test('CPU lists read as the kernel writes them, anything else as none', () => {
+  assert.deepEqual(parseCpuList('0-3,8,10-11\n'), [0, 1, 2, 3, 8, 10, 11]);
+  assert.deepEqual(parseCpuList('1'), [1]);
+  assert.deepEqual(parseCpuList('2,0-1,1'), [0, 1, 2]);
+  for (const bad of ['', 'x', '3-1', '0-', '1,,2', '0-99999']) assert.deepEqual(parseCpuList(bad), [], JSON.stringify(bad));
 });
