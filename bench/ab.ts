@@ -3,18 +3,20 @@
  * against the bare route, for judging one change on a noisy machine.
  *
  * Every round measures the ceiling (bare Fastify answering exactly the same
- * requests) and then each variant of our server, back to back, for a few
- * seconds each. The report gives, per variant, the median over the rounds of
- * its ratio to the ceiling of the same round, and of its server CPU per
- * request, split into user and system (kernel) time. A slow phase of the
+ * requests; for logins, raw argon2 verification on every core, as in
+ * `npm run bench`) and then each variant of our server, back to back, for a
+ * few seconds each. The report gives, per variant, the median over the
+ * rounds of its ratio to the ceiling of the same round, and of its server
+ * CPU per request, split into user and system (kernel) time, and into the
+ * event loop's thread and the others (hashing, checkpoints, V8, libuv). A slow phase of the
  * machine that lasts minutes moves every side of a round alike, and a median
  * of many short rounds resists it better than the median of the full
  * benchmark's three long ones (docs/BENCHMARKS.md).
  *
- *   --scenario validate|refresh   what the variants answer (default validate)
+ *   --scenario validate|refresh|login   what the variants answer (default validate)
  *   --rounds N                    rounds (default 9)
  *   --seconds S                   seconds per measurement (default 2)
- *   --connections C               keep-alive connections (default 32)
+ *   --connections C               keep-alive connections (default 32; logins 8)
  *   --sessions N                  live sessions in each store (default 10000)
  *   --idle S                      seconds every server waits, started, before any
  *                                 load (default 0), as a server waits for traffic
@@ -37,8 +39,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { processCpuTimes } from './lib/cpu.js';
-import { throughput, type NextRequest } from './lib/load.js';
+import { mainThreadCpuSeconds, processCpuTimes } from './lib/cpu.js';
+import { throughput, type LoadResult, type NextRequest } from './lib/load.js';
 import { benchFile, startChild, type BenchChild } from './lib/processes.js';
 import { median } from './lib/report.js';
 import { ourRequests } from './lib/requests.js';
@@ -46,6 +48,8 @@ import { ourRequests } from './lib/requests.js';
 const ACCOUNT = '123456';
 const PASSWORD = 'correct horse battery staple';
 const PRE_KINDS = ['validate', 'refresh', 'login'] as const;
+/** Users to log in as in the login scenario, in turn. */
+const LOGIN_USERS = 8;
 type PreKind = (typeof PRE_KINDS)[number];
 
 export interface Variant {
@@ -96,35 +100,37 @@ async function main(): Promise<void> {
       scenario: { type: 'string', default: 'validate' },
       rounds: { type: 'string', default: '9' },
       seconds: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '32' },
+      connections: { type: 'string' },
       sessions: { type: 'string', default: '10000' },
       idle: { type: 'string', default: '0' },
       variant: { type: 'string', multiple: true },
     },
   });
   const scenario = args.scenario!;
-  if (scenario !== 'validate' && scenario !== 'refresh') throw new Error('--scenario is validate or refresh');
-  const [rounds, seconds, connections, sessions] = [args.rounds, args.seconds, args.connections, args.sessions].map(Number) as [number, number, number, number];
+  if (scenario !== 'validate' && scenario !== 'refresh' && scenario !== 'login') throw new Error('--scenario is validate, refresh or login');
+  const defaultConnections = scenario === 'login' ? '8' : '32';
+  const [rounds, seconds, connections, sessions] = [args.rounds, args.seconds, args.connections ?? defaultConnections, args.sessions].map(Number) as [number, number, number, number];
   if (![rounds, seconds, connections, sessions].every((n) => n > 0)) throw new Error('--rounds, --seconds, --connections and --sessions must be positive numbers');
   const idleSeconds = Number(args.idle);
   if (!(idleSeconds >= 0)) throw new Error('--idle must be a number of seconds, 0 or more');
   const variants = (args.variant?.length ? args.variant : ['ours']).map(parseVariant);
-  if (new Set(variants.map((v) => v.name)).size !== variants.length) throw new Error('variant names must differ');
+  if (new Set([...variants.map((v) => v.name), 'ceiling', 'argon2-raw']).size !== variants.length + 2) throw new Error('variant names must differ, from each other and from "ceiling" and "argon2-raw"');
 
   const runSeed = randomBytes(16).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'login-service-ab-'));
   const ours = ourRequests(runSeed, ACCOUNT);
-  const next: () => NextRequest = scenario === 'refresh' ? ours.refresh(sessions) : ours.validate(sessions);
+  const next: () => NextRequest = scenario === 'refresh' ? ours.refresh(sessions) : scenario === 'login' ? ours.login(LOGIN_USERS, PASSWORD) : ours.validate(sessions);
   const preload: Record<PreKind, () => NextRequest> = { validate: ours.validate(sessions), refresh: ours.refresh(sessions), login: ours.login(1, PASSWORD) };
   const children: BenchChild[] = [];
   try {
     console.log(`A/B: ${scenario}, ${rounds} rounds of ${seconds} s, ${connections} connections, ${sessions} sessions; variants: ${variants.map((v) => v.name).join(', ')}`);
-    const ceiling = await startChild('ceiling', benchFile('servers/ceiling.ts'), {});
+    const login = scenario === 'login';
+    const ceiling = login ? await startChild('argon2-raw', benchFile('argon2-raw.ts'), {}) : await startChild('ceiling', benchFile('servers/ceiling.ts'), {});
     children.push(ceiling);
     const servers: BenchChild[] = [];
     for (const v of variants) {
       const file = v.root ? join(v.root, 'bench/servers/login-service.ts') : benchFile('servers/login-service.ts');
-      const options = { dbPath: join(dir, `${v.name}.db`), accountId: ACCOUNT, runSeed, users: 1, password: PASSWORD, sessions, env: v.env };
+      const options = { dbPath: join(dir, `${v.name}.db`), accountId: ACCOUNT, runSeed, users: login ? LOGIN_USERS : 1, password: PASSWORD, sessions, env: v.env };
       const server = await startChild(v.name, file, options, v.nodeFlags);
       children.push(server);
       servers.push(server);
@@ -140,48 +146,58 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     }
     // One untimed second each, so no side starts cold.
-    for (const target of [ceiling, ...servers]) await throughput({ port: target.port, connections, seconds: 1, next });
+    for (const target of login ? servers : [ceiling, ...servers]) await throughput({ port: target.port, connections, seconds: 1, next });
+    const load = async (target: BenchChild): Promise<LoadResult> => {
+      if (!login || target !== ceiling) return throughput({ port: target.port, connections, seconds, next });
+      const raw = await ceiling.request<{ perSecond: number; verifications: number; seconds: number }>({ type: 'measure', seconds });
+      return { requestsPerSecond: raw.perSecond, p50Ms: NaN, p99Ms: NaN, ok: raw.verifications, failed: 0, seconds: raw.seconds };
+    };
 
     const perSecond = new Map<string, number[]>();
-    // Server CPU µs per request: all, then its user and system (kernel) parts.
+    // Server CPU µs per request: all, then its user and system (kernel) parts, and the event loop's thread alone.
     const cpu = new Map<string, number[]>();
     const cpuUser = new Map<string, number[]>();
     const cpuSystem = new Map<string, number[]>();
+    const cpuMain = new Map<string, number[]>();
     const record = (m: Map<string, number[]>, name: string, value: number) => (m.get(name) ?? m.set(name, []).get(name)!).push(value);
     const measure = async (name: string, target: BenchChild): Promise<string> => {
       const ticksBefore = machineTicks();
       const cpuBefore = processCpuTimes(target.process.pid);
+      const mainBefore = mainThreadCpuSeconds(target.process.pid);
       const generatorBefore = process.cpuUsage();
-      const r = await throughput({ port: target.port, connections, seconds, next });
+      const r = await load(target);
       const cpuAfter = processCpuTimes(target.process.pid);
+      const mainAfter = mainThreadCpuSeconds(target.process.pid);
       const generator = process.cpuUsage(generatorBefore);
       const ticks = machineTicks().map((t, i) => t - (ticksBefore[i] ?? 0));
       const allTicks = ticks.reduce((a, b) => a + b, 0) || 1;
       const perRequest = (part: 'user' | 'system') => (cpuBefore !== null && cpuAfter !== null && r.ok > 0 ? ((cpuAfter[part] - cpuBefore[part]) * 1e6) / r.ok : NaN);
       const [user, system] = [perRequest('user'), perRequest('system')];
+      const main = mainBefore !== null && mainAfter !== null && r.ok > 0 ? ((mainAfter - mainBefore) * 1e6) / r.ok : NaN;
       record(perSecond, name, r.requestsPerSecond);
       record(cpu, name, user + system);
       record(cpuUser, name, user);
       record(cpuSystem, name, system);
+      record(cpuMain, name, main);
       const idle = (100 * (ticks[3] ?? 0)) / allTicks;
       const softirq = (100 * (ticks[6] ?? 0)) / allTicks;
-      return `${name} ${r.requestsPerSecond.toFixed(0)}/s ${(user + system).toFixed(1)} µs (user ${user.toFixed(1)}, sys ${system.toFixed(1)}) gen ${((generator.user + generator.system) / 1e6 / r.seconds).toFixed(2)} idle ${idle.toFixed(0)}% softirq ${softirq.toFixed(0)}%${r.failed ? ` FAILED ${r.failed}` : ''}`;
+      return `${name} ${r.requestsPerSecond.toFixed(login ? 1 : 0)}/s ${(user + system).toFixed(1)} µs (user ${user.toFixed(1)}, sys ${system.toFixed(1)}, event loop ${main.toFixed(1)}) gen ${((generator.user + generator.system) / 1e6 / r.seconds).toFixed(2)} idle ${idle.toFixed(0)}% softirq ${softirq.toFixed(0)}%${r.failed ? ` FAILED ${r.failed}` : ''}`;
     };
     const cpuMedians = (name: string) =>
-      `${median(cpu.get(name)!).toFixed(1)} µs of server CPU per request (user ${median(cpuUser.get(name)!).toFixed(1)}, system ${median(cpuSystem.get(name)!).toFixed(1)})`;
+      `${median(cpu.get(name)!).toFixed(1)} µs of server CPU per request (user ${median(cpuUser.get(name)!).toFixed(1)}, system ${median(cpuSystem.get(name)!).toFixed(1)}; event loop's thread ${median(cpuMain.get(name)!).toFixed(1)})`;
     for (let round = 1; round <= rounds; round++) {
-      const lines = [await measure('ceiling', ceiling)];
+      const lines = [await measure(ceiling.name, ceiling)];
       // The variants take turns going first, so none always follows the ceiling.
       const order = variants.map((_, i) => (i + round) % variants.length);
       for (const i of order) lines.push(await measure(variants[i]!.name, servers[i]!));
       console.log(`round ${round}/${rounds}  ${lines.join('  |  ')}`);
     }
 
-    const ceilings = perSecond.get('ceiling')!;
-    console.log(`\nmedians of ${rounds} rounds: ceiling ${median(ceilings).toFixed(0)}/s, ${cpuMedians('ceiling')}`);
+    const ceilings = perSecond.get(ceiling.name)!;
+    console.log(`\nmedians of ${rounds} rounds: ${ceiling.name} ${median(ceilings).toFixed(login ? 1 : 0)}/s, ${cpuMedians(ceiling.name)}`);
     for (const v of variants) {
       const ratios = perSecond.get(v.name)!.map((x, i) => x / ceilings[i]!);
-      console.log(`${v.name}: ${scenario}_vs_ceiling ${median(ratios).toFixed(3)} (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')}), ${median(perSecond.get(v.name)!).toFixed(0)}/s, ${cpuMedians(v.name)}`);
+      console.log(`${v.name}: ${login ? 'login_vs_argon2' : `${scenario}_vs_ceiling`} ${median(ratios).toFixed(3)} (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')}), ${median(perSecond.get(v.name)!).toFixed(0)}/s, ${cpuMedians(v.name)}`);
     }
   } finally {
     await Promise.all(children.map((c) => c.stop()));

@@ -75,3 +75,20 @@ export function processCpuTimes(pid: number | undefined): { user: number; system
   }
   return { user: user / hz, system: system / hz };
 }
+
+/**
+ * CPU seconds of the process's main thread alone (its event loop; Linux
+ * /proc/PID/task/PID), or null where /proc is not available: the rest of
+ * the process's time is its other threads (hashing, checkpoints, V8, libuv).
+ */
+export function mainThreadCpuSeconds(pid: number | undefined): number | null {
+  const hz = clockTicks();
+  if (pid === undefined || hz === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / hz;
+  } catch {
+    return null;
+  }
+}

@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { parseVariant } from '../../bench/ab.js';
-import { processCpuSeconds, processCpuTimes } from '../../bench/lib/cpu.js';
+import { mainThreadCpuSeconds, processCpuSeconds, processCpuTimes } from '../../bench/lib/cpu.js';
 import { pacedLatency, throughput } from '../../bench/lib/load.js';
 import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
 import { buildReport, median, renderChart } from '../../bench/lib/report.js';
@@ -89,6 +90,19 @@ describe('benchmark harness', () => {
     assert.ok(withChild - self >= child * 0.9, `parent total grew by the child's share (${withChild - self} s vs ${child} s)`);
   });
 
+  test("the event loop's thread is counted apart from the process's other threads", { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const [main0, all0] = [mainThreadCpuSeconds(process.pid)!, processCpuSeconds(process.pid)!];
+    const worker = new Worker('const end = Date.now() + 400; while (Date.now() < end);', { eval: true });
+    await new Promise((resolve) => worker.once('exit', resolve));
+    const [main1, all1] = [mainThreadCpuSeconds(process.pid)!, processCpuSeconds(process.pid)!];
+    assert.ok(all1 - all0 >= 0.3, `the process burned the worker's CPU (${all1 - all0} s)`);
+    assert.ok(main1 - main0 < (all1 - all0) / 2, `not on the main thread (${main1 - main0} of ${all1 - all0} s)`);
+    const end = Date.now() + 300;
+    while (Date.now() < end);
+    assert.ok(mainThreadCpuSeconds(process.pid)! - main1 >= 0.2, 'a busy event loop is counted');
+    assert.equal(mainThreadCpuSeconds(2 ** 22 + 1), null, 'no such process');
+  });
+
   test('the CPU of a process splits into user and system time', () => {
     const times = processCpuTimes(process.pid)!;
     assert.ok(times.user > 0, 'this test process has run JavaScript');
@@ -139,11 +153,28 @@ describe('benchmark harness', () => {
     for (const name of ['plain', 'served']) {
       const ratio = new RegExp(`^${name}: validate_vs_ceiling (\\d+\\.\\d+) `, 'm').exec(out);
       assert.ok(ratio && Number(ratio[1]) > 0, `${name} has a ratio:\n${out}`);
-      const split = new RegExp(`^${name}: .* (\\d+\\.\\d) µs of server CPU per request \\(user (\\d+\\.\\d), system (\\d+\\.\\d)\\)$`, 'm').exec(out);
-      assert.ok(split, `${name} has its CPU split into user and system:\n${out}`);
-      const [all, user, system] = split.slice(1).map(Number) as [number, number, number];
+      const split = new RegExp(`^${name}: .* (\\d+\\.\\d) µs of server CPU per request \\(user (\\d+\\.\\d), system (\\d+\\.\\d); event loop's thread (\\d+\\.\\d)\\)$`, 'm').exec(out);
+      assert.ok(split, `${name} has its CPU split into user and system, and the event loop's thread:\n${out}`);
+      const [all, user, system, main] = split.slice(1).map(Number) as [number, number, number, number];
       assert.ok(user > 0, `${name}: some user time`);
       assert.ok(Math.abs(user + system - all) < 0.3 + all * 0.2, `${name}: the medians of the parts roughly add up (${user} + ${system} vs ${all})`);
+      assert.ok(main > 0 && main <= all * 1.2 + 0.3, `${name}: the event loop's thread is a part of the whole (${main} of ${all})`);
     }
+  });
+
+  test('the A/B tool compares logins with raw argon2 verification', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', benchFile('ab.ts'), '--scenario', 'login', '--rounds', '1', '--seconds', '0.5', '--variant', 'plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, out);
+    assert.match(out, /^A\/B: login, 1 rounds of 0\.5 s, 8 connections/m, out);
+    assert.match(out, /^round 1\/1 {2}argon2-raw \d+\.\d\/s .*\| {2}plain \d+\.\d\/s /m, out);
+    assert.doesNotMatch(out, /FAILED/);
+    const ratio = /^plain: login_vs_argon2 (\d+\.\d+) /m.exec(out);
+    assert.ok(ratio && Number(ratio[1]) > 0, `a ratio:\n${out}`);
+    const main = /^plain: .*event loop's thread (\d+\.\d)\)$/m.exec(out);
+    assert.ok(main && Number(main[1]) > 0, `the event loop's share of a login:\n${out}`);
   });
 });
