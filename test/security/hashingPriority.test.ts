@@ -7,9 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { WORKER_INDEX_ENV } from '../../src/housekeeping.js';
 import { allowedCpus, CHRT_PATH, HASHING_NICENESS, parseCpuList, PasswordHasher, TASKSET_PATH } from '../../src/security/passwords.js';
 
+const run = promisify(execFile);
 const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
 
@@ -60,4 +64,24 @@ test('CPU lists read as the kernel writes them, anything else as none', () => {
   assert.deepEqual(parseCpuList('1'), [1]);
   assert.deepEqual(parseCpuList('2,0-1,1'), [0, 1, 2]);
   for (const bad of ['', 'x', '3-1', '0-', '1,,2', '0-99999']) assert.deepEqual(parseCpuList(bad), [], JSON.stringify(bad));
+});
+
+test("a cluster worker's first hashing thread starts at the worker's own CPU", { skip: (!TASKSET_PATH || allowedCpus().length < 2) && 'needs taskset and two CPUs' }, async () => {
+  const cpus = allowedCpus();
+  // One hash in a process that is cluster worker N, then its hashing thread's CPUs, read from /proc.
+  const script = `
+    import { readdirSync, readFileSync } from 'node:fs';
+    import { PasswordHasher } from ${JSON.stringify(new URL('../../src/security/passwords.ts', import.meta.url).href)};
+    await new PasswordHasher(undefined, 1).hash('x');
+    const hashing = readdirSync('/proc/self/task').map((tid) => readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[16] === '19' ? /Cpus_allowed_list:\\s*(\\S+)/.exec(readFileSync('/proc/self/task/' + tid + '/status', 'utf8'))[1] : null).filter(Boolean);
+    console.log(JSON.stringify(hashing));
+    process.exit(0);`;
+  const workers = [0, 1, 2, 3];
+  const pinned = await Promise.all(
+    workers.map(async (index) => {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, [WORKER_INDEX_ENV]: String(index) } });
+      return JSON.parse(stdout) as string[];
+    }),
+  );
+  assert.deepEqual(pinned, workers.map((index) => [String(cpus[index % cpus.length])]));
 });
