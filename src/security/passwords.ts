@@ -61,11 +61,11 @@ export const CHRT_PATH: string | null = linuxTool('chrt');
  * the process's CPUs, a different one for each live thread where there are
  * enough. Unpinned, a SCHED_IDLE hashing thread was moved to another core
  * 0.6–0.9 times per hash (the event loop or the load generator woke on its
- * core), and each move cost the caches of a 19 MiB working set: 9.2–9.7 ms of
- * CPU per verification against 8.2 ms in argon2's own benchmark, ~0.80 of its
- * logins/s. Pinned: no moves, 8.2–8.5 ms, ~0.94; refresh p99 during a login
- * storm unchanged (docs/BENCHMARKS.md, change 15). Without `taskset` the
- * threads float.
+ * core), and each move cost the caches of a 19 MiB working set: 9.0–10.4 ms
+ * of CPU per verification against 8.0–8.5 ms in argon2's own loop, ~0.80 of
+ * its verifications/s as logins/s. Pinned: no moves, 8.2–8.5 ms, ~0.94; refresh
+ * p99 during a login storm no worse (docs/BENCHMARKS.md, change 15). Without
+ * `taskset` the threads float.
  */
 export const TASKSET_PATH: string | null = linuxTool('taskset');
 
