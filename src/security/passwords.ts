@@ -9,7 +9,7 @@
  * Each thread also pins itself to one CPU (where `taskset` is installed),
  * because a lowest-priority thread that floats is moved between cores each
  * time something else wakes on its own, and refilling a cache for a 19 MiB
- * working set made every hash cost ~12% more CPU. A semaphore bounds how many
+ * working set made every hash cost 12–20% more CPU. A semaphore bounds how many
  * hashes run at once (HASH_CONCURRENCY, default one per core); further logins
  * queue.
  *
