@@ -20,10 +20,10 @@ function clockTicks(): number | null {
   return ticksPerSecond;
 }
 
-/** Parent pid and user and system clock ticks of one process, or null once it is gone. */
-function statOf(pid: number): { ppid: number; user: number; system: number } | null {
+/** Parent pid and user and system clock ticks of one process (`/proc/PID/stat`) or thread, or null once it is gone. */
+function statOf(path: string): { ppid: number; user: number; system: number } | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(fields[1]), user: Number(fields[11]), system: Number(fields[12]) };
@@ -55,7 +55,7 @@ export function processCpuTimes(pid: number | undefined): { user: number; system
   const ticks = new Map<number, { user: number; system: number }>();
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    const s = statOf(Number(entry));
+    const s = statOf(`/proc/${entry}/stat`);
     if (!s) continue;
     ticks.set(Number(entry), s);
     const siblings = children.get(s.ppid);
@@ -83,12 +83,6 @@ export function processCpuTimes(pid: number | undefined): { user: number; system
  */
 export function mainThreadCpuSeconds(pid: number | undefined): number | null {
   const hz = clockTicks();
-  if (pid === undefined || hz === null) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / hz;
-  } catch {
-    return null;
-  }
+  const s = pid === undefined || hz === null ? null : statOf(`/proc/${pid}/task/${pid}/stat`);
+  return s && (s.user + s.system) / hz!;
 }

@@ -87,10 +87,13 @@ export function parseCpuList(list: string): number[] {
   return [...cpus].sort((a, b) => a - b);
 }
 
-/** The CPUs this process may run on (Linux, /proc/self/status), or [] where that is unknown. */
-export function allowedCpus(): number[] {
+/**
+ * The CPUs this process may run on (Linux, /proc/self/status), or one thread's
+ * (/proc/self/task/TID/status); [] where that is unknown.
+ */
+export function allowedCpus(statusFile = '/proc/self/status'): number[] {
   try {
-    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(statusFile, 'utf8'));
     return m ? parseCpuList(m[1]!) : [];
   } catch {
     return [];

@@ -18,14 +18,13 @@ const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
 
 /** Niceness, scheduling policy and allowed CPUs of every thread of this process. */
-function threads(): Array<{ tid: number; nice: number; policy: number; cpus: string }> {
+function threads(): Array<{ tid: number; nice: number; policy: number; cpus: number[] }> {
   return readdirSync('/proc/self/task').flatMap((tid) => {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       // Fields after the parenthesised name: field 19 is nice, field 41 the policy.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cpus = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1] ?? '';
-      return [{ tid: Number(tid), nice: Number(fields[16]), policy: Number(fields[38]), cpus }];
+      return [{ tid: Number(tid), nice: Number(fields[16]), policy: Number(fields[38]), cpus: allowedCpus(`/proc/self/task/${tid}/status`) }];
     } catch {
       return []; // a thread that ended meanwhile
     }
@@ -48,14 +47,14 @@ test('hashing threads run at the lowest priority, and only they do', { skip: pro
   // Pinning: each hashing thread to one CPU of the process's, two live ones to two different CPUs.
   const cpus = allowedCpus();
   assert.ok(cpus.length >= 1, 'the process reads its own CPUs');
-  assert.equal(main!.cpus && parseCpuList(main!.cpus).join(), cpus.join(), 'the event loop keeps every CPU');
+  assert.equal(main!.cpus.join(), cpus.join(), 'the event loop keeps every CPU');
   if (TASKSET_PATH && cpus.length >= 2) {
-    const pinned = hashing.map((t) => parseCpuList(t.cpus));
+    const pinned = hashing.map((t) => t.cpus);
     for (const p of pinned) assert.equal(p.length, 1, `one CPU per hashing thread: ${JSON.stringify(hashing)}`);
     for (const p of pinned) assert.ok(cpus.includes(p[0]!), `a CPU of the process's (${cpus.join()}): ${p[0]}`);
     assert.equal(new Set(pinned.map((p) => p[0])).size, Math.min(pinned.length, cpus.length), `different CPUs: ${JSON.stringify(hashing)}`);
   } else {
-    for (const t of hashing) assert.equal(parseCpuList(t.cpus).join(), cpus.join(), `unpinned without taskset or a second CPU: thread ${t.tid}`);
+    for (const t of hashing) assert.equal(t.cpus.join(), cpus.join(), `unpinned without taskset or a second CPU: thread ${t.tid}`);
   }
 });
 
@@ -71,17 +70,17 @@ test("a cluster worker's first hashing thread starts at the worker's own CPU", {
   // One hash in a process that is cluster worker N, then its hashing thread's CPUs, read from /proc.
   const script = `
     import { readdirSync, readFileSync } from 'node:fs';
-    import { PasswordHasher } from ${JSON.stringify(new URL('../../src/security/passwords.ts', import.meta.url).href)};
+    import { allowedCpus, PasswordHasher } from ${JSON.stringify(new URL('../../src/security/passwords.ts', import.meta.url).href)};
     await new PasswordHasher(undefined, 1).hash('x');
-    const hashing = readdirSync('/proc/self/task').map((tid) => readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[16] === '19' ? /Cpus_allowed_list:\\s*(\\S+)/.exec(readFileSync('/proc/self/task/' + tid + '/status', 'utf8'))[1] : null).filter(Boolean);
+    const hashing = readdirSync('/proc/self/task').filter((tid) => readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[16] === '19').map((tid) => allowedCpus('/proc/self/task/' + tid + '/status'));
     console.log(JSON.stringify(hashing));
     process.exit(0);`;
   const workers = [0, 1, 2, 3];
   const pinned = await Promise.all(
     workers.map(async (index) => {
       const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, [WORKER_INDEX_ENV]: String(index) } });
-      return JSON.parse(stdout) as string[];
+      return JSON.parse(stdout) as number[][];
     }),
   );
-  assert.deepEqual(pinned, workers.map((index) => [String(cpus[index % cpus.length])]));
+  assert.deepEqual(pinned, workers.map((index) => [[cpus[index % cpus.length]]]));
 });
