@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, openSqlite } from '../../src/store/sqlite/database.js';
+import { statSync } from 'node:fs';
+import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, WAL_RESTART_FRAMES, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { session, storeContract } from './contract.js';
@@ -73,6 +74,35 @@ describe('SQLite sessions schema', () => {
       const mapped = db.pragma('mmap_size', { simple: true }) as number;
       // SQLite caps the request at its compile-time maximum (2 GiB - 64 KiB in better-sqlite3's build).
       assert.ok(mapped > 2 ** 30 && mapped <= SQLITE_MMAP_BYTES, `mmap_size ${mapped}`);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('with the serving connection\'s own checkpoints off, writes in every turn still reuse the WAL from its start', async () => {
+    const path = join(dir, 'wal-restart.db');
+    const db = openSqlite(path);
+    try {
+      // Off, so only the checkpoint thread, and its handover to this connection, can let the WAL start over.
+      db.pragma('wal_autocheckpoint = 0');
+      db.exec('CREATE TABLE pages (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
+      const rows = 2000;
+      const insert = db.prepare('INSERT INTO pages (id, payload) VALUES (?, zeroblob(3000))');
+      db.transaction(() => {
+        for (let id = 0; id < rows; id++) insert.run(id);
+      })();
+      // One row per page: every update commits at least one 4 KiB frame.
+      const update = db.prepare('UPDATE pages SET payload = zeroblob(3000) WHERE id = ?');
+      // Commits in every turn, as under steady refreshes.
+      const started = Date.now();
+      let commits = 0;
+      while (commits < 4 * WAL_RESTART_FRAMES || Date.now() - started < 1500) {
+        for (const end = commits + 20; commits < end; commits++) update.run(commits % rows);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Without a restart the WAL would hold every commit's frame; it restarts from its start, keeping its size.
+      const walFrames = statSync(`${path}-wal`).size / 4096;
+      assert.ok(walFrames < commits / 2, `a WAL of ${walFrames} frames after ${commits} commits`);
     } finally {
       db.close();
     }

@@ -54,16 +54,23 @@ export function openSqlite(path: string, options: { migrate?: boolean } = {}): S
   return db;
 }
 
+/**
+ * The WAL size, in 4 KiB frames (64 MiB), past which the checkpoint thread
+ * asks the serving connection to let the WAL start over.
+ */
+export const WAL_RESTART_FRAMES = 16384;
+
 // Plain JavaScript, evaluated in the thread. A connection per checkpoint, so none is left open when the store closes.
 const CHECKPOINTER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 setInterval(() => {
   try {
     const db = new Database(workerData.path, { fileMustExist: true });
     try {
       db.pragma('busy_timeout = 1000');
-      db.pragma('wal_checkpoint(PASSIVE)');
+      const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      if (result.log >= workerData.restartFrames) parentPort.postMessage(result);
     } finally {
       db.close();
     }
@@ -75,15 +82,41 @@ setInterval(() => {
  * Checkpoints (copying the WAL back into the database file, with an fsync)
  * run every 200 ms on a thread of their own, so they never stall the event
  * loop: inline, under a login storm, single statements took up to ~40 ms and
- * set the refresh p99 (docs/BENCHMARKS.md). The serving connection still
- * checkpoints by itself if the WAL passes 64 MiB, should the thread fall behind.
+ * set the refresh p99 (docs/BENCHMARKS.md).
+ *
+ * The WAL starts over from its beginning only when a write finds every frame
+ * copied back. Beside writes that never pause, which a large store under
+ * refreshes sees, the thread's checkpoints always leave the frames written
+ * during their copy, and only the serving connection's automatic checkpoint
+ * used to restart the WAL: at 16,384 frames, with fsyncs of up to ~160 ms on
+ * the event loop at a million sessions. Now, once the WAL passes
+ * WAL_RESTART_FRAMES, the thread, having just copied all but the newest
+ * frames, asks the serving connection to copy those between two of its
+ * writes (tens of pages; 55–100 ms on a virtual disk, most of it the
+ * fsyncs), after which its next write restarts the WAL. Refreshes at a
+ * million sessions, alternating A/B: 0.557 → 0.603 of the bare route, 120 →
+ * 106 µs of server CPU each (docs/BENCHMARKS.md, change 16). The automatic
+ * checkpoint stays, at four times the size, should the thread fall behind.
  */
 function checkpointInBackground(db: SqliteDatabase, path: string): void {
-  db.pragma('wal_autocheckpoint = 16384');
+  db.pragma(`wal_autocheckpoint = ${4 * WAL_RESTART_FRAMES}`);
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, execArgv: [], workerData: { driver, path, intervalMs: 200 } });
-  worker.unref();
+  const worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    execArgv: [],
+    workerData: { driver, path, intervalMs: 200, restartFrames: WAL_RESTART_FRAMES },
+  });
   worker.on('error', () => {}); // the serving connection's own checkpoints remain
+  worker.on('message', () => {
+    if (!db.open) return;
+    try {
+      // db.pragma as it is when the message comes: the turn's reads wrap it (turnReads.ts) to end their transaction first.
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy: the next handover, or the automatic checkpoint, does it.
+    }
+  });
+  worker.unref(); // after the listener, which would otherwise keep the process alive
   const close = db.close.bind(db);
   db.close = () => {
     void worker.terminate();
