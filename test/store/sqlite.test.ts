@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { statSync } from 'node:fs';
 import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, WAL_RESTART_FRAMES, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
@@ -79,7 +79,7 @@ describe('SQLite sessions schema', () => {
     }
   });
 
-  test('with the serving connection\'s own checkpoints off, writes in every turn still reuse the WAL from its start', async () => {
+  test('with the serving connection\'s automatic checkpoints off, writes in every turn still reuse the WAL from its start', async () => {
     const path = join(dir, 'wal-restart.db');
     const db = openSqlite(path);
     try {
