@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   });
   const scenario = args.scenario!;
   if (scenario !== 'validate' && scenario !== 'refresh' && scenario !== 'login') throw new Error('--scenario is validate, refresh or login');
-  const defaultConnections = scenario === 'login' ? '8' : '32';
+  const login = scenario === 'login';
+  const defaultConnections = login ? '8' : '32';
   const [rounds, seconds, connections, sessions] = [args.rounds, args.seconds, args.connections ?? defaultConnections, args.sessions].map(Number) as [number, number, number, number];
   if (![rounds, seconds, connections, sessions].every((n) => n > 0)) throw new Error('--rounds, --seconds, --connections and --sessions must be positive numbers');
   const idleSeconds = Number(args.idle);
@@ -119,12 +120,11 @@ async function main(): Promise<void> {
   const runSeed = randomBytes(16).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'login-service-ab-'));
   const ours = ourRequests(runSeed, ACCOUNT);
-  const next: () => NextRequest = scenario === 'refresh' ? ours.refresh(sessions) : scenario === 'login' ? ours.login(LOGIN_USERS, PASSWORD) : ours.validate(sessions);
+  const next: () => NextRequest = scenario === 'refresh' ? ours.refresh(sessions) : login ? ours.login(LOGIN_USERS, PASSWORD) : ours.validate(sessions);
   const preload: Record<PreKind, () => NextRequest> = { validate: ours.validate(sessions), refresh: ours.refresh(sessions), login: ours.login(1, PASSWORD) };
   const children: BenchChild[] = [];
   try {
     console.log(`A/B: ${scenario}, ${rounds} rounds of ${seconds} s, ${connections} connections, ${sessions} sessions; variants: ${variants.map((v) => v.name).join(', ')}`);
-    const login = scenario === 'login';
     const ceiling = login ? await startChild('argon2-raw', benchFile('argon2-raw.ts'), {}) : await startChild('ceiling', benchFile('servers/ceiling.ts'), {});
     children.push(ceiling);
     const servers: BenchChild[] = [];
