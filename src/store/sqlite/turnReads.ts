@@ -15,26 +15,62 @@
  * never joins it, and this process reads its own writes at once. Another
  * process's commit (`serve --workers`, the CLI) is read from the next turn:
  * a read sees every change committed before its turn's first hot read.
+ *
+ * It also tells whoever keeps reads in memory (bearerCache.ts, through
+ * `onChange`) when what they read may have changed: when the connection
+ * writes, unless the statement cannot touch a session (`SESSIONS`) or its
+ * store has said it forgets what it changes itself (`precise`); and when
+ * another connection has committed, which `PRAGMA data_version` shows at the
+ * first hot read of a turn.
  */
 import type { SqliteDatabase } from './database.js';
+
+type Statement = ReturnType<SqliteDatabase['prepare']>;
+
+/**
+ * Statements that name the sessions table. No trigger or foreign key reaches
+ * it from another table (test/store/sqlite.test.ts checks the schema), so a
+ * write that does not name it leaves every session row as it was.
+ */
+const SESSIONS = /\bsessions\b/i;
 
 export class TurnReads {
   private readonly begin;
   private readonly commit;
+  private readonly dataVersion;
   /** Whether the open transaction, if any, is ours (not one a store opened for a write). */
   private open = false;
+  /** `data_version` at the last turn's first hot read; -1 before the first. */
+  private version = -1;
+  private readonly listeners: Array<() => void> = [];
+  private readonly preciseStatements = new WeakSet<Statement>();
 
   constructor(private readonly db: SqliteDatabase) {
     this.begin = db.prepare('BEGIN');
     this.commit = db.prepare('COMMIT');
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
-  /** Call before a hot read: opens the turn's transaction unless one is open. */
-  enter(): void {
-    if (this.open || this.db.inTransaction) return;
+  /**
+   * Call before a hot read: opens the turn's transaction unless one is open.
+   * True when the read runs in it; false inside a transaction a store opened
+   * for a write, whose reads may see what it has not committed yet.
+   */
+  enter(): boolean {
+    if (this.open) return true;
+    if (this.db.inTransaction) return false;
     this.begin.run();
     this.open = true;
     setImmediate(this.end);
+    if (this.listeners.length > 0) {
+      // The first statement of the transaction: it takes the snapshot the turn's reads share.
+      const version = this.dataVersion.get() as number;
+      if (version !== this.version) {
+        this.version = version;
+        this.changed();
+      }
+    }
+    return true;
   }
 
   /** Ends the turn's transaction now, if one is open, so the next read takes a fresh snapshot. */
@@ -44,6 +80,30 @@ export class TurnReads {
     // A failed statement may have rolled it back already; a closed connection has none.
     if (this.db.open && this.db.inTransaction) this.commit.run();
   };
+
+  /** Calls `listener` whenever what this connection reads may have changed since. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Writes of `statement` do not count as changes: its store forgets, before
+   * each run, what it is about to change (a refresh or logout of one session),
+   * or what it writes cannot be in memory yet (a new session).
+   */
+  precise(statement: Statement): void {
+    this.preciseStatements.add(statement);
+  }
+
+  /** @internal A write that may touch a session is about to run on the connection (`null`: exec or pragma). */
+  writing(statement: Statement | null): void {
+    this.end();
+    if (statement === null || !this.preciseStatements.has(statement)) this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
 }
 
 /**
@@ -61,9 +121,10 @@ type Transaction = ((...args: unknown[]) => unknown) & Record<'deferred' | 'imme
 
 function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
   const before =
-    <F extends (...args: never[]) => unknown>(f: F): F =>
+    <F extends (...args: never[]) => unknown>(f: F, write: (() => void) | null): F =>
     function (this: unknown, ...args: Parameters<F>) {
-      turn.end();
+      if (write === null) turn.end();
+      else write();
       return f.apply(this, args);
     } as F;
 
@@ -71,21 +132,24 @@ function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
   db.prepare = ((source: string) => {
     const statement = prepare(source);
     if (!statement.readonly) {
+      const write = SESSIONS.test(source) ? () => turn.writing(statement) : turn.end;
       for (const method of ['run', 'get', 'all', 'iterate'] as const) {
-        (statement as unknown as Record<string, unknown>)[method] = before(statement[method].bind(statement) as never);
+        (statement as unknown as Record<string, unknown>)[method] = before(statement[method].bind(statement) as never, write);
       }
     }
     return statement;
   }) as typeof db.prepare;
 
+  // A transaction writes through its statements (counted each) or through exec and pragma.
   const transaction = db.transaction.bind(db);
   db.transaction = ((fn: (...args: unknown[]) => unknown) => {
     const plain = transaction(fn) as unknown as Transaction;
-    const wrapped = before(plain) as Transaction;
-    for (const variant of ['deferred', 'immediate', 'exclusive'] as const) wrapped[variant] = before(plain[variant]);
+    const wrapped = before(plain, null) as Transaction;
+    for (const variant of ['deferred', 'immediate', 'exclusive'] as const) wrapped[variant] = before(plain[variant], null);
     return wrapped;
   }) as typeof db.transaction;
 
-  db.exec = before(db.exec.bind(db)) as typeof db.exec;
-  db.pragma = before(db.pragma.bind(db)) as typeof db.pragma;
+  const unknownWrite = () => turn.writing(null);
+  db.exec = before(db.exec.bind(db), unknownWrite) as typeof db.exec;
+  db.pragma = before(db.pragma.bind(db), unknownWrite) as typeof db.pragma;
 }
