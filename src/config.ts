@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isValidTimeZone, systemTimeZone } from './timezones.js';
+import { DEFAULT_BEARER_CACHE_SIZE } from './store/sqlite/bearerCache.js';
 
 export interface Config {
   port: number;
@@ -13,6 +14,8 @@ export interface Config {
   redisUrl: string | null;
   /** PostgreSQL connections per process. */
   databasePoolSize: number;
+  /** SQLite: bearer checks answered from memory, per process (0: none). */
+  bearerCacheSize: number;
   publicHost: string;
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
@@ -109,6 +112,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     },
   },
   { key: 'databasePoolSize', env: 'DATABASE_POOL_SIZE', flag: 'db-pool-size', parse: integer(1, 1000, 10) },
+  { key: 'bearerCacheSize', env: 'BEARER_CACHE_SIZE', flag: 'bearer-cache-size', parse: integer(0, 10_000_000, DEFAULT_BEARER_CACHE_SIZE) },
   {
     key: 'redisUrl',
     env: 'REDIS_URL',

@@ -33,6 +33,8 @@ export interface OpenStoresOptions {
   redisKeyPrefix?: string;
   /** PostgreSQL connections per process. */
   poolSize?: number;
+  /** SQLite: bearer checks kept in memory per process (0: none). */
+  bearerCacheSize?: number;
 }
 
 /** The stores the settings name: what `serve` and every admin command open. */
@@ -43,6 +45,7 @@ export function openConfiguredStores(config: Config): Promise<Stores> {
     redisKeyPrefix: config.redisKeyPrefix ?? undefined,
     migrate: config.autoMigrate,
     poolSize: config.databasePoolSize,
+    bearerCacheSize: config.bearerCacheSize,
   });
 }
 
@@ -52,7 +55,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   let stores: Stores;
   if (databaseUrl.startsWith('sqlite:')) {
     const { openSqliteStores } = await import('./sqlite/index.js');
-    stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate });
+    stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate, bearerCacheSize: options.bearerCacheSize });
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { openPostgresStores } = await import('./postgres/index.js');
     stores = await openPostgresStores(databaseUrl, { migrate: options.migrate, maxConnections: options.poolSize });

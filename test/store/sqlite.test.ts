@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, WAL_RESTART_FRAMES, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { SqliteSessionStore } from '../../src/store/sqlite/sessions.js';
+import { BearerCache } from '../../src/store/sqlite/bearerCache.js';
+import { turnReadsOn } from '../../src/store/sqlite/turnReads.js';
+import type { Stores } from '../../src/store/index.js';
 import { session, storeContract } from './contract.js';
 
 storeContract('SQLite in memory', async () => openSqliteStores(':memory:'));
@@ -232,5 +236,203 @@ describe('SQLite session reads, one read transaction per event-loop turn', () =>
     await stores.close();
     await nextTurn(); // the scheduled end finds the connection closed
     await nextTurn();
+  });
+});
+
+describe('SQLite bearer checks answered from memory', () => {
+  const HOUR = 3_600_000;
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const cacheOf = (stores: Stores) => (stores.sessions as SqliteSessionStore).bearerCache!;
+  /** A bearer is kept from its second check on. */
+  const checkTwice = async (stores: Stores, bearerHash: string) => {
+    await stores.sessions.findSessionByBearer(bearerHash);
+    return stores.sessions.findSessionByBearer(bearerHash);
+  };
+
+  test('a bearer checked again is answered from memory, with the session as read', async () => {
+    const stores = openSqliteStores(join(dir, 'cache-hit.db'));
+    try {
+      const t = Date.now();
+      const s = session('1', '10', t, HOUR, { privileges: [100, 101] });
+      await stores.sessions.createSession(s);
+      const first = await stores.sessions.findSessionByBearer(s.bearerHash);
+      assert.equal(cacheOf(stores).size, 0, 'a bearer seen once is not kept');
+      await nextTurn();
+      const second = await stores.sessions.findSessionByBearer(s.bearerHash);
+      assert.equal(cacheOf(stores).size, 1, 'kept on its second check');
+      assert.deepEqual(second, first);
+      await nextTurn();
+      const third = await stores.sessions.findSessionByBearer(s.bearerHash);
+      assert.equal(third, second, 'the same object: no read from the file');
+      assert.deepEqual(third, { accountId: '1', userId: '10', loginName: 'agent-10', privileges: [100, 101], isAdmin: false, isLPA: false, appKey: null, createdAt: t, expiresAt: t + HOUR, hardExpiresAt: null });
+      assert.ok(Object.isFrozen(third) && Object.isFrozen(third!.privileges), 'shared by every caller, so nobody can change it');
+      assert.equal(await checkTwice(stores, 'unknown'), null);
+      assert.equal(cacheOf(stores).size, 1, 'unknown bearers are not kept');
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test("this process's refresh and logout are read at once, and writes elsewhere keep what is held", async () => {
+    const stores = openSqliteStores(join(dir, 'cache-own-writes.db'));
+    try {
+      const t = Date.now();
+      const s = session('1', '10', t, HOUR);
+      const other = session('1', '11', t, HOUR);
+      await stores.sessions.createSession(s);
+      await stores.sessions.createSession(other);
+      await checkTwice(stores, s.bearerHash);
+      await checkTwice(stores, other.bearerHash);
+      assert.equal(cacheOf(stores).size, 2);
+
+      assert.equal(await stores.sessions.extendSession(s.idHash, t + 2 * HOUR), true);
+      assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 2 * HOUR, 'the refresh');
+      assert.equal(await stores.sessions.extendSession(s.idHash, t + HOUR / 2), true);
+      assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + HOUR / 2, 'a refresh that shortens');
+
+      // A login's writes: a new session, its audit event, a failure counter.
+      await stores.sessions.createSession(session('1', '12', t, HOUR));
+      await stores.events.appendEvent({ time: t, accountId: '1', type: 'login', userId: '12', loginName: 'agent-12', clientIp: null, userAgent: null, detail: {} });
+      await stores.counters.incrementCounter('k', 60_000, t);
+      assert.equal(cacheOf(stores).size, 2, 'nothing held was touched');
+
+      assert.equal(await stores.sessions.deleteSession(s.idHash), true);
+      assert.equal(await stores.sessions.findSessionByBearer(s.bearerHash), null, 'the logout, in the same turn');
+      assert.equal(cacheOf(stores).size, 1, 'the other session is still held');
+      assert.equal((await stores.sessions.findSessionByBearer(other.bearerHash))?.userId, '11');
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test('a write that may touch any session lets go of everything held', async () => {
+    const stores = openSqliteStores(join(dir, 'cache-wide-writes.db'));
+    try {
+      const t = Date.now();
+      const writes: Array<[string, () => Promise<unknown>]> = [
+        ['revoking one user', () => stores.sessions.deleteUserSessions('1', '99')],
+        ["revoking an API key's bots", () => stores.sessions.deleteAppKeySessions('1', 'APPKEY')],
+        ['revoking an account', () => stores.sessions.deleteAccountSessions('2')],
+        ['the sweep', () => stores.sessions.deleteExpiredSessions(t)],
+      ];
+      const s = session('1', '10', t, HOUR);
+      await stores.sessions.createSession(s);
+      for (const [name, write] of writes) {
+        await checkTwice(stores, s.bearerHash);
+        assert.equal(cacheOf(stores).size, 1);
+        await write();
+        assert.equal(cacheOf(stores).size, 0, name);
+      }
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test("another connection's commit is read from the next turn on, even for a bearer held in memory", async () => {
+    const path = join(dir, 'cache-other-connection.db');
+    const stores = openSqliteStores(path);
+    const other = openSqlite(path, { migrate: false });
+    try {
+      const t = Date.now();
+      const s = session('1', '10', t, HOUR);
+      await stores.sessions.createSession(s);
+      assert.equal((await checkTwice(stores, s.bearerHash))?.loginName, 'agent-10');
+      assert.equal(cacheOf(stores).size, 1);
+      await nextTurn();
+      // What the CLI does: plain SQL on its own connection, which the server's process knows nothing of.
+      other.prepare('UPDATE sessions SET login_name = ?, expires_at = ? WHERE id_hash = ?').run('renamed', t + 3 * HOUR, s.idHash);
+      const after = await stores.sessions.findSessionByBearer(s.bearerHash);
+      assert.equal(after?.loginName, 'renamed');
+      assert.equal(after?.expiresAt, t + 3 * HOUR);
+      await nextTurn();
+      other.prepare('DELETE FROM sessions').run();
+      assert.equal(await stores.sessions.findSessionByBearer(s.bearerHash), null, 'the revocation');
+    } finally {
+      other.close();
+      await stores.close();
+    }
+  });
+
+  test('it holds at most its capacity, and none with a capacity of 0', async () => {
+    const path = join(dir, 'cache-capacity.db');
+    const small = openSqliteStores(path, { bearerCacheSize: 3 });
+    const none = openSqliteStores(path, { bearerCacheSize: 0 });
+    try {
+      const t = Date.now();
+      const sessions = Array.from({ length: 8 }, (_, i) => session('1', String(i), t, HOUR));
+      for (const s of sessions) await small.sessions.createSession(s);
+      for (let round = 0; round < 2; round++) {
+        for (const [i, s] of sessions.entries()) {
+          assert.equal((await small.sessions.findSessionByBearer(s.bearerHash))?.userId, String(i));
+          assert.ok(cacheOf(small).size <= 3);
+          assert.equal((await none.sessions.findSessionByBearer(s.bearerHash))?.userId, String(i));
+        }
+      }
+      assert.equal((none.sessions as SqliteSessionStore).bearerCache, null);
+    } finally {
+      await small.close();
+      await none.close();
+    }
+  });
+
+  test('a bearer is kept on its second miss; bearers that never come back are not', () => {
+    const cache = new BearerCache(100);
+    const sessionFor = (i: number) => ({ accountId: '1', userId: String(i), loginName: 'a', privileges: [], isAdmin: false, isLPA: false, appKey: null, createdAt: 0, expiresAt: 1, hardExpiresAt: null });
+    /** A check as the store makes it: a lookup, then on a miss a read, kept if the cache says so. */
+    const check = (i: number) => {
+      const bearer = `${i}`.padStart(64, 'f');
+      if (cache.get(bearer) === undefined && cache.keeps(bearer)) cache.set(bearer, `id-${i}`, sessionFor(i));
+    };
+    for (let i = 0; i < 10_000; i++) check(i);
+    assert.ok(cache.size < 10, `bearers checked once: ${cache.size} kept`);
+    for (let i = 0; i < 50; i++) check(20_000 + i);
+    for (let i = 0; i < 50; i++) check(20_000 + i);
+    assert.ok(cache.size >= 50, 'checked twice: kept');
+    for (let i = 0; i < 300; i++) {
+      check(30_000 + i);
+      check(30_000 + i);
+    }
+    assert.ok(cache.size <= 100, 'never more than its capacity');
+  });
+
+  test('inside a transaction a store opened for a write, reads go to the file and nothing is kept', async () => {
+    const db = openSqlite(join(dir, 'cache-in-transaction.db'));
+    const turn = turnReadsOn(db);
+    const sessions = new SqliteSessionStore(db, turn, 16);
+    try {
+      const t = Date.now();
+      const s = session('1', '10', t, HOUR);
+      await sessions.createSession(s);
+      const read = db.transaction(() => {
+        db.prepare('UPDATE sessions SET login_name = ? WHERE id_hash = ?').run('uncommitted', s.idHash);
+        return sessions.findSessionByBearer(s.bearerHash);
+      });
+      assert.throws(() =>
+        db.transaction(() => {
+          read();
+          throw new Error('rolled back');
+        })(),
+      );
+      assert.equal(sessions.bearerCache!.size, 0, 'what the transaction read was not kept');
+      assert.equal((await sessions.findSessionByBearer(s.bearerHash))?.loginName, 'agent-10');
+    } finally {
+      db.close();
+    }
+  });
+
+  test('no trigger or foreign key reaches the sessions table, so writes that do not name it leave it as it was', () => {
+    const db = openSqlite(join(dir, 'cache-schema.db'));
+    try {
+      assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all(), []);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+      assert.ok(tables.includes('sessions'));
+      for (const table of tables) {
+        const keys = db.pragma(`foreign_key_list(${table})`) as Array<{ table: string }>;
+        if (table === 'sessions') assert.deepEqual(keys, [], 'sessions refer to no other table');
+        else assert.ok(!keys.some((k) => k.table === 'sessions'), `${table} refers to sessions`);
+      }
+    } finally {
+      db.close();
+    }
   });
 });

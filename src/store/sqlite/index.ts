@@ -6,8 +6,15 @@ import { SqliteSessionStore } from './sessions.js';
 import { SqliteCounterStore } from './counters.js';
 import { SqliteEventStore } from './events.js';
 import { turnReadsOn } from './turnReads.js';
+import { DEFAULT_BEARER_CACHE_SIZE } from './bearerCache.js';
 
-export function openSqliteStores(path: string, options: { migrate?: boolean } = {}): Stores {
+export interface SqliteStoresOptions {
+  migrate?: boolean;
+  /** Bearer checks kept in memory (bearerCache.ts); 0 reads every one from the file. */
+  bearerCacheSize?: number;
+}
+
+export function openSqliteStores(path: string, options: SqliteStoresOptions = {}): Stores {
   const db = openSqlite(path, options);
   const turn = turnReadsOn(db);
   return {
@@ -15,7 +22,7 @@ export function openSqliteStores(path: string, options: { migrate?: boolean } = 
     accounts: new SqliteAccountStore(db),
     users: new SqliteUserStore(db),
     apiKeys: new SqliteApiKeyStore(db),
-    sessions: new SqliteSessionStore(db, turn),
+    sessions: new SqliteSessionStore(db, turn, options.bearerCacheSize ?? DEFAULT_BEARER_CACHE_SIZE),
     counters: new SqliteCounterStore(db),
     events: new SqliteEventStore(db),
     async ping() {

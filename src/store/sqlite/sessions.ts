@@ -1,7 +1,11 @@
 import type { BearerSession, SessionRecord, SessionStore } from '../../sessions/model.js';
 import type { SqliteDatabase } from './database.js';
 import type { TurnReads } from './turnReads.js';
+import { BearerCache } from './bearerCache.js';
 import { BEARER_SESSION_COLUMNS, type BearerSessionValues, type SessionRow, bearerSessionFromValues, toSession } from '../rows.js';
+
+/** A row of the bearer read: BEARER_SESSION_COLUMNS, then id_hash. */
+type BearerSessionWithId = [...BearerSessionValues, string];
 
 /** A refresh waiting for the next group commit. */
 interface PendingExtension {
@@ -21,17 +25,21 @@ interface PendingExtension {
  *
  * Given the connection's TurnReads, the bearer check, refresh and logout
  * read their session in one read transaction per event-loop turn
- * (turnReads.ts).
+ * (turnReads.ts), and bearer checks are answered from a BearerCache of
+ * `bearerCacheSize` entries (bearerCache.ts; 0: none).
  */
 export class SqliteSessionStore implements SessionStore {
   private readonly q;
   private pendingExtensions: PendingExtension[] = [];
   private readonly extendAll;
   private readonly sweep;
+  /** Null without a TurnReads, which tells the cache when to let go. */
+  readonly bearerCache: BearerCache | null;
 
   constructor(
     db: SqliteDatabase,
     private readonly turn?: TurnReads,
+    bearerCacheSize = 0,
   ) {
     this.extendAll = db.transaction((batch: PendingExtension[]) => batch.map((p) => this.extendOne(p.idHash, p.expiresAt)));
     this.sweep = db.transaction((now: number) => {
@@ -49,6 +57,7 @@ export class SqliteSessionStore implements SessionStore {
       ),
       byId: db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
       byBearer: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = ?`).raw(),
+      byBearerWithId: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS}, id_hash FROM sessions WHERE bearer_hash = ?`).raw(),
       // The common case: the expiry moves later and only the row changes.
       extend: db.prepare('UPDATE sessions SET expires_at = @expiresAt WHERE id_hash = @idHash AND sweep_after <= @expiresAt'),
       extendEarlier: db.prepare('UPDATE sessions SET expires_at = @expiresAt, sweep_after = @expiresAt WHERE id_hash = @idHash'),
@@ -67,6 +76,12 @@ export class SqliteSessionStore implements SessionStore {
         'SELECT (SELECT COUNT(*) FROM sessions WHERE sweep_after > @now) + (SELECT COUNT(*) FROM sessions WHERE sweep_after <= @now AND expires_at > @now) AS n',
       ),
     };
+    this.bearerCache = turn && bearerCacheSize > 0 ? new BearerCache(bearerCacheSize) : null;
+    if (turn && this.bearerCache) {
+      turn.onChange(this.bearerCache.clear);
+      // A new session's bearer cannot be cached yet; refresh and logout forget their session first.
+      for (const statement of [this.q.insert, this.q.extend, this.q.extendEarlier, this.q.delete]) turn.precise(statement);
+    }
   }
 
   async createSession(s: SessionRecord): Promise<void> {
@@ -85,7 +100,14 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
-    this.turn?.enter();
+    const inTurn = this.turn?.enter() === true;
+    const cache = inTurn ? this.bearerCache : null;
+    const cached = cache?.get(bearerHash);
+    if (cached !== undefined) return cached;
+    if (cache?.keeps(bearerHash)) {
+      const values = this.q.byBearerWithId.get(bearerHash) as BearerSessionWithId | undefined;
+      return values ? cache.set(bearerHash, values[10], bearerSessionFromValues(values as unknown as BearerSessionValues)) : null;
+    }
     const values = this.q.byBearer.get(bearerHash) as BearerSessionValues | undefined;
     return values ? bearerSessionFromValues(values) : null;
   }
@@ -111,6 +133,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly commitExtensions = (): void => {
     const batch = this.pendingExtensions;
     this.pendingExtensions = [];
+    if (this.bearerCache) for (const p of batch) this.bearerCache.forget(p.idHash);
     let changed: boolean[];
     try {
       changed = this.extendAll(batch);
@@ -122,6 +145,7 @@ export class SqliteSessionStore implements SessionStore {
   };
 
   async deleteSession(idHash: string): Promise<boolean> {
+    this.bearerCache?.forget(idHash);
     return this.q.delete.run(idHash).changes > 0;
   }
 
