@@ -388,11 +388,21 @@ describe('SQLite bearer checks answered from memory', () => {
     for (let i = 0; i < 50; i++) check(20_000 + i);
     for (let i = 0; i < 50; i++) check(20_000 + i);
     assert.ok(cache.size >= 50, 'checked twice: kept');
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; cache.size < 100; i++) {
       check(30_000 + i);
       check(30_000 + i);
     }
-    assert.ok(cache.size <= 100, 'never more than its capacity');
+    assert.equal(cache.get(`${20_000}`.padStart(64, 'f'))?.userId, '20000', 'what it held before it was full, it still holds');
+
+    // Full, it keeps no more; after as many misses as it holds entries, it starts over.
+    const newcomer = `${40_000}`.padStart(64, 'f');
+    for (let i = 0; i < 99; i++) check(40_000);
+    assert.equal(cache.size, 100, 'never more than its capacity');
+    assert.equal(cache.get(newcomer), undefined);
+    check(40_000);
+    assert.equal(cache.size, 0, 'emptied at the 100th miss since it was full');
+    check(40_000);
+    assert.equal(cache.get(newcomer)?.userId, '40000', 'kept again');
   });
 
   test('inside a transaction a store opened for a write, reads go to the file and nothing is kept', async () => {
