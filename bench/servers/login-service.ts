@@ -44,10 +44,11 @@ function fileBytes(db: SqliteDatabase, path: string): number {
   // Everything in the main file, nothing left in the WAL, so the size is the store's. The store's checkpoint
   // thread may hold the checkpoint lock at that moment (the checkpoint then returns busy at once, copying
   // nothing: 0 bytes per session in run 32's 100k store), so try again until the WAL is empty.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let attempt = 0; attempt < 100; attempt++) {
     const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number }>;
     if (result!.busy === 0 && result!.log === 0) break;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    Atomics.wait(pause, 0, 0, 20);
   }
   return statSync(path).size;
 }

@@ -243,15 +243,23 @@ describe('SQLite bearer checks answered from memory', () => {
   const HOUR = 3_600_000;
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const cacheOf = (stores: Stores) => (stores.sessions as SqliteSessionStore).bearerCache!;
+  /** Runs `body` with the stores of a new file, closing them after. */
+  const withStores = async (file: string, body: (stores: Stores) => Promise<void>) => {
+    const stores = openSqliteStores(join(dir, file));
+    try {
+      await body(stores);
+    } finally {
+      await stores.close();
+    }
+  };
   /** A bearer is kept from its second check on. */
   const checkTwice = async (stores: Stores, bearerHash: string) => {
     await stores.sessions.findSessionByBearer(bearerHash);
     return stores.sessions.findSessionByBearer(bearerHash);
   };
 
-  test('a bearer checked again is answered from memory, with the session as read', async () => {
-    const stores = openSqliteStores(join(dir, 'cache-hit.db'));
-    try {
+  test('a bearer checked again is answered from memory, with the session as read', () =>
+    withStores('cache-hit.db', async (stores) => {
       const t = Date.now();
       const s = session('1', '10', t, HOUR, { privileges: [100, 101] });
       await stores.sessions.createSession(s);
@@ -268,14 +276,10 @@ describe('SQLite bearer checks answered from memory', () => {
       assert.ok(Object.isFrozen(third) && Object.isFrozen(third!.privileges), 'shared by every caller, so nobody can change it');
       assert.equal(await checkTwice(stores, 'unknown'), null);
       assert.equal(cacheOf(stores).size, 1, 'unknown bearers are not kept');
-    } finally {
-      await stores.close();
-    }
-  });
+    }));
 
-  test("this process's refresh and logout are read at once, and writes elsewhere keep what is held", async () => {
-    const stores = openSqliteStores(join(dir, 'cache-own-writes.db'));
-    try {
+  test("this process's refresh and logout are read at once, and writes elsewhere keep what is held", () =>
+    withStores('cache-own-writes.db', async (stores) => {
       const t = Date.now();
       const s = session('1', '10', t, HOUR);
       const other = session('1', '11', t, HOUR);
@@ -300,14 +304,10 @@ describe('SQLite bearer checks answered from memory', () => {
       assert.equal(await stores.sessions.findSessionByBearer(s.bearerHash), null, 'the logout, in the same turn');
       assert.equal(cacheOf(stores).size, 1, 'the other session is still held');
       assert.equal((await stores.sessions.findSessionByBearer(other.bearerHash))?.userId, '11');
-    } finally {
-      await stores.close();
-    }
-  });
+    }));
 
-  test('a write that may touch any session lets go of everything held', async () => {
-    const stores = openSqliteStores(join(dir, 'cache-wide-writes.db'));
-    try {
+  test('a write that may touch any session lets go of everything held', () =>
+    withStores('cache-wide-writes.db', async (stores) => {
       const t = Date.now();
       const writes: Array<[string, () => Promise<unknown>]> = [
         ['revoking one user', () => stores.sessions.deleteUserSessions('1', '99')],
@@ -323,10 +323,7 @@ describe('SQLite bearer checks answered from memory', () => {
         await write();
         assert.equal(cacheOf(stores).size, 0, name);
       }
-    } finally {
-      await stores.close();
-    }
-  });
+    }));
 
   test("another connection's commit is read from the next turn on, even for a bearer held in memory", async () => {
     const path = join(dir, 'cache-other-connection.db');

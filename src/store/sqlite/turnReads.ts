@@ -120,11 +120,11 @@ export function turnReadsOn(db: SqliteDatabase): TurnReads {
 type Transaction = ((...args: unknown[]) => unknown) & Record<'deferred' | 'immediate' | 'exclusive', (...args: unknown[]) => unknown>;
 
 function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
+  /** `f`, calling `first` before each call. */
   const before =
-    <F extends (...args: never[]) => unknown>(f: F, write: (() => void) | null): F =>
+    <F extends (...args: never[]) => unknown>(f: F, first: () => void): F =>
     function (this: unknown, ...args: Parameters<F>) {
-      if (write === null) turn.end();
-      else write();
+      first();
       return f.apply(this, args);
     } as F;
 
@@ -144,8 +144,8 @@ function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
   const transaction = db.transaction.bind(db);
   db.transaction = ((fn: (...args: unknown[]) => unknown) => {
     const plain = transaction(fn) as unknown as Transaction;
-    const wrapped = before(plain, null) as Transaction;
-    for (const variant of ['deferred', 'immediate', 'exclusive'] as const) wrapped[variant] = before(plain[variant], null);
+    const wrapped = before(plain, turn.end) as Transaction;
+    for (const variant of ['deferred', 'immediate', 'exclusive'] as const) wrapped[variant] = before(plain[variant], turn.end);
     return wrapped;
   }) as typeof db.transaction;
 
