@@ -18,7 +18,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pacedLatency, throughput, type LoadResult, type NextRequest } from './lib/load.js';
+import { combineSlices, Latencies, pacedLatency, throughput, type LoadResult, type MeasuredSlice, type NextRequest } from './lib/load.js';
 import { processCpuSeconds } from './lib/cpu.js';
 import { benchFile, startChild, type BenchChild } from './lib/processes.js';
 import { buildReport, markdownTable, printTable, renderChart, type RoundMeasurements } from './lib/report.js';
@@ -42,6 +42,11 @@ const settings = {
   workers: args.workers ? Number(args.workers) : 1,
   /** Seconds of each closed-loop HTTP measurement. */
   seconds: quick ? 2 : 5,
+  /**
+   * A scenario and what it is compared with (the bare route, the larger stores) take turns in this many
+   * slices of their seconds, so that a slow spell of the host falls on all of them alike.
+   */
+  slices: quick ? 2 : 5,
   /** Seconds of each login and raw argon2 measurement (few events per second: they need longer). */
   loginSeconds: quick ? 2.5 : 6,
   connections: 32,
@@ -179,17 +184,20 @@ async function main(): Promise<void> {
     key: string;
     /** The process whose CPU time is charged to this scenario. */
     server: BenchChild;
-    /** Runs the measurement for `seconds`. */
-    run(seconds: number): Promise<LoadResult>;
+    /** Runs the measurement for `seconds`; closed-loop targets add their latencies to `latencies`. */
+    run(seconds: number, latencies?: Latencies): Promise<LoadResult>;
+    /** Targets of one group, consecutive in the list, are measured in turns (settings.slices). */
+    group?: string;
     seconds: number;
     /** Closed-loop targets get a short untimed run first, so the JIT and caches settle: a longer one before round 1, a short one before each measurement (full mode). */
     warmup: boolean;
     sanity?: () => Promise<void>;
   }
-  const closed = (key: string, server: BenchChild, next: () => NextRequest, sanityBody?: RegExp, connections = settings.connections, seconds = settings.seconds): Target => ({
+  const closed = (key: string, server: BenchChild, next: () => NextRequest, sanityBody?: RegExp, connections = settings.connections, seconds = settings.seconds, group?: string): Target => ({
     key,
     server,
-    run: (s) => throughput({ port: server.port, connections, seconds: s, next }),
+    group,
+    run: (s, latencies) => throughput({ port: server.port, connections, seconds: s, next }, latencies),
     seconds,
     warmup: true,
     sanity: () => sanityCheck(key, server.port, next(), sanityBody),
@@ -200,18 +208,21 @@ async function main(): Promise<void> {
   // Each larger store runs right after the small one it is compared with, as a baseline runs next to its
   // scenario: with the scale runs at the end of the round, ~40 s after the small store's, a slow spell of the
   // host between the two set the ratio (run 29, docs/BENCHMARKS.md).
+  // Within a round, the bare route, the small store and the larger stores then take turns in one-second
+  // slices (settings.slices): with each measured for 5 s in a row, one slow spell could still move one side of
+  // a ratio (refresh_1m_vs_small 0.971, 0.654, 0.933 from round to round in run 37).
   const scaledTargets = (scenario: string, requests: (sessions: number) => () => NextRequest, sanityBody?: RegExp): Target[] =>
     scaled.map((server, k) => {
       const n = settings.scaleSessions[k]!;
-      return closed(`${scenario}_${scaleName(n)}`, server, requests(n), sanityBody);
+      return closed(`${scenario}_${scaleName(n)}`, server, requests(n), sanityBody, settings.connections, settings.seconds, scenario);
     });
   const targets: Target[] = [
     closed('ceiling', ceiling, () => ({ method: 'GET', path: '/ceiling' })),
-    closed('ceiling_bearer_requests', ceiling, ours.validate(settings.sessions), /"ok"/),
-    closed('validate', small, ours.validate(settings.sessions), /"userId"/),
+    closed('ceiling_bearer_requests', ceiling, ours.validate(settings.sessions), /"ok"/, settings.connections, settings.seconds, 'validate'),
+    closed('validate', small, ours.validate(settings.sessions), /"userId"/, settings.connections, settings.seconds, 'validate'),
     ...scaledTargets('validate', (n) => ours.validate(n), /"userId"/),
-    closed('ceiling_refresh_requests', ceiling, ours.refresh(settings.sessions), /"ok"/),
-    closed('refresh', small, ours.refresh(settings.sessions)),
+    closed('ceiling_refresh_requests', ceiling, ours.refresh(settings.sessions), /"ok"/, settings.connections, settings.seconds, 'refresh'),
+    closed('refresh', small, ours.refresh(settings.sessions), undefined, settings.connections, settings.seconds, 'refresh'),
     ...scaledTargets('refresh', (n) => ours.refresh(n)),
     closed('express_check', expressServer, express.check(settings.sessions), /"userId"/),
     closed('express_refresh', expressServer, express.refresh(settings.sessions)),
@@ -260,31 +271,43 @@ async function main(): Promise<void> {
     if (target.warmup) await target.run(quick ? 0.5 : 1);
   }
 
+  // Each batch is a group of targets measured in turns, or one target alone.
+  const batches: Target[][] = [];
+  for (const target of targets) {
+    const last = batches.at(-1);
+    if (target.group !== undefined && last?.[0]!.group === target.group) last.push(target);
+    else batches.push([target]);
+  }
+
   const rounds: RoundMeasurements[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     const measured: RoundMeasurements = {};
-    for (const target of targets) {
-      const storeFile = storeFiles.get(target.server);
-      if (storeFile) await readIntoPageCache(storeFile);
-      // A short untimed run first, so the measurement starts from a server in use, not one idle for
-      // the minute the other scenarios took: the ceiling's plain GET warms it just before its bearer
-      // run, and ours needs the same (its first half second after an idle minute costs ~40% more).
-      // Quick mode skips it to stay under three minutes.
-      if (target.warmup && !quick) await target.run(0.5);
-      const cpuBefore = processCpuSeconds(target.server.process.pid);
-      const generatorBefore = process.cpuUsage();
-      const started = performance.now();
-      const m = await target.run(target.seconds);
-      const elapsed = (performance.now() - started) / 1000;
-      const cpuAfter = processCpuSeconds(target.server.process.pid);
-      const generator = process.cpuUsage(generatorBefore);
-      // Server CPU (all threads) per answered request, and how busy this generator was (1 = one core).
-      m.serverCpuUsPerRequest = cpuBefore !== null && cpuAfter !== null && m.ok > 0 ? ((cpuAfter - cpuBefore) * 1e6) / m.ok : NaN;
-      m.generatorCpuShare = (generator.user + generator.system) / 1e6 / elapsed;
-      measured[target.key] = m;
-      process.stdout.write(
-        `round ${round}/${settings.rounds}  ${target.key.padEnd(26)} ${m.requestsPerSecond.toFixed(1).padStart(9)} /s  p50 ${fmt(m.p50Ms)}  p99 ${fmt(m.p99Ms)}  cpu ${m.serverCpuUsPerRequest!.toFixed(0).padStart(6)} µs/req  gen ${m.generatorCpuShare!.toFixed(2)}${m.failed ? `  FAILED ${m.failed}` : ''}\n`,
-      );
+    for (const batch of batches) {
+      const slices = batch.length > 1 ? settings.slices : 1;
+      const taken = new Map(batch.map((t) => [t, { latencies: new Latencies(), slices: [] as MeasuredSlice[] }]));
+      for (const target of batch) {
+        const storeFile = storeFiles.get(target.server);
+        if (storeFile) await readIntoPageCache(storeFile);
+        // A short untimed run first, so the measurement starts from a server in use, not one idle for
+        // the minute the other scenarios took: the ceiling's plain GET warms it just before its bearer
+        // run, and ours needs the same (its first half second after an idle minute costs ~40% more).
+        // Quick mode skips it to stay under three minutes.
+        if (target.warmup && !quick) await target.run(0.5);
+      }
+      for (let slice = 0; slice < slices; slice++) {
+        for (const target of batch) {
+          const { latencies, slices: done } = taken.get(target)!;
+          done.push(await measureSlice(target.server, () => target.run(target.seconds / slices, latencies)));
+        }
+      }
+      for (const target of batch) {
+        const { latencies, slices: done } = taken.get(target)!;
+        const m = combineSlices(done, latencies);
+        measured[target.key] = m;
+        process.stdout.write(
+          `round ${round}/${settings.rounds}  ${target.key.padEnd(26)} ${m.requestsPerSecond.toFixed(1).padStart(9)} /s  p50 ${fmt(m.p50Ms)}  p99 ${fmt(m.p99Ms)}  cpu ${m.serverCpuUsPerRequest!.toFixed(0).padStart(6)} µs/req  gen ${m.generatorCpuShare!.toFixed(2)}${m.failed ? `  FAILED ${m.failed}` : ''}\n`,
+        );
+      }
     }
     rounds.push(measured);
   }
@@ -306,6 +329,22 @@ async function main(): Promise<void> {
   if (args.publish) copyFileSync(join(resultsDir, 'chart.svg'), benchFile('../docs/benchmarks.svg'));
   printTable(report);
   console.log(`\nwrote ${join(resultsDir, 'latest.json')}, chart.svg and table.md in ${report.totalSeconds.toFixed(0)} s`);
+}
+
+async function measureSlice(server: BenchChild, run: () => Promise<LoadResult>): Promise<MeasuredSlice> {
+  const cpuBefore = processCpuSeconds(server.process.pid);
+  const generatorBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await run();
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const cpuAfter = processCpuSeconds(server.process.pid);
+  const generator = process.cpuUsage(generatorBefore);
+  return {
+    result,
+    serverCpuSeconds: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+    generatorCpuSeconds: (generator.user + generator.system) / 1e6,
+    elapsedSeconds,
+  };
 }
 
 const fmt = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(2)} ms` : '   –   ').padStart(9);

@@ -35,7 +35,7 @@ export interface LoadResult {
 }
 
 /** Growable sample of latencies, in ms. */
-class Latencies {
+export class Latencies {
   private values = new Float64Array(1 << 16);
   private n = 0;
 
@@ -67,9 +67,14 @@ export interface ThroughputSpec {
   next(): NextRequest;
 }
 
-/** As many requests as `connections` keep-alive connections get answered in `seconds`. */
-export async function throughput(spec: ThroughputSpec): Promise<LoadResult> {
-  const latencies = new Latencies();
+/**
+ * As many requests as `connections` keep-alive connections get answered in
+ * `seconds`. The latencies go into `latencies`: given one that earlier runs
+ * of the same target filled, p50 and p99 are over all of them (the benchmark
+ * measures a target in several slices), the other figures over this run.
+ */
+export async function throughput(spec: ThroughputSpec, latencies = new Latencies()): Promise<LoadResult> {
+  const earlier = latencies.count;
   let failedResponses = 0;
   const instance = autocannon({
     url: `http://127.0.0.1:${spec.port}`,
@@ -90,13 +95,48 @@ export async function throughput(spec: ThroughputSpec): Promise<LoadResult> {
     else failedResponses++;
   });
   const result = await instance;
+  const ok = latencies.count - earlier;
   return {
-    requestsPerSecond: latencies.count / result.duration,
+    requestsPerSecond: ok / result.duration,
     p50Ms: latencies.percentile(50),
     p99Ms: latencies.percentile(99),
-    ok: latencies.count,
+    ok,
     failed: failedResponses + result.errors + result.timeouts,
     seconds: result.duration,
+  };
+}
+
+export interface MeasuredSlice {
+  result: LoadResult;
+  /** The server's CPU seconds (all its threads and children) during the slice; null if unreadable. */
+  serverCpuSeconds: number | null;
+  generatorCpuSeconds: number;
+  elapsedSeconds: number;
+}
+
+/**
+ * One measurement from a target's slices: requests per second over their
+ * seconds together, p50 and p99 over all their latencies, server CPU (all
+ * threads) per answered request, and how busy this generator was (1 = one
+ * core). A single slice keeps its own figures (the storm's logins, a paced
+ * probe's latencies).
+ */
+export function combineSlices(slices: MeasuredSlice[], latencies: Latencies): LoadResult {
+  const sum = (f: (s: MeasuredSlice) => number) => slices.reduce((total, s) => total + f(s), 0);
+  const ok = sum((s) => s.result.ok);
+  const seconds = sum((s) => s.result.seconds);
+  const cpu = slices.some((s) => s.serverCpuSeconds === null) ? NaN : sum((s) => s.serverCpuSeconds!);
+  const own = slices.length === 1 ? slices[0]!.result : null;
+  return {
+    ...own,
+    requestsPerSecond: own ? own.requestsPerSecond : ok / seconds,
+    p50Ms: own ? own.p50Ms : latencies.percentile(50),
+    p99Ms: own ? own.p99Ms : latencies.percentile(99),
+    ok,
+    failed: sum((s) => s.result.failed),
+    seconds,
+    serverCpuUsPerRequest: ok > 0 ? (cpu * 1e6) / ok : NaN,
+    generatorCpuShare: sum((s) => s.generatorCpuSeconds) / sum((s) => s.elapsedSeconds),
   };
 }
 

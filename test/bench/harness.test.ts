@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { parseVariant } from '../../bench/ab.js';
 import { mainThreadCpuSeconds, processCpuSeconds, processCpuTimes } from '../../bench/lib/cpu.js';
-import { pacedLatency, throughput } from '../../bench/lib/load.js';
+import { combineSlices, Latencies, pacedLatency, throughput } from '../../bench/lib/load.js';
 import { benchFile, startChild, type BenchChild } from '../../bench/lib/processes.js';
 import { buildReport, median, renderChart } from '../../bench/lib/report.js';
 import { ourRequests } from '../../bench/lib/requests.js';
@@ -47,6 +47,29 @@ describe('benchmark harness', () => {
     assert.ok(result.ok > 0, 'some requests were answered');
     assert.equal(result.failed, 0);
     assert.ok(result.requestsPerSecond > 0 && result.p50Ms > 0 && result.p99Ms >= result.p50Ms);
+  });
+
+  test('a target measured in slices adds up to one measurement over all of them', async () => {
+    const latencies = new Latencies();
+    const next = () => ({ method: 'GET' as const, path: '/ceiling' });
+    const first = await throughput({ port: ceiling.port, connections: 2, seconds: 0.3, next }, latencies);
+    const second = await throughput({ port: ceiling.port, connections: 2, seconds: 0.3, next }, latencies);
+    assert.ok(first.ok > 0 && second.ok > 0);
+    assert.equal(latencies.count, first.ok + second.ok, 'both slices went into one sample; each counts only its own');
+    const slice = (result: typeof first, cpu: number | null) => ({ result, serverCpuSeconds: cpu, generatorCpuSeconds: 0.1, elapsedSeconds: 0.4 });
+    const combined = combineSlices([slice(first, 0.02), slice(second, 0.04)], latencies);
+    assert.equal(combined.ok, first.ok + second.ok);
+    assert.equal(combined.seconds, first.seconds + second.seconds);
+    assert.equal(combined.requestsPerSecond, combined.ok / combined.seconds);
+    assert.equal(combined.p99Ms, latencies.percentile(99));
+    assert.ok(Math.abs(combined.serverCpuUsPerRequest! - 0.06e6 / combined.ok) < 1e-6);
+    assert.equal(combined.generatorCpuShare, 0.25);
+    assert.ok(Number.isNaN(combineSlices([slice(first, 0.02), slice(second, null)], latencies).serverCpuUsPerRequest!), 'an unreadable slice spoils the CPU figure');
+    // One slice keeps its own figures, extra ones included (the storm's logins).
+    const alone = combineSlices([slice({ ...first, p99Ms: 123, stormLoginsPerSecond: 7 }, 0.02)], new Latencies());
+    assert.equal(alone.p99Ms, 123);
+    assert.equal(alone.stormLoginsPerSecond, 7);
+    assert.equal(alone.requestsPerSecond, first.requestsPerSecond);
   });
 
   test('our server, seeded directly in its SQLite file, answers refreshes of many sessions and bearer checks', async () => {
