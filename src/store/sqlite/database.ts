@@ -15,15 +15,18 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 export type SqliteDatabase = Database.Database;
 
 /**
- * SQLite's page cache per connection, in KiB (SQLite's default is 2 MiB). A
- * session store is read at random: with 2 MiB even a 10,000-session file
- * (~5.6 MB) missed the cache on many reads, and a large one lost its interior
- * B-tree pages to the leaves. 64 MiB, in alternating A/B runs: bearer check
- * 40.1 → 37.8 µs of server CPU and refresh 54.3 → 51.7 µs at 10,000
- * sessions; at 1,000,000 bearer check 55.9 → 52.8 µs and refresh 62.2 →
- * 61.2 µs (docs/BENCHMARKS.md). Pages are taken as they are read, up to this.
+ * SQLite's page cache per connection, in KiB (SQLite's default is 2 MiB).
+ * Since reads go through a memory map of the file (SQLITE_MMAP_BYTES), it
+ * holds only the pages this connection wrote or read from the WAL, and every
+ * page a read needs is looked up in it first. A million-session store under
+ * refreshes filled a 64 MiB cache (change 10, chosen before the memory map)
+ * with the pages each refresh wrote, and its lookups and recycling became a
+ * cost of every read. 8 MiB, in alternating A/B runs at 1,000,000 sessions:
+ * refresh 72.3 → 67.5 µs of server CPU, bearer check (after refreshes)
+ * 48.1 → 44.1 µs; at 10,000 sessions no change (docs/BENCHMARKS.md,
+ * change 18). Pages are taken as they are needed, up to this.
  */
-export const SQLITE_CACHE_KIB = 65_536;
+export const SQLITE_CACHE_KIB = 8192;
 
 /**
  * Reads through a memory map of the database file, up to this many bytes
