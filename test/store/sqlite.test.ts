@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, WAL_RESTART_FRAMES, openSqlite } from '../../src/store/sqlite/database.js';
+import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, WAL_RESTART_FRAMES, handOverCheckpoint, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteSessionStore } from '../../src/store/sqlite/sessions.js';
@@ -324,6 +324,26 @@ describe('SQLite bearer checks answered from memory', () => {
         assert.equal(cacheOf(stores).size, 0, name);
       }
     }));
+
+  test("the WAL handover's checkpoint ends the turn's read first and keeps what is held", async () => {
+    const db = openSqlite(join(dir, 'cache-handover.db'));
+    const sessions = new SqliteSessionStore(db, turnReadsOn(db), 16);
+    try {
+      const s = session('1', '10', Date.now(), HOUR);
+      await sessions.createSession(s);
+      await sessions.findSessionByBearer(s.bearerHash);
+      const held = await sessions.findSessionByBearer(s.bearerHash);
+      assert.equal(sessions.bearerCache!.size, 1);
+      assert.equal(db.inTransaction, true, "the turn's read transaction is open");
+      const result = handOverCheckpoint(db);
+      assert.equal(db.inTransaction, false, 'ended before the checkpoint');
+      assert.ok(result && result.busy === 0 && result.checkpointed === result.log, `every frame copied: ${JSON.stringify(result)}`);
+      assert.equal(sessions.bearerCache!.size, 1, 'a checkpoint changes no row, so nothing held is let go');
+      assert.equal(await sessions.findSessionByBearer(s.bearerHash), held);
+    } finally {
+      db.close();
+    }
+  });
 
   test("another connection's commit is read from the next turn on, even for a bearer held in memory", async () => {
     const path = join(dir, 'cache-other-connection.db');

@@ -111,13 +111,7 @@ function checkpointInBackground(db: SqliteDatabase, path: string): void {
   });
   worker.on('error', () => {}); // the serving connection's own checkpoints remain
   worker.on('message', () => {
-    if (!db.open) return;
-    try {
-      // db.pragma as it is when the message comes: the turn's reads wrap it (turnReads.ts) to end their transaction first.
-      db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy: the next handover, or the automatic checkpoint, does it.
-    }
+    handOverCheckpoint(db);
   });
   worker.unref(); // after the listener, which would otherwise keep the process alive
   const close = db.close.bind(db);
@@ -125,6 +119,26 @@ function checkpointInBackground(db: SqliteDatabase, path: string): void {
     void worker.terminate();
     return close();
   };
+}
+
+/**
+ * The serving connection's part of the WAL's restart (checkpointInBackground):
+ * a passive checkpoint of the frames the thread left. Prepared as it runs, so
+ * the turn's reads (turnReads.ts), which wrap `prepare` once the stores are
+ * open, end their transaction first; and as a statement rather than
+ * `db.pragma`, which they must count as a write that may touch any session.
+ * A checkpoint changes no row, so the bearers held in memory stay: before,
+ * every handover (every few seconds under steady refreshes of a large store)
+ * emptied that cache.
+ */
+export function handOverCheckpoint(db: SqliteDatabase): { busy: number; log: number; checkpointed: number } | null {
+  if (!db.open) return null;
+  try {
+    return db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number };
+  } catch {
+    // Busy: the next handover, or the automatic checkpoint, does it.
+    return null;
+  }
 }
 
 /** Applies every migration newer than the file's version, each in its own transaction. Returns how many ran. */
