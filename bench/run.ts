@@ -153,8 +153,10 @@ async function main(): Promise<void> {
     sessions,
     workers: settings.workers,
   });
-  const [small, ceiling, expressServer, argon2Raw, ...scaled] = await Promise.all([
+  const [small, uncached, ceiling, expressServer, argon2Raw, ...scaled] = await Promise.all([
     start('login-service', 'servers/login-service.ts', serverOptions('small', settings.sessions, settings.users)),
+    // The same small store with no bearers kept in memory: what a check that reads the file costs, beside the larger stores.
+    start('login-service-uncached', 'servers/login-service.ts', { ...serverOptions('uncached', settings.sessions, 0), env: { BEARER_CACHE_SIZE: '0' } }),
     start('ceiling', 'servers/ceiling.ts', { workers: settings.workers }),
     start('express', 'servers/express.ts', { dbPath: join(workDir, 'express.db'), runSeed, cookieSecret: COOKIE_SECRET, users: settings.users, password: PASSWORD, sessions: settings.sessions }),
     start('argon2-raw', 'argon2-raw.ts', {}),
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
   // Every server's SQLite file, read into the page cache before each of its measurements.
   const storeFiles = new Map<BenchChild, string>([
     [small, join(workDir, 'small.db')],
+    [uncached, join(workDir, 'uncached.db')],
     [expressServer, join(workDir, 'express.db')],
     ...scaled.map((server, k) => [server, join(workDir, `${scaleName(settings.scaleSessions[k]!)}.db`)] as [BenchChild, string]),
   ]);
@@ -220,6 +223,7 @@ async function main(): Promise<void> {
     closed('ceiling', ceiling, () => ({ method: 'GET', path: '/ceiling' })),
     closed('ceiling_bearer_requests', ceiling, ours.validate(settings.sessions), /"ok"/, settings.connections, settings.seconds, 'validate'),
     closed('validate', small, ours.validate(settings.sessions), /"userId"/, settings.connections, settings.seconds, 'validate'),
+    closed('validate_uncached', uncached, ours.validate(settings.sessions), /"userId"/, settings.connections, settings.seconds, 'validate'),
     ...scaledTargets('validate', (n) => ours.validate(n), /"userId"/),
     closed('ceiling_refresh_requests', ceiling, ours.refresh(settings.sessions), /"ok"/, settings.connections, settings.seconds, 'refresh'),
     closed('refresh', small, ours.refresh(settings.sessions), undefined, settings.connections, settings.seconds, 'refresh'),

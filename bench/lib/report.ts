@@ -25,6 +25,10 @@ export const SCENARIOS: Record<string, ScenarioInfo> = {
     description: 'The same bare route answering exactly the requests of refresh (POST, cookie, JSON body that Fastify parses): the ceiling refresh is compared with.',
   },
   validate: { label: 'ours: bearer check', description: 'GET /api/account/{id}/session with Authorization: Bearer, a random one of the pre-seeded sessions.' },
+  validate_uncached: {
+    label: 'ours: bearer check, nothing kept in memory',
+    description: 'The bearer check on a second small store whose server keeps no bearers in memory (BEARER_CACHE_SIZE=0): every check reads the file, as most checks spread over a larger store do.',
+  },
   refresh: { label: 'ours: refresh', description: 'POST /api/account/{id}/refresh?v=1.3 with the Session_id cookie and {"csrf"}, a random one of the pre-seeded sessions.' },
   login: { label: 'ours: login', description: 'POST /api/account/{id}/login?v=1.3 {username, password}, argon2id m=19456 t=2 p=1, random user of 20.' },
   argon2_raw: { label: 'raw argon2id verify', description: 'argon2id verifications per second with our parameters, one loop per core, no HTTP, no store.' },
@@ -109,9 +113,15 @@ function ratioDefinitions(keys: string[]): Record<string, RatioDef> {
     defs.validate_vs_better_auth = { of: per('validate', 'better_auth_get_session'), means: 'our bearer checks/s ÷ better-auth get-session/s' };
     defs.login_vs_better_auth = { of: per('login', 'better_auth_sign_in'), means: 'our logins/s ÷ better-auth sign-ins/s' };
   }
+  if (keys.includes('validate_uncached')) {
+    defs.validate_vs_uncached = { of: per('validate', 'validate_uncached'), means: 'small store: bearer checks/s ÷ the same with nothing kept in memory (what the bearer cache gives)' };
+  }
   for (const key of keys) {
     const m = /^(validate|refresh)_(\d+[km])$/.exec(key);
     if (m) defs[`${m[1]}_${m[2]}_vs_small`] = { of: per(key, m[1]!), min: 0.8, means: `${m[1]} with ${m[2]} sessions ÷ the same with the small store` };
+    if (m?.[1] === 'validate' && keys.includes('validate_uncached')) {
+      defs[`validate_${m[2]}_vs_uncached`] = { of: per(key, 'validate_uncached'), means: `validate with ${m[2]} sessions ÷ the small store with nothing kept in memory (what the size alone costs)` };
+    }
   }
   return defs;
 }
@@ -278,6 +288,7 @@ export function renderChart(report: Report): string {
       bars: [
         ...bar('ceiling_bearer_requests', 'bound', 'ceiling: bare Fastify, same requests'),
         ...bar('validate', 'ours', 'ours: bearer check, 10,000 sessions'),
+        ...bar('validate_uncached', 'ours', 'ours: bearer check, 10,000 sessions, none in memory'),
         ...scaled.filter((k) => k.startsWith('validate_')).flatMap((k) => bar(k, 'ours')),
         ...bar('express_check', 'baseline'),
         ...bar('better_auth_get_session', 'baseline'),

@@ -137,12 +137,17 @@ describe('benchmark harness', () => {
 
   test('the report turns rounds into medians, ratios and a chart', () => {
     const m = (requestsPerSecond: number, p99Ms = 2) => ({ requestsPerSecond, p50Ms: 1, p99Ms, ok: 10, failed: 0, seconds: 1 });
-    const round = { ceiling_bearer_requests: m(100), validate: m(80), ceiling_refresh_requests: m(100), refresh: m(60), express_refresh: m(20), login: m(9), argon2_raw: m(10), refresh_idle_paced: m(50, 2), refresh_during_storm: m(50, 4) };
+    const round = { ceiling_bearer_requests: m(100), validate: m(80), validate_uncached: m(64), validate_1m: m(48), ceiling_refresh_requests: m(100), refresh: m(60), express_refresh: m(20), login: m(9), argon2_raw: m(10), refresh_idle_paced: m(50, 2), refresh_during_storm: m(50, 4) };
     const report = buildReport({ date: new Date(0).toISOString(), machine: { cores: 2 }, settings: { rounds: 3, mode: 'quick' }, rounds: [round, round, round], seeding: {}, betterAuthUnavailable: null, setupSeconds: 1, totalSeconds: 2 });
     assert.equal(report.ratios.validate_vs_ceiling, 0.8);
     assert.equal(report.ratios.refresh_vs_express, 3);
     assert.equal(report.ratios.login_vs_argon2, 0.9);
     assert.equal(report.ratios.storm_p99_ratio, 2);
+    assert.equal(report.ratios.validate_1m_vs_small, 0.6);
+    assert.equal(report.targets.validate_1m_vs_small?.met, false);
+    assert.equal(report.ratios.validate_1m_vs_uncached, 0.75, 'the larger store against the small one with nothing in memory');
+    assert.equal(report.ratios.validate_vs_uncached, 1.25);
+    assert.equal(report.targets.validate_1m_vs_uncached, undefined, 'informative, no target');
     assert.equal(report.targets.validate_vs_ceiling?.met, true);
     assert.match(renderChart(report), /^<svg [^]*<\/svg>\n$/);
   });
