@@ -21,10 +21,13 @@ export type SqliteDatabase = Database.Database;
  * page a read needs is looked up in it first. A million-session store under
  * refreshes filled a 64 MiB cache (change 10, chosen before the memory map)
  * with the pages each refresh wrote, and its lookups and recycling became a
- * cost of every read. 8 MiB, in alternating A/B runs at 1,000,000 sessions:
- * refresh 72.3 → 67.5 µs of server CPU, bearer check (after refreshes)
- * 48.1 → 44.1 µs; at 10,000 sessions no change (docs/BENCHMARKS.md,
- * change 18). Pages are taken as they are needed, up to this.
+ * cost of every read (pcache1Fetch 4.6% of the event loop's profile, 1.2%
+ * at 10,000 sessions). 8 MiB, in alternating A/B runs at 1,000,000
+ * sessions: refresh 72.3 → 67.5 µs of server CPU, bearer check (after
+ * refreshes) 48.1 → 44.1 µs, about as much as identical servers differ at
+ * that size; at 10,000 and 100,000 sessions no change; 56 MiB less per
+ * serving process (docs/BENCHMARKS.md, change 18). Pages are taken as they
+ * are needed, up to this.
  */
 export const SQLITE_CACHE_KIB = 8192;
 
