@@ -13,7 +13,7 @@
  *
  * - the connection writes anything that may touch the sessions table and
  *   says no more precisely what (a sweep, a revocation of a user's sessions,
- *   `exec`, `pragma`): all entries;
+ *   `exec`, a pragma that names the table): all entries;
  * - another connection commits (another process's refresh or revocation,
  *   the CLI): all entries, at the first read of the next turn, when SQLite's
  *   `data_version` says so. A read never sees more than the turn's snapshot

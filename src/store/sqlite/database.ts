@@ -126,18 +126,18 @@ function checkpointInBackground(db: SqliteDatabase, path: string): void {
 
 /**
  * The serving connection's part of the WAL's restart (checkpointInBackground):
- * a passive checkpoint of the frames the thread left. Prepared as it runs, so
- * the turn's reads (turnReads.ts), which wrap `prepare` once the stores are
- * open, end their transaction first; and as a statement rather than
- * `db.pragma`, which they must count as a write that may touch any session.
- * A checkpoint changes no row, so the bearers held in memory stay: before,
- * every handover (every few seconds under steady refreshes of a large store)
- * emptied that cache.
+ * a passive checkpoint of the frames the thread left. `db.pragma` as it is
+ * when the message comes: once the stores are open, the turn's reads
+ * (turnReads.ts) wrap it to end their transaction first. A checkpoint changes
+ * no row, so the bearers held in memory stay (until change 18 every pragma
+ * emptied that cache, and so did every handover, every few seconds under
+ * steady refreshes of a large store).
  */
 export function handOverCheckpoint(db: SqliteDatabase): { busy: number; log: number; checkpointed: number } | null {
   if (!db.open) return null;
   try {
-    return db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number };
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    return result!;
   } catch {
     // Busy: the next handover, or the automatic checkpoint, does it.
     return null;

@@ -95,7 +95,7 @@ export class TurnReads {
     this.preciseStatements.add(statement);
   }
 
-  /** @internal A write that may touch a session is about to run on the connection (`null`: exec or pragma). */
+  /** @internal A write that may touch a session is about to run on the connection (`null`: exec). */
   writing(statement: Statement | null): void {
     this.end();
     if (statement === null || !this.preciseStatements.has(statement)) this.changed();
@@ -149,7 +149,12 @@ function endBeforeWrites(db: SqliteDatabase, turn: TurnReads): void {
     return wrapped;
   }) as typeof db.transaction;
 
-  const unknownWrite = () => turn.writing(null);
-  db.exec = before(db.exec.bind(db), unknownWrite) as typeof db.exec;
-  db.pragma = before(db.pragma.bind(db), unknownWrite) as typeof db.pragma;
+  db.exec = before(db.exec.bind(db), () => turn.writing(null)) as typeof db.exec;
+  // No pragma changes a row; one that names the sessions table is counted as a write to it all the same.
+  const pragma = db.pragma.bind(db);
+  db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+    if (SESSIONS.test(source)) turn.writing(null);
+    else turn.end();
+    return pragma(source, options);
+  }) as typeof db.pragma;
 }
