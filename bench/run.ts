@@ -196,10 +196,9 @@ async function main(): Promise<void> {
     warmup: boolean;
     sanity?: () => Promise<void>;
   }
-  const closed = (key: string, server: BenchChild, next: () => NextRequest, sanityBody?: RegExp, connections = settings.connections, seconds = settings.seconds, group?: string): Target => ({
+  const closed = (key: string, server: BenchChild, next: () => NextRequest, sanityBody?: RegExp, connections = settings.connections, seconds = settings.seconds): Target => ({
     key,
     server,
-    group,
     run: (s, latencies) => throughput({ port: server.port, connections, seconds: s, next }, latencies),
     seconds,
     warmup: true,
@@ -217,17 +216,22 @@ async function main(): Promise<void> {
   const scaledTargets = (scenario: string, requests: (sessions: number) => () => NextRequest, sanityBody?: RegExp): Target[] =>
     scaled.map((server, k) => {
       const n = settings.scaleSessions[k]!;
-      return closed(`${scenario}_${scaleName(n)}`, server, requests(n), sanityBody, settings.connections, settings.seconds, scenario);
+      return closed(`${scenario}_${scaleName(n)}`, server, requests(n), sanityBody);
     });
+  const inTurns = (group: string, members: Target[]): Target[] => members.map((t) => ({ ...t, group }));
   const targets: Target[] = [
     closed('ceiling', ceiling, () => ({ method: 'GET', path: '/ceiling' })),
-    closed('ceiling_bearer_requests', ceiling, ours.validate(settings.sessions), /"ok"/, settings.connections, settings.seconds, 'validate'),
-    closed('validate', small, ours.validate(settings.sessions), /"userId"/, settings.connections, settings.seconds, 'validate'),
-    closed('validate_uncached', uncached, ours.validate(settings.sessions), /"userId"/, settings.connections, settings.seconds, 'validate'),
-    ...scaledTargets('validate', (n) => ours.validate(n), /"userId"/),
-    closed('ceiling_refresh_requests', ceiling, ours.refresh(settings.sessions), /"ok"/, settings.connections, settings.seconds, 'refresh'),
-    closed('refresh', small, ours.refresh(settings.sessions), undefined, settings.connections, settings.seconds, 'refresh'),
-    ...scaledTargets('refresh', (n) => ours.refresh(n)),
+    ...inTurns('validate', [
+      closed('ceiling_bearer_requests', ceiling, ours.validate(settings.sessions), /"ok"/),
+      closed('validate', small, ours.validate(settings.sessions), /"userId"/),
+      closed('validate_uncached', uncached, ours.validate(settings.sessions), /"userId"/),
+      ...scaledTargets('validate', (n) => ours.validate(n), /"userId"/),
+    ]),
+    ...inTurns('refresh', [
+      closed('ceiling_refresh_requests', ceiling, ours.refresh(settings.sessions), /"ok"/),
+      closed('refresh', small, ours.refresh(settings.sessions)),
+      ...scaledTargets('refresh', (n) => ours.refresh(n)),
+    ]),
     closed('express_check', expressServer, express.check(settings.sessions), /"userId"/),
     closed('express_refresh', expressServer, express.refresh(settings.sessions)),
     ...(betterAuthServer ? [closed('better_auth_get_session', betterAuthServer, betterAuth.getSession, /"session"/)] : []),
