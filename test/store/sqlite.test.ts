@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, WAL_RESTART_FRAMES, handOverCheckpoint, openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import { SqliteSessionStore } from '../../src/store/sqlite/sessions.js';
+import { SqliteSessionStore, bearerRowid } from '../../src/store/sqlite/sessions.js';
 import { BearerCache } from '../../src/store/sqlite/bearerCache.js';
 import { turnReadsOn } from '../../src/store/sqlite/turnReads.js';
 import type { Stores } from '../../src/store/index.js';
@@ -128,6 +128,77 @@ describe('SQLite sessions schema', () => {
         .map((step) => step.detail)
         .join('; ');
       assert.match(refreshPlan, /\(id_hash=\?\)/, 'a refresh finds its row by the session digest, not by a sweep_after range');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('SQLite sessions stored at their bearer digest', () => {
+  const HOUR = 3_600_000;
+  const rowidOf = (db: ReturnType<typeof openSqlite>, bearerHash: string) =>
+    (db.prepare('SELECT rowid FROM sessions WHERE bearer_hash = ?').pluck().get(bearerHash) as number | undefined) ?? null;
+
+  test('a session is stored at its bearer digest, and a bearer check reads the table by that rowid alone', async () => {
+    const db = openSqlite(':memory:');
+    try {
+      const store = new SqliteSessionStore(db);
+      const s = session('1', '10', Date.now(), HOUR);
+      await store.createSession(s);
+      assert.equal(rowidOf(db, s.bearerHash), bearerRowid(s.bearerHash));
+      assert.equal(bearerRowid('ffffffffffffff00'), 2 ** 52 - 1, 'the first 13 hex digits: 52 bits, a safe integer');
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN SELECT expires_at FROM sessions WHERE rowid = ? AND +bearer_hash = ?`).all(1, 'x') as Array<{ detail: string }>)
+        .map((step) => step.detail)
+        .join('; ');
+      assert.match(plan, /USING INTEGER PRIMARY KEY \(rowid=\?\)/, plan);
+      assert.equal((await store.findSessionByBearer(s.bearerHash))?.userId, '10');
+      // Same rowid, another digest: the rowid alone does not find it.
+      const sameRowid = s.bearerHash.slice(0, 13) + '0'.repeat(51);
+      assert.notEqual(sameRowid, s.bearerHash);
+      assert.equal(await store.findSessionByBearer(sameRowid), null);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a bearer whose rowid another row holds, and a row a previous version inserted, are found through the index', async () => {
+    const path = join(dir, 'bearer-rowid.db');
+    const db = openSqlite(path);
+    try {
+      const turn = turnReadsOn(db);
+      const store = new SqliteSessionStore(db, turn, 16);
+      const t = Date.now();
+      const first = session('1', '10', t, HOUR);
+      // A second bearer with the same first 13 hex digits: its rowid is taken.
+      const second = session('1', '11', t, HOUR, { bearerHash: first.bearerHash.slice(0, 13) + 'f'.repeat(51) });
+      await store.createSession(first);
+      await store.createSession(second);
+      assert.equal(rowidOf(db, first.bearerHash), bearerRowid(first.bearerHash));
+      assert.notEqual(rowidOf(db, second.bearerHash), bearerRowid(second.bearerHash), 'SQLite chose its rowid');
+      // A process of the previous version inserts without a rowid.
+      const previous = openSqlite(path, { migrate: false });
+      const third = session('1', '12', t, HOUR);
+      previous
+        .prepare(`INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+            app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent)
+          VALUES (?, ?, 'c', '1', '12', 'agent-12', '[]', 0, 0, NULL, '100000000000000000', ?, ?, ?, NULL, NULL, NULL)`)
+        .run(third.idHash, third.bearerHash, t, t + HOUR, HOUR);
+      previous.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.notEqual(rowidOf(db, third.bearerHash), bearerRowid(third.bearerHash));
+      // Checked twice each: the second check is kept in memory (the doorkeeper), the third answered from it.
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(
+          await Promise.all([first, second, third].map(async (x) => (await store.findSessionByBearer(x.bearerHash))?.userId)),
+          ['10', '11', '12'],
+        );
+      }
+      assert.equal(store.bearerCache?.size, 3);
+      // Refreshed through its session digest, as every session is.
+      assert.equal(await store.extendSession(second.idHash, t + 2 * HOUR), true);
+      assert.equal((await store.findSessionByBearer(second.bearerHash))?.expiresAt, t + 2 * HOUR);
+      await assert.rejects(store.createSession({ ...session('1', '13', t, HOUR), bearerHash: first.bearerHash }), /UNIQUE/, 'bearers stay unique');
+      turn.end();
     } finally {
       db.close();
     }

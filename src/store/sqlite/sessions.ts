@@ -4,6 +4,14 @@ import type { TurnReads } from './turnReads.js';
 import { BearerCache } from './bearerCache.js';
 import { BEARER_SESSION_COLUMNS, type BearerSessionValues, type SessionRow, bearerSessionFromValues, toSession } from '../rows.js';
 
+const INSERT_COLUMNS = `id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
+  app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after`;
+const INSERT_VALUES = `@idHash, @bearerHash, @csrfHash, @accountId, @userId, @loginName, @privileges, @isAdmin, @isLPA,
+  @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent, @expiresAt`;
+
+/** The rowid a session is stored at, unless another row holds it: its bearer digest's first 13 hex digits (52 bits). */
+export const bearerRowid = (bearerHash: string): number => parseInt(bearerHash.slice(0, 13), 16);
+
 /** A row of the bearer read: BEARER_SESSION_COLUMNS, then id_hash. */
 type BearerSessionWithId = [...BearerSessionValues, string];
 
@@ -22,6 +30,18 @@ interface PendingExtension {
  * along with expires_at, should an extension ever shorten a session). The
  * sweep's index on it sees one change per session per lifetime instead of
  * one per refresh.
+ *
+ * A session's rowid is its bearer digest's first 52 bits (`bearerRowid`),
+ * so a bearer check reads one B-tree, the table's, by integer key; through
+ * the unique index on bearer_hash it took two descents, the index's with
+ * 64-character keys, then the table's by rowid. That is most of what a
+ * check cost beyond the small store's with a million sessions, whose pages
+ * are cold in the CPU's caches (docs/BENCHMARKS.md, change 19). The index
+ * stays: it keeps bearers unique and finds the few rows whose rowid is not
+ * their bearer's, because another row held it (about once in 4.5 billion
+ * logins with a million sessions live) or because a previous version
+ * inserted them, which it may still do while instances are upgraded one by
+ * one. A bearer the table's lookup misses is looked up there too.
  *
  * Given the connection's TurnReads, the bearer check, refresh and logout
  * read their session in one read transaction per event-loop turn
@@ -49,15 +69,16 @@ export class SqliteSessionStore implements SessionStore {
       return deleted;
     });
     this.q = {
-      insert: db.prepare(
-        `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-           app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after)
-         VALUES (@idHash, @bearerHash, @csrfHash, @accountId, @userId, @loginName, @privileges, @isAdmin, @isLPA,
-           @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent, @expiresAt)`,
-      ),
+      // At the bearer's rowid, unless another row holds it (the only conflict a new session can meet
+      // that `insert` would not report too); then `insert` lets SQLite choose.
+      insertAtBearerRowid: db.prepare(`INSERT OR IGNORE INTO sessions (rowid, ${INSERT_COLUMNS}) VALUES (@rowid, ${INSERT_VALUES})`),
+      insert: db.prepare(`INSERT INTO sessions (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})`),
       byId: db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
-      byBearer: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = ?`).raw(),
-      byBearerWithId: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS}, id_hash FROM sessions WHERE bearer_hash = ?`).raw(),
+      // `+bearer_hash` keeps the planner on the rowid: given the unique index, it would take that.
+      byBearer: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE rowid = ? AND +bearer_hash = ?`).raw(),
+      byBearerWithId: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS}, id_hash FROM sessions WHERE rowid = ? AND +bearer_hash = ?`).raw(),
+      byBearerIndex: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = ?`).raw(),
+      byBearerIndexWithId: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS}, id_hash FROM sessions WHERE bearer_hash = ?`).raw(),
       // The common case: the expiry moves later and only the row changes.
       extend: db.prepare('UPDATE sessions SET expires_at = @expiresAt WHERE id_hash = @idHash AND sweep_after <= @expiresAt'),
       extendEarlier: db.prepare('UPDATE sessions SET expires_at = @expiresAt, sweep_after = @expiresAt WHERE id_hash = @idHash'),
@@ -80,17 +101,19 @@ export class SqliteSessionStore implements SessionStore {
     if (turn && this.bearerCache) {
       turn.onChange(this.bearerCache.clear);
       // A new session's bearer cannot be cached yet; refresh and logout forget their session first.
-      for (const statement of [this.q.insert, this.q.extend, this.q.extendEarlier, this.q.delete]) turn.precise(statement);
+      for (const statement of [this.q.insertAtBearerRowid, this.q.insert, this.q.extend, this.q.extendEarlier, this.q.delete]) turn.precise(statement);
     }
   }
 
   async createSession(s: SessionRecord): Promise<void> {
-    this.q.insert.run({
+    const values = {
       ...s,
+      rowid: bearerRowid(s.bearerHash),
       privileges: JSON.stringify(s.privileges),
       isAdmin: s.isAdmin ? 1 : 0,
       isLPA: s.isLPA ? 1 : 0,
-    });
+    };
+    if (this.q.insertAtBearerRowid.run(values).changes === 0) this.q.insert.run(values);
   }
 
   async findSessionById(idHash: string): Promise<SessionRecord | null> {
@@ -104,11 +127,12 @@ export class SqliteSessionStore implements SessionStore {
     const cache = inTurn ? this.bearerCache : null;
     const cached = cache?.get(bearerHash);
     if (cached !== undefined) return cached;
+    const rowid = bearerRowid(bearerHash);
     if (cache?.keeps(bearerHash)) {
-      const values = this.q.byBearerWithId.get(bearerHash) as BearerSessionWithId | undefined;
+      const values = (this.q.byBearerWithId.get(rowid, bearerHash) ?? this.q.byBearerIndexWithId.get(bearerHash)) as BearerSessionWithId | undefined;
       return values ? cache.set(bearerHash, values[10], bearerSessionFromValues(values as unknown as BearerSessionValues)) : null;
     }
-    const values = this.q.byBearer.get(bearerHash) as BearerSessionValues | undefined;
+    const values = (this.q.byBearer.get(rowid, bearerHash) ?? this.q.byBearerIndex.get(bearerHash)) as BearerSessionValues | undefined;
     return values ? bearerSessionFromValues(values) : null;
   }
 
