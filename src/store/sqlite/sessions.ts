@@ -34,14 +34,15 @@ interface PendingExtension {
  * A session's rowid is its bearer digest's first 52 bits (`bearerRowid`),
  * so a bearer check reads one B-tree, the table's, by integer key; through
  * the unique index on bearer_hash it took two descents, the index's with
- * 64-character keys, then the table's by rowid. That is most of what a
- * check cost beyond the small store's with a million sessions, whose pages
- * are cold in the CPU's caches (docs/BENCHMARKS.md, change 19). The index
+ * 64-character keys, then the table's by rowid. With a million sessions,
+ * whose pages are cold in the CPU's caches, a read took 5.9 µs that way and
+ * 4.1 µs by rowid in a loop (docs/BENCHMARKS.md, change 19). The index
  * stays: it keeps bearers unique and finds the few rows whose rowid is not
  * their bearer's, because another row held it (about once in 4.5 billion
  * logins with a million sessions live) or because a previous version
  * inserted them, which it may still do while instances are upgraded one by
- * one. A bearer the table's lookup misses is looked up there too.
+ * one. A bearer the table's lookup misses is looked up there too, so one
+ * that matches no session costs both reads.
  *
  * Given the connection's TurnReads, the bearer check, refresh and logout
  * read their session in one read transaction per event-loop turn
