@@ -12,6 +12,17 @@ const INSERT_VALUES = `@idHash, @bearerHash, @csrfHash, @accountId, @userId, @lo
 /** The rowid a session is stored at, unless another row holds it: its bearer digest's first 13 hex digits (52 bits). */
 export const bearerRowid = (bearerHash: string): number => parseInt(bearerHash.slice(0, 13), 16);
 
+/**
+ * Reads `columns` of the session a bearer digest belongs to, as raw values: at
+ * its rowid, else through the unique index (the rows stored elsewhere).
+ * `+bearer_hash` keeps the planner on the rowid: given the index, it would take that.
+ */
+function bearerRead(db: SqliteDatabase, columns: string): (rowid: number, bearerHash: string) => unknown {
+  const atRowid = db.prepare(`SELECT ${columns} FROM sessions WHERE rowid = ? AND +bearer_hash = ?`).raw();
+  const byIndex = db.prepare(`SELECT ${columns} FROM sessions WHERE bearer_hash = ?`).raw();
+  return (rowid, bearerHash) => atRowid.get(rowid, bearerHash) ?? byIndex.get(bearerHash);
+}
+
 /** A row of the bearer read: BEARER_SESSION_COLUMNS, then id_hash. */
 type BearerSessionWithId = [...BearerSessionValues, string];
 
@@ -75,11 +86,8 @@ export class SqliteSessionStore implements SessionStore {
       insertAtBearerRowid: db.prepare(`INSERT OR IGNORE INTO sessions (rowid, ${INSERT_COLUMNS}) VALUES (@rowid, ${INSERT_VALUES})`),
       insert: db.prepare(`INSERT INTO sessions (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})`),
       byId: db.prepare('SELECT * FROM sessions WHERE id_hash = ?'),
-      // `+bearer_hash` keeps the planner on the rowid: given the unique index, it would take that.
-      byBearer: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE rowid = ? AND +bearer_hash = ?`).raw(),
-      byBearerWithId: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS}, id_hash FROM sessions WHERE rowid = ? AND +bearer_hash = ?`).raw(),
-      byBearerIndex: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS} FROM sessions WHERE bearer_hash = ?`).raw(),
-      byBearerIndexWithId: db.prepare(`SELECT ${BEARER_SESSION_COLUMNS}, id_hash FROM sessions WHERE bearer_hash = ?`).raw(),
+      byBearer: bearerRead(db, BEARER_SESSION_COLUMNS),
+      byBearerWithId: bearerRead(db, `${BEARER_SESSION_COLUMNS}, id_hash`),
       // The common case: the expiry moves later and only the row changes.
       extend: db.prepare('UPDATE sessions SET expires_at = @expiresAt WHERE id_hash = @idHash AND sweep_after <= @expiresAt'),
       extendEarlier: db.prepare('UPDATE sessions SET expires_at = @expiresAt, sweep_after = @expiresAt WHERE id_hash = @idHash'),
@@ -130,10 +138,10 @@ export class SqliteSessionStore implements SessionStore {
     if (cached !== undefined) return cached;
     const rowid = bearerRowid(bearerHash);
     if (cache?.keeps(bearerHash)) {
-      const values = (this.q.byBearerWithId.get(rowid, bearerHash) ?? this.q.byBearerIndexWithId.get(bearerHash)) as BearerSessionWithId | undefined;
+      const values = this.q.byBearerWithId(rowid, bearerHash) as BearerSessionWithId | undefined;
       return values ? cache.set(bearerHash, values[10], bearerSessionFromValues(values as unknown as BearerSessionValues)) : null;
     }
-    const values = (this.q.byBearer.get(rowid, bearerHash) ?? this.q.byBearerIndex.get(bearerHash)) as BearerSessionValues | undefined;
+    const values = this.q.byBearer(rowid, bearerHash) as BearerSessionValues | undefined;
     return values ? bearerSessionFromValues(values) : null;
   }
 
