@@ -11,6 +11,7 @@ import { SqliteSessionStore, bearerRowid } from '../../src/store/sqlite/sessions
 import { BearerCache } from '../../src/store/sqlite/bearerCache.js';
 import { turnReadsOn } from '../../src/store/sqlite/turnReads.js';
 import type { Stores } from '../../src/store/index.js';
+import type { BearerSession } from '../../src/sessions/model.js';
 import { session, storeContract } from './contract.js';
 
 storeContract('SQLite in memory', async () => openSqliteStores(':memory:'));
@@ -219,20 +220,29 @@ describe('SQLite session reads, one read transaction per event-loop turn', () =>
   test('a process reads its own session writes at once, within the turn that made them', async () => {
     const stores = openSqliteStores(join(dir, 'own-writes.db'));
     try {
+      const t = Date.now();
+      const first = session('1', '10', t, HOUR);
+      const second = session('1', '11', t, HOUR);
+      let checks: Array<Promise<BearerSession | null>> = [];
       await inOneTurn(async () => {
-        const t = Date.now();
-        const first = session('1', '10', t, HOUR);
-        const second = session('1', '11', t, HOUR);
         await stores.sessions.createSession(first);
-        assert.equal((await stores.sessions.findSessionByBearer(first.bearerHash))?.userId, '10', "this read opens the turn's transaction");
+        assert.equal((await stores.sessions.findSessionById(first.idHash))?.userId, '10', "this read opens the turn's transaction");
         await stores.sessions.createSession(second);
-        assert.equal((await stores.sessions.findSessionByBearer(second.bearerHash))?.userId, '11', 'created after the transaction opened');
+        assert.equal((await stores.sessions.findSessionById(second.idHash))?.userId, '11', 'created after the transaction opened');
+        // Bearer reads from the file wait for the end of the turn, or for the next write, whichever comes first.
+        checks = [stores.sessions.findSessionByBearer(first.bearerHash), stores.sessions.findSessionByBearer(second.bearerHash)];
         assert.equal(await stores.sessions.deleteSession(first.idHash), true);
-        assert.equal(await stores.sessions.findSessionByBearer(first.bearerHash), null, 'deleted after the transaction opened');
-        assert.equal(await stores.sessions.findSessionById(first.idHash), null);
+        checks.push(stores.sessions.findSessionByBearer(first.bearerHash));
+        assert.equal(await stores.sessions.findSessionById(first.idHash), null, 'deleted after the transaction opened');
         assert.equal(await stores.sessions.deleteUserSessions('1', '11'), 1);
+        checks.push(stores.sessions.findSessionByBearer(second.bearerHash));
         assert.equal(await stores.sessions.findSessionById(second.idHash), null);
       });
+      const [beforeDelete, beforeRevoke, afterDelete, afterRevoke] = await Promise.all(checks);
+      assert.equal(beforeDelete?.userId, '10', 'asked before the logout, read before it');
+      assert.equal(beforeRevoke?.userId, '11', 'asked before the revocation, read before it');
+      assert.equal(afterDelete, null, 'asked after the logout');
+      assert.equal(afterRevoke, null, 'asked after the revocation');
     } finally {
       await stores.close();
     }
@@ -248,17 +258,17 @@ describe('SQLite session reads, one read transaction per event-loop turn', () =>
         const t = Date.now();
         const live = session('1', '10', t, HOUR);
         const expired = session('1', '11', t - 2 * HOUR, HOUR);
-        assert.equal(await stores.sessions.findSessionByBearer(live.bearerHash), null, "this read opens the turn's transaction");
+        assert.equal(await stores.sessions.findSessionById(live.idHash), null, "this read opens the turn's transaction");
         await stores.sessions.createSession(live);
         await stores.sessions.createSession(expired);
         assert.equal(count('sessions'), 2, 'a plain statement');
-        await stores.sessions.findSessionByBearer(live.bearerHash);
+        await stores.sessions.findSessionById(live.idHash);
         assert.equal(await stores.sessions.deleteExpiredSessions(t), 1);
         assert.equal(count('sessions'), 1, 'a transaction');
-        await stores.sessions.findSessionByBearer(live.bearerHash);
+        await stores.sessions.findSessionById(live.idHash);
         await stores.counters.incrementCounter('k', 60_000, t);
         assert.equal(count('counters'), 1, 'a statement with RETURNING');
-        await stores.sessions.findSessionByBearer(live.bearerHash);
+        await stores.sessions.findSessionById(live.idHash);
         await stores.events.appendEvent({ time: t, accountId: '1', type: 'login', userId: '10', loginName: 'agent', clientIp: null, userAgent: null, detail: {} });
         assert.equal(count('events'), 1);
       });
@@ -304,7 +314,9 @@ describe('SQLite session reads, one read transaction per event-loop turn', () =>
   test('closing the stores while a read transaction is open is safe', async () => {
     const stores = openSqliteStores(join(dir, 'close-open.db'));
     assert.equal(await stores.sessions.findSessionByBearer('b'), null);
+    const deferred = stores.sessions.findSessionByBearer('c');
     await stores.close();
+    assert.equal(await deferred, null, 'a read waiting for the end of the turn is answered before the connection closes');
     await nextTurn(); // the scheduled end finds the connection closed
     await nextTurn();
   });
@@ -347,6 +359,36 @@ describe('SQLite bearer checks answered from memory', () => {
       assert.ok(Object.isFrozen(third) && Object.isFrozen(third!.privileges), 'shared by every caller, so nobody can change it');
       assert.equal(await checkTwice(stores, 'unknown'), null);
       assert.equal(cacheOf(stores).size, 1, 'unknown bearers are not kept');
+    }));
+
+  test('a bearer read from the file waits for the end of the turn or its next write; one held in memory is answered at once', () =>
+    withStores('cache-deferred.db', async (stores) => {
+      const t = Date.now();
+      const s = session('1', '10', t, HOUR);
+      const other = session('1', '11', t, HOUR);
+      await stores.sessions.createSession(s);
+      await stores.sessions.createSession(other);
+      await nextTurn();
+
+      let settled = false;
+      const first = stores.sessions.findSessionByBearer(s.bearerHash).then((found) => ((settled = true), found));
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      assert.equal(settled, false, 'read at the end of the turn');
+      assert.equal((await first)?.userId, '10');
+      assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.userId, '10', 'kept on its second check');
+      let turnEnded = false;
+      setImmediate(() => (turnEnded = true));
+      assert.equal((await stores.sessions.findSessionByBearer(s.bearerHash))?.userId, '10');
+      assert.equal(turnEnded, false, 'a bearer held in memory is answered within the turn');
+
+      // A read asked before a logout runs before it, and what it keeps does not outlive the logout.
+      await stores.sessions.findSessionByBearer(other.bearerHash);
+      await nextTurn();
+      const asked = stores.sessions.findSessionByBearer(other.bearerHash);
+      assert.equal(await stores.sessions.deleteSession(other.idHash), true);
+      assert.equal((await asked)?.userId, '11', 'asked before the logout, read before it');
+      assert.equal(await stores.sessions.findSessionByBearer(other.bearerHash), null, 'the logout');
+      assert.equal(cacheOf(stores).size, 1);
     }));
 
   test("this process's refresh and logout are read at once, and writes elsewhere keep what is held", () =>
@@ -403,8 +445,9 @@ describe('SQLite bearer checks answered from memory', () => {
       const s = session('1', '10', Date.now(), HOUR);
       await sessions.createSession(s);
       await sessions.findSessionByBearer(s.bearerHash);
-      const held = await sessions.findSessionByBearer(s.bearerHash);
+      await sessions.findSessionByBearer(s.bearerHash);
       assert.equal(sessions.bearerCache!.size, 1);
+      const held = await sessions.findSessionByBearer(s.bearerHash);
       assert.equal(db.inTransaction, true, "the turn's read transaction is open");
       const result = handOverCheckpoint(db);
       assert.equal(db.inTransaction, false, 'ended before the checkpoint');

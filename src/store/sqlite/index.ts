@@ -29,6 +29,8 @@ export function openSqliteStores(path: string, options: SqliteStoresOptions = {}
       db.prepare('SELECT 1').get();
     },
     async close() {
+      // Reads deferred to the end of the turn are answered first.
+      if (db.open) turn.end();
       if (db.open) db.close();
     },
   };

@@ -131,9 +131,21 @@ export class SqliteSessionStore implements SessionStore {
     return row ? toSession(row) : null;
   }
 
-  async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
-    const inTurn = this.turn?.enter() === true;
-    const cache = inTurn ? this.bearerCache : null;
+  /**
+   * A bearer held in memory is answered at once; a read of the file waits for
+   * the end of the turn, where the turn's bearer reads run one after another
+   * (TurnReads.later).
+   */
+  findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
+    if (this.turn?.enter() !== true) return new Promise((resolve) => resolve(this.readBearer(bearerHash, null)));
+    const cached = this.bearerCache?.get(bearerHash);
+    if (cached !== undefined) return Promise.resolve(cached);
+    return this.turn.later(() => this.readBearer(bearerHash, this.bearerCache));
+  }
+
+  /** Reads the session of a bearer from the file, keeping it in `cache` if the doorkeeper lets it in. */
+  private readBearer(bearerHash: string, cache: BearerCache | null): BearerSession | null {
+    // An earlier read of the same turn may have kept it.
     const cached = cache?.get(bearerHash);
     if (cached !== undefined) return cached;
     const rowid = bearerRowid(bearerHash);
@@ -166,7 +178,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly commitExtensions = (): void => {
     const batch = this.pendingExtensions;
     this.pendingExtensions = [];
-    if (this.bearerCache) for (const p of batch) this.bearerCache.forget(p.idHash);
+    this.forget(batch);
     let changed: boolean[];
     try {
       changed = this.extendAll(batch);
@@ -178,8 +190,19 @@ export class SqliteSessionStore implements SessionStore {
   };
 
   async deleteSession(idHash: string): Promise<boolean> {
-    this.bearerCache?.forget(idHash);
+    this.forget([{ idHash }]);
     return this.q.delete.run(idHash).changes > 0;
+  }
+
+  /**
+   * Drops the cached bearers of sessions about to be written. The turn's
+   * deferred reads run first: read after this, they could keep a session's
+   * row as it was before the write.
+   */
+  private forget(sessions: ReadonlyArray<{ idHash: string }>): void {
+    if (!this.bearerCache) return;
+    this.turn!.end();
+    for (const s of sessions) this.bearerCache.forget(s.idHash);
   }
 
   async deleteUserSessions(accountId: string, userId: string): Promise<number> {

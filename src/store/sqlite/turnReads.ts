@@ -16,6 +16,11 @@
  * process's commit (`serve --workers`, the CLI) is read from the next turn:
  * a read sees every change committed before its turn's first hot read.
  *
+ * A read may also wait for the end of the turn (`later`; the bearer check's
+ * reads of the file do): the turn's deferred reads then run one after
+ * another, in its transaction, before it ends, and before any write on the
+ * connection that ends it earlier.
+ *
  * It also tells whoever keeps reads in memory (bearerCache.ts, through
  * `onChange`) when what they read may have changed: when the connection
  * writes, unless the statement cannot touch a session (`SESSIONS`) or its
@@ -26,6 +31,12 @@
 import type { SqliteDatabase } from './database.js';
 
 type Statement = ReturnType<SqliteDatabase['prepare']>;
+
+interface DeferredRead {
+  read: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * Statements that name the sessions table. No trigger or foreign key reaches
@@ -44,6 +55,8 @@ export class TurnReads {
   private version = -1;
   private readonly listeners: Array<() => void> = [];
   private readonly preciseStatements = new WeakSet<Statement>();
+  /** Reads deferred to the end of the turn (`later`), in the order asked. */
+  private deferred: DeferredRead[] = [];
 
   constructor(private readonly db: SqliteDatabase) {
     this.begin = db.prepare('BEGIN');
@@ -73,13 +86,48 @@ export class TurnReads {
     return true;
   }
 
-  /** Ends the turn's transaction now, if one is open, so the next read takes a fresh snapshot. */
+  /**
+   * Runs `read` at the end of the turn, in its read transaction, with the
+   * turn's other deferred reads one after another, and resolves with what it
+   * returns. Call it after `enter()` returned true.
+   *
+   * Read one at a time between two requests' HTTP work, a B-tree read finds
+   * little of SQLite's code and pages left in the CPU's caches; read in a row
+   * after the turn's I/O, they cost what they cost in a loop
+   * (docs/BENCHMARKS.md, change 20). Every write on the connection ends the
+   * turn first (`turnReadsOn`), so deferred reads never see it: they run
+   * before it, as they were asked before it.
+   */
+  later<T>(read: () => T): Promise<T> {
+    if (!this.open) return new Promise((resolve) => resolve(read()));
+    return new Promise<T>((resolve, reject) => {
+      this.deferred.push({ read, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  /**
+   * Ends the turn's transaction now, if one is open, so the next read takes a
+   * fresh snapshot; its deferred reads run first, in it.
+   */
   readonly end = (): void => {
     if (!this.open) return;
+    if (this.deferred.length > 0) this.readDeferred();
     this.open = false;
     // A failed statement may have rolled it back already; a closed connection has none.
     if (this.db.open && this.db.inTransaction) this.commit.run();
   };
+
+  private readDeferred(): void {
+    const batch = this.deferred;
+    this.deferred = [];
+    for (const d of batch) {
+      try {
+        d.resolve(d.read());
+      } catch (error) {
+        d.reject(error);
+      }
+    }
+  }
 
   /** Calls `listener` whenever what this connection reads may have changed since. */
   onChange(listener: () => void): void {
