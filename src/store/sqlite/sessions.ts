@@ -132,20 +132,16 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /**
-   * A bearer held in memory is answered at once; a read of the file waits for
-   * the end of the turn, where the turn's bearer reads run one after another
-   * (TurnReads.later).
+   * Answered at the end of the turn, with the turn's other bearer checks
+   * (TurnReads.later): from memory if held, else from the file.
    */
   findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
     if (this.turn?.enter() !== true) return new Promise((resolve) => resolve(this.readBearer(bearerHash, null)));
-    const cached = this.bearerCache?.get(bearerHash);
-    if (cached !== undefined) return Promise.resolve(cached);
     return this.turn.later(() => this.readBearer(bearerHash, this.bearerCache));
   }
 
-  /** Reads the session of a bearer from the file, keeping it in `cache` if the doorkeeper lets it in. */
+  /** The session of a bearer: held in `cache`, else read from the file and kept if the doorkeeper lets it in. */
   private readBearer(bearerHash: string, cache: BearerCache | null): BearerSession | null {
-    // An earlier read of the same turn may have kept it.
     const cached = cache?.get(bearerHash);
     if (cached !== undefined) return cached;
     const rowid = bearerRowid(bearerHash);

@@ -16,10 +16,10 @@
  * process's commit (`serve --workers`, the CLI) is read from the next turn:
  * a read sees every change committed before its turn's first hot read.
  *
- * A read may also wait for the end of the turn (`later`; the bearer check's
- * reads of the file do): the turn's deferred reads then run one after
- * another, in its transaction, before it ends, and before any write on the
- * connection that ends it earlier.
+ * A read may also wait for the end of the turn (`later`; bearer checks do):
+ * the turn's deferred reads then run one after another, in its transaction,
+ * before it ends, and before any write on the connection that ends it
+ * earlier.
  *
  * It also tells whoever keeps reads in memory (bearerCache.ts, through
  * `onChange`) when what they read may have changed: when the connection
@@ -93,10 +93,11 @@ export class TurnReads {
    *
    * Read one at a time between two requests' HTTP work, a B-tree read finds
    * little of SQLite's code and pages left in the CPU's caches; read in a row
-   * after the turn's I/O, they cost what they cost in a loop
-   * (docs/BENCHMARKS.md, change 20). Every write on the connection ends the
-   * turn first (`turnReadsOn`), so deferred reads never see it: they run
-   * before it, as they were asked before it.
+   * after the turn's I/O, they cost about what they cost in a loop, and their
+   * requests are answered one after another too (docs/BENCHMARKS.md, change
+   * 20). Every write on the connection ends the turn first (`turnReadsOn`),
+   * so deferred reads never see it: they run before it, as they were asked
+   * before it.
    */
   later<T>(read: () => T): Promise<T> {
     if (!this.open) return new Promise((resolve) => resolve(read()));
