@@ -3,10 +3,11 @@
  * would read now, never an older state of the row.
  *
  * Other services check a bearer on every call they serve, the same bearers
- * over and over. Reading one from SQLite costs ~13 µs inside the server on a
+ * over and over. Reading one from SQLite cost ~13 µs inside the server on a
  * slow virtual machine, most of it cache misses in the B-tree after the HTTP
- * work between two reads; a hit here costs a Map lookup
- * (docs/BENCHMARKS.md, change 17).
+ * work between two reads; a hit here costs a Map lookup (docs/BENCHMARKS.md,
+ * change 17). Since a turn's checks are read together (change 20), a read
+ * costs a few µs and a hit saves about that.
  *
  * Entries leave when what they hold may have changed (turnReads.ts calls
  * `clear` for every such event):
