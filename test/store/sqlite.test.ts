@@ -229,7 +229,7 @@ describe('SQLite session reads, one read transaction per event-loop turn', () =>
         assert.equal((await stores.sessions.findSessionById(first.idHash))?.userId, '10', "this read opens the turn's transaction");
         await stores.sessions.createSession(second);
         assert.equal((await stores.sessions.findSessionById(second.idHash))?.userId, '11', 'created after the transaction opened');
-        // Bearer reads from the file wait for the end of the turn, or for the next write, whichever comes first.
+        // Bearer checks wait for the end of the turn, or for the next write, whichever comes first.
         checks = [stores.sessions.findSessionByBearer(first.bearerHash), stores.sessions.findSessionByBearer(second.bearerHash)];
         assert.equal(await stores.sessions.deleteSession(first.idHash), true);
         checks.push(stores.sessions.findSessionByBearer(first.bearerHash));
