@@ -29,9 +29,9 @@ export function openSqliteStores(path: string, options: SqliteStoresOptions = {}
       db.prepare('SELECT 1').get();
     },
     async close() {
-      // Reads deferred to the end of the turn are answered first.
-      if (db.open) turn.end();
-      if (db.open) db.close();
+      if (!db.open) return;
+      turn.end(); // reads deferred to the end of the turn are answered first
+      db.close();
     },
   };
 }
