@@ -258,12 +258,6 @@ export class ServiceMetrics {
     });
   }
 
-  /** A bearer check the route's fast lane answered (src/sessions/bearerLane.ts), counted as the route's hook would. */
-  countBearerCheck(status: number, seconds: number): void {
-    this.latency.observe('GET', SESSION_ROUTES.bearerCheck, status, seconds);
-    this.bearerChecks.counts[bearerResult(status)]++;
-  }
-
   countResponse(request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url ?? 'unmatched';
     if (this.quietRoutes.has(route)) return;

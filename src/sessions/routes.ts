@@ -92,8 +92,8 @@ const loginResponseSchema = {
   },
 } as const;
 
-/** The bearer check's answer; its fast lane (bearerLane.ts) serializes from it too. */
-export const sessionInfoSchema = {
+/** The bearer check's answer. */
+const sessionInfoSchema = {
   type: 'object',
   properties: {
     accountId: { type: 'string' },

@@ -220,15 +220,9 @@ export class SessionService {
 
   /** The live session a bearer belongs to, on this account; read-only. */
   async checkBearer(accountId: string, bearer: string): Promise<BearerSession> {
-    const session = await this.findLiveBearerSession(accountId, bearer);
-    if (!session) throw errors.bearerInvalid();
-    return session;
-  }
-
-  /** The live session of this account that a bearer belongs to, or null. */
-  async findLiveBearerSession(accountId: string, bearer: string): Promise<BearerSession | null> {
     const session = await this.o.stores.sessions.findSessionByBearer(hashToken(bearer));
-    return session && session.accountId === accountId && this.isLive(session, this.o.clock.now()) ? session : null;
+    if (!session || session.accountId !== accountId || !this.isLive(session, this.o.clock.now())) throw errors.bearerInvalid();
+    return session;
   }
 
   /** The live session a Session_id cookie belongs to, with its CSRF token checked. */
