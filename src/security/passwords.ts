@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Algorithm } from '@node-rs/argon2';
-import { ApiError, InternalCode } from '../http/errors.js';
+import { errors } from '../errors.js';
 import { WORKER_INDEX_ENV } from '../housekeeping.js';
 
 export interface Argon2Params {
@@ -259,7 +259,7 @@ export class PasswordHasher {
     if (this.active >= this.maxConcurrent && this.waiting.length >= this.maxQueued) {
       // Overload: answering at once lets clients back off (the original's guidance: retry 5xx after 5 s)
       // instead of holding connections while the queue outgrows any client's timeout.
-      throw new ApiError(503, InternalCode.UNAVAILABLE, 'Too many logins in progress; retry shortly', { 'retry-after': '5' });
+      throw errors.overloaded('Too many logins in progress; retry shortly', 5);
     }
     if (this.active >= this.maxConcurrent) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));

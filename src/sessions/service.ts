@@ -11,7 +11,7 @@ import { accountSettings, type Account, type ServiceBaseURI } from '../accounts/
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
-import { ApiError, InternalCode, errors } from '../http/errors.js';
+import { errors } from '../errors.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
 import { digestsEqual, hashToken, randomDigits, randomToken, tokenMatches } from '../security/tokens.js';
@@ -162,7 +162,7 @@ export class SessionService {
     if (!user.enabled) return fail('disabled', user);
     if (!isApplicationLogin(credentials) && settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now) {
       await audit.record({ accountId, type: 'password_expired', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent });
-      throw new ApiError(401, InternalCode.PASSWORD_EXPIRED, 'Password expired: it must be changed by an administrator');
+      throw errors.passwordExpired();
     }
 
     await guard.recordSuccess(accountId, user);
