@@ -30,6 +30,22 @@ export class DomainError extends Error {
   }
 }
 
+/** Input that breaks a rule of the domain (an account id's form, a time zone, a dump's content). */
+export class InvalidInputError extends DomainError {
+  constructor(message: string) {
+    super('badRequest', message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** A named account, user, API key or service that does not exist. */
+export class NotFoundError extends DomainError {
+  constructor(message: string) {
+    super('notFound', message);
+    this.name = 'NotFoundError';
+  }
+}
+
 export const CSRF_INVALID_MESSAGE =
   'CSRF token invalid! The CSRF token on request does not match the CSRF token on the session';
 

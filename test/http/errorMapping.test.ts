@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DomainError, errors } from '../../src/errors.js';
+import { DomainError, InvalidInputError, NotFoundError, errors } from '../../src/errors.js';
 import { ApiError, InternalCode, apiErrorOf, httpError } from '../../src/http/errors.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -34,6 +34,13 @@ test('every domain error kind has its status, internal code and message', () => 
     assert.deepEqual([answer.statusCode, answer.internalCode, answer.message], [status, code, error.message], error.kind);
   }
   assert.equal(errors.passwordRejected('too short').message, 'Password rejected: too short');
+});
+
+test('administration errors are domain errors too: invalid input is 400, a missing thing 404', () => {
+  const invalid = httpError(new InvalidInputError('account id must be 1 to 20 digits'));
+  assert.deepEqual([invalid.statusCode, invalid.internalCode, invalid.message], [400, InternalCode.BAD_REQUEST, 'account id must be 1 to 20 digits']);
+  const missing = httpError(new NotFoundError('no user "x"'));
+  assert.deepEqual([missing.statusCode, missing.internalCode], [404, InternalCode.NOT_FOUND]);
 });
 
 test('a retry delay becomes Retry-After; other errors add no header', () => {
