@@ -10,7 +10,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountSettings } from '../accounts/model.js';
 import type { AuditLog } from '../events/audit.js';
-import { ApiError, InternalCode } from '../http/errors.js';
+import { errors } from '../errors.js';
 import type { User } from '../users/model.js';
 import type { CounterStore } from './counters.js';
 
@@ -57,16 +57,14 @@ export class BruteForceGuard {
     private readonly failuresPerMinute: number,
   ) {}
 
-  /** Throws 429 when this address has failed too often in the current minute. */
+  /** Throws tooManyFailures when this address has failed too often in the current minute. */
   async assertAddressAllowed(accountId: string, client: GuardClient, now: number): Promise<void> {
     if (this.failuresPerMinute <= 0 || !client.ip) return;
     const counter = await this.counters.getCounter(addressFailureKey(client.ip), now);
     if (counter && counter.count >= this.failuresPerMinute) {
       const retryAfter = Math.max(1, Math.ceil((counter.resetAt - now) / 1000));
       await this.audit.record({ accountId, type: 'login_rate_limited', clientIp: client.ip, userAgent: client.userAgent, detail: { retryAfter } });
-      throw new ApiError(429, InternalCode.RATE_LIMITED, 'Too many failed logins from this address; try again later', {
-        'retry-after': String(retryAfter),
-      });
+      throw errors.tooManyFailures('Too many failed logins from this address; try again later', retryAfter);
     }
   }
 
