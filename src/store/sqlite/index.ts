@@ -1,4 +1,4 @@
-import type { Stores } from '../index.js';
+import type { Stores } from '../stores.js';
 import { openSqlite } from './database.js';
 import { SqliteAccountStore } from './accounts.js';
 import { SqliteApiKeyStore, SqliteUserStore } from './users.js';
