@@ -13,8 +13,6 @@ export interface OpenStoresOptions {
   redisKeyPrefix?: string;
   /** PostgreSQL connections per process. */
   poolSize?: number;
-  /** SQLite: bearer checks kept in memory per process (0: none). */
-  bearerCacheSize?: number;
 }
 
 /** The stores the settings name: what `serve` and every admin command open. */
@@ -25,7 +23,6 @@ export function openConfiguredStores(config: Config): Promise<Stores> {
     redisKeyPrefix: config.redisKeyPrefix ?? undefined,
     migrate: config.autoMigrate,
     poolSize: config.databasePoolSize,
-    bearerCacheSize: config.bearerCacheSize,
   });
 }
 
@@ -35,7 +32,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   let stores: Stores;
   if (databaseUrl.startsWith('sqlite:')) {
     const { openSqliteStores } = await import('./sqlite/index.js');
-    stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate, bearerCacheSize: options.bearerCacheSize });
+    stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate });
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { openPostgresStores } = await import('./postgres/index.js');
     stores = await openPostgresStores(databaseUrl, { migrate: options.migrate, maxConnections: options.poolSize });
