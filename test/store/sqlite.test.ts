@@ -223,6 +223,52 @@ describe('SQLite sessions', () => {
     }
   });
 
+  test('bearer checks are read together at the end of the turn, seeing every write made before it, and leave no transaction open', async () => {
+    const path = join(dir, 'turn-reads.db');
+    const stores = openSqliteStores(path);
+    const db = openSqlite(path, { migrate: false });
+    try {
+      const t = Date.now();
+      const kept = session('1', '10', t, HOUR);
+      const ended = session('1', '11', t, HOUR);
+      await stores.sessions.createSession(kept);
+      await stores.sessions.createSession(ended);
+      let turnEnded = false;
+      setImmediate(() => (turnEnded = true));
+      const checks = [kept, ended].map((s) => stores.sessions.findSessionByBearer(s.bearerHash));
+      assert.equal(await stores.sessions.deleteSession(ended.idHash), true, 'a logout in the same turn, after the check was asked');
+      const [first, second] = await Promise.all(checks);
+      assert.equal(turnEnded, true, 'answered at the end of the turn');
+      assert.equal(first?.userId, '10');
+      assert.equal(second, null, 'read after the logout, at the end of the turn');
+      // No read transaction outlives its batch: another connection can copy and truncate the whole WAL
+      // (tried again while the checkpoint thread may hold the checkpoint lock for a moment).
+      let result: { busy: number; log: number } | undefined;
+      for (let attempt = 0; attempt < 20 && (result?.busy ?? 1) + (result?.log ?? 1) > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number }>;
+      }
+      assert.deepEqual([result!.busy, result!.log], [0, 0]);
+    } finally {
+      db.close();
+      await stores.close();
+    }
+  });
+
+  test('a read of the batch that fails rejects only its own caller; closing answers the reads still waiting', async () => {
+    const db = openSqlite(':memory:');
+    const store = new SqliteSessionStore(db);
+    const s = session('1', '10', Date.now(), HOUR);
+    await store.createSession(s);
+    const failing = db.readAtEndOfTurn(() => db.prepare('SELECT * FROM no_such_table').get());
+    const check = store.findSessionByBearer(s.bearerHash);
+    await assert.rejects(failing, /no such table/);
+    assert.equal((await check)?.userId, '10');
+    const waiting = store.findSessionByBearer(s.bearerHash);
+    db.close();
+    assert.equal((await waiting)?.userId, '10');
+  });
+
   test('a batch of writes that fails keeps none of them and rejects each', async () => {
     const db = openSqlite(':memory:');
     try {

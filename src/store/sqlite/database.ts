@@ -1,7 +1,8 @@
 /**
  * The SQLite connection every SQLite store of a process shares, as an
- * explicit object: statements, transactions, and writes batched to the end
- * of the event loop's turn (group commit). Opened with the settings a server
+ * explicit object: statements, transactions, and reads and writes batched
+ * to the end of the event loop's turn (a shared read transaction, a group
+ * commit). Opened with the settings a server
  * wants: WAL so readers never wait for the writer, NORMAL sync (durable at
  * checkpoints, safe against corruption), a busy timeout so several processes
  * can share one file, checkpoints on a thread of their own (checkpointer.ts),
@@ -34,8 +35,8 @@ export const SQLITE_CACHE_KIB = 8192;
  */
 export const SQLITE_MMAP_BYTES = 2 ** 31;
 
-interface PendingWrite {
-  write(): unknown;
+interface Pending {
+  run(): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -43,9 +44,13 @@ interface PendingWrite {
 export class SqliteDatabase {
   private readonly db: Database.Database;
   private stopCheckpointer: (() => void) | null = null;
-  /** Writes waiting for the end of the turn (`atEndOfTurn`), in the order asked. */
-  private pending: PendingWrite[] = [];
-  private readonly commitBatch: (batch: PendingWrite[]) => unknown[];
+  /** Reads and writes waiting for the end of the turn (`readAtEndOfTurn`, `atEndOfTurn`), each in the order asked. */
+  private reads: Pending[] = [];
+  private writes: Pending[] = [];
+  private turnEndScheduled = false;
+  private readonly commitBatch: (batch: Pending[]) => unknown[];
+  private readonly begin;
+  private readonly commit;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -60,7 +65,9 @@ export class SqliteDatabase {
       this.db.pragma(`wal_autocheckpoint = ${4 * WAL_RESTART_FRAMES}`);
       this.stopCheckpointer = startCheckpointer(path, () => this.handOverCheckpoint());
     }
-    this.commitBatch = this.transaction((batch: PendingWrite[]) => batch.map((p) => p.write()));
+    this.commitBatch = this.transaction((batch: Pending[]) => batch.map((p) => p.run()));
+    this.begin = this.db.prepare('BEGIN');
+    this.commit = this.db.prepare('COMMIT');
   }
 
   get open(): boolean {
@@ -107,16 +114,64 @@ export class SqliteDatabase {
    * every one of its writes is rejected with the error.
    */
   atEndOfTurn<T>(write: () => T): Promise<T> {
+    return this.defer(this.writes, write);
+  }
+
+  /**
+   * Runs `read` at the end of this turn of the event loop, with the turn's
+   * other such reads one after another in one read transaction (before the
+   * turn's batched writes), and resolves with what it returned.
+   *
+   * Outside a transaction every statement opens and ends a read transaction
+   * of its own, with system calls on the WAL's shared memory each time; and a
+   * read made between two requests' HTTP work finds little of SQLite's code
+   * and pages left in the CPU's caches. Read in a row, a turn's reads pay
+   * neither (docs/decisions/sqlite-store.md). The read sees every commit
+   * made before the end of the turn, its caller's own writes included.
+   */
+  readAtEndOfTurn<T>(read: () => T): Promise<T> {
+    return this.defer(this.reads, read);
+  }
+
+  private defer<T>(queue: Pending[], run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const first = this.pending.push({ write, resolve: resolve as (value: unknown) => void, reject }) === 1;
-      if (first) setImmediate(this.commitPending);
+      queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.turnEndScheduled) {
+        this.turnEndScheduled = true;
+        setImmediate(this.endTurn);
+      }
     });
   }
 
-  private readonly commitPending = (): void => {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
+  private readonly endTurn = (): void => {
+    this.turnEndScheduled = false;
+    const reads = this.reads;
+    const writes = this.writes;
+    this.reads = [];
+    this.writes = [];
+    if (reads.length > 0) this.readInOneTransaction(reads);
+    if (writes.length > 0) this.commitWrites(writes);
+  };
+
+  private readInOneTransaction(batch: Pending[]): void {
+    // Inside a transaction someone else opened (never across a turn in this code), the reads join it.
+    const own = !this.db.inTransaction;
+    if (own) this.begin.run();
+    try {
+      for (const p of batch) {
+        try {
+          p.resolve(p.run());
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+    } finally {
+      // A failed statement may have ended the transaction already.
+      if (own && this.db.inTransaction) this.commit.run();
+    }
+  }
+
+  private commitWrites(batch: Pending[]): void {
     let results: unknown[];
     try {
       results = this.commitBatch(batch);
@@ -125,7 +180,7 @@ export class SqliteDatabase {
       return;
     }
     batch.forEach((p, i) => p.resolve(results[i]));
-  };
+  }
 
   /**
    * The serving connection's part of the WAL's restart (checkpointer.ts): a
@@ -143,10 +198,10 @@ export class SqliteDatabase {
     }
   }
 
-  /** Commits the writes waiting for the end of the turn, then closes. */
+  /** Answers the reads and commits the writes waiting for the end of the turn, then closes. */
   close(): void {
     if (!this.db.open) return;
-    this.commitPending();
+    this.endTurn();
     this.stopCheckpointer?.();
     this.db.close();
   }

@@ -66,9 +66,15 @@ export class SqliteSessionStore implements SessionStore {
     return row ? toSession(row) : null;
   }
 
-  async findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
-    const values = this.q.byBearer.get(bearerHash) as BearerSessionValues | undefined;
-    return values ? bearerSessionFromValues(values) : null;
+  /**
+   * Bearer checks, the most frequent request, are read together at the end
+   * of the turn (SqliteDatabase.readAtEndOfTurn).
+   */
+  findSessionByBearer(bearerHash: string): Promise<BearerSession | null> {
+    return this.db.readAtEndOfTurn(() => {
+      const values = this.q.byBearer.get(bearerHash) as BearerSessionValues | undefined;
+      return values ? bearerSessionFromValues(values) : null;
+    });
   }
 
   /**
