@@ -15,6 +15,8 @@
  * its automatic checkpoint, at four times that size, should the thread fall
  * behind (SqliteDatabase sets it).
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** The WAL size, in 4 KiB frames (64 MiB), past which the serving connection is asked to let it start over. */
@@ -25,7 +27,10 @@ const CHECKPOINT_INTERVAL_MS = 200;
 /** Starts checkpointing the database file at `path`; returns the function that stops it. */
 export function startCheckpointer(path: string, onRestartDue: () => void): () => void {
   // A plain JavaScript file beside this module, in the sources and in the build alike.
-  const worker = new Worker(new URL('./checkpointer.worker.js', import.meta.url), {
+  const entry = new URL('./checkpointer.worker.js', import.meta.url);
+  // A worker that fails to load would go unnoticed (its errors are ignored below): a build without it must not start.
+  if (!existsSync(fileURLToPath(entry))) throw new Error(`${fileURLToPath(entry)} is missing: a build must copy src/**/*.worker.js beside the compiled modules`);
+  const worker = new Worker(entry, {
     // The thread needs no loader or flag of the process (tsx, --inspect).
     execArgv: [],
     workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: WAL_RESTART_FRAMES },

@@ -63,7 +63,12 @@ export class SqliteDatabase {
     if (path !== ':memory:') {
       this.db.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
       this.db.pragma(`wal_autocheckpoint = ${4 * WAL_RESTART_FRAMES}`);
-      this.stopCheckpointer = startCheckpointer(path, () => this.handOverCheckpoint());
+      try {
+        this.stopCheckpointer = startCheckpointer(path, () => this.handOverCheckpoint());
+      } catch (error) {
+        this.db.close();
+        throw error;
+      }
     }
     this.commitBatch = this.transaction((batch: Pending[]) => batch.map((p) => p.run()));
     this.begin = this.db.prepare('BEGIN');
