@@ -297,8 +297,10 @@ describe('packages', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
     // The first start on an empty store prints the demo account's administrator once.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) assert.fail(`serve exited with ${child.exitCode}: ${out}${err}`);
+      if (Date.now() > deadline) assert.fail(`serve did not answer within 60 s: ${out}${err}`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
       if (ready && /password: /.test(out)) break;
       await new Promise((r) => setTimeout(r, 100));
