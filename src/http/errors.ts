@@ -6,8 +6,14 @@
  * Domain code throws domain errors (src/errors.ts); this module decides how
  * each kind is answered. `ApiError` is for answers that HTTP code decides
  * itself (readiness, client authentication of a route).
+ *
+ * The client package owns the wire protocol; the server shares its types only
+ * (nothing of it is loaded at run time), so `satisfies` keeps these codes equal to its own.
  */
-import { DomainError, errors as domainErrors, type ErrorKind } from '../errors.js';
+import type { ErrorBody, InternalCode as WireInternalCode } from '@login-service/client/protocol';
+import { DomainError, type ErrorKind } from '../errors.js';
+
+export type { ErrorBody };
 
 export const InternalCode = {
   BAD_REQUEST: 1,
@@ -27,7 +33,7 @@ export const InternalCode = {
   RATE_LIMITED: 40,
   INTERNAL: 50,
   UNAVAILABLE: 51,
-} as const;
+} as const satisfies typeof WireInternalCode;
 
 export type InternalCodeValue = (typeof InternalCode)[keyof typeof InternalCode];
 
@@ -93,21 +99,6 @@ export function apiErrorOf(error: unknown): ApiError | null {
 }
 
 export { CSRF_INVALID_MESSAGE } from '../errors.js';
-
-type HttpErrors = { [K in keyof typeof domainErrors]: (...args: Parameters<(typeof domainErrors)[K]>) => ApiError };
-
-/**
- * The answer to each domain error, for code that builds an answer instead of
- * throwing (the client library's bearer middleware).
- * @deprecated Domain code throws `errors` from src/errors.ts.
- */
-export const errors = Object.fromEntries(
-  Object.entries(domainErrors).map(([name, make]) => [name, (...args: unknown[]) => httpError((make as (...a: unknown[]) => DomainError)(...args))]),
-) as HttpErrors;
-
-export interface ErrorBody {
-  error: { time: string; message: string; internalCode: number; responseStatus: string };
-}
 
 /** Renders times like the original: "Sep 22, 2016 4:10:15 PM", in the server's time zone. */
 export function createErrorBodyFactory(serverTimeZone: string) {
