@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SQLITE_MIGRATIONS, registerMigrationFunctions } from './migrations.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -147,6 +147,7 @@ export function handOverCheckpoint(db: SqliteDatabase): { busy: number; log: num
 /** Applies every migration newer than the file's version, each in its own transaction. Returns how many ran. */
 export function migrateSqlite(db: SqliteDatabase): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  registerMigrationFunctions(db);
   let applied = 0;
   for (const [index, sql] of SQLITE_MIGRATIONS.entries()) {
     const version = index + 1;
