@@ -17,6 +17,7 @@ import { hashToken, randomToken } from '../../src/security/tokens.js';
 import { createTestDatabase } from './postgresDatabase.js';
 import { postJson, startTestServer } from '../helpers/server.js';
 import { ManualClock } from '../../src/clock.js';
+import { importInstallation, type InstallationDump } from '../../src/store/transfer.js';
 
 /** The schema before access tokens were hashed: migrations 1 and 2. */
 const BEFORE = 2;
@@ -101,5 +102,25 @@ test('PostgreSQL: existing access tokens are hashed by the migration', { skip: !
     }
   } finally {
     await database.drop();
+  }
+});
+
+test('an installation dump written before the digest carries the token: import keeps only its digest', async () => {
+  const stores = await openStores({ databaseUrl: 'sqlite::memory:' });
+  try {
+    const dump = {
+      format: 'login-service-installation',
+      version: 1,
+      exportedAt: new Date(0).toISOString(),
+      accounts: [{ accountId: '123', name: 'Old', timeZone: 'UTC', agentGroups: [{ id: -1, name: 'Main Group', deleted: false }], agentGroupsRevision: 1, settings: {}, createdAt: 0, serviceBaseURIs: [] }],
+      users: [],
+      apiKeys: [{ accountId: '123', appKey: 'app-key-1', name: 'old key', secretHash: hashToken(secret), accessToken, accessTokenSecretHash: hashToken(accessTokenSecret), createdAt: 0, revokedAt: null }],
+    };
+    await importInstallation(stores, dump as unknown as InstallationDump);
+    const key = await stores.apiKeys.getApiKey('123', 'app-key-1');
+    assert.equal(key?.type, 'oauth1');
+    assert.equal(key?.accessTokenHash, hashToken(accessToken));
+  } finally {
+    await stores.close();
   }
 });
