@@ -175,10 +175,11 @@ function signedXml(xml: string, element: Element, certs: string[]): string | nul
   if (signatures.length !== 1) return null;
   const id = element.getAttribute('ID');
   if (!id) return null;
-  // An ID that two elements carry is how a forged element gets a signed one's digest.
+  // An ID that two elements carry is how a forged element gets a signed one's digest
+  // (xml-crypto looks references up by ID, Id or id).
   let holders = 0;
   walk(element.ownerDocument!.documentElement!, (e) => {
-    if (e.getAttribute('ID') === id) holders++;
+    for (const name of ['ID', 'Id', 'id']) if (e.getAttribute(name) === id) holders++;
   });
   if (holders !== 1) return null;
   for (const cert of certs) {

@@ -152,6 +152,13 @@ describe('SSO login with a SAML assertion', () => {
       await assertRefused(await ssoLogin(forged.replace(`ID="${id}"`, 'ID="_forged"')), 'bad_signature');
     });
 
+    test('signature wrapping: a second element carrying the signed assertion\'s ID', async () => {
+      const genuine = signed();
+      const id = /ID="([^"]+)"/.exec(genuine)![1]!;
+      const decoy = `<samlp:Extensions><saml:Assertion Id="${id}"><saml:Issuer>${idp.issuer}</saml:Issuer></saml:Assertion></samlp:Extensions>`;
+      await assertRefused(await ssoLogin(responseXml(decoy + genuine, { issuer: idp.issuer, now: server.clock.now() })), 'bad_signature');
+    });
+
     test('signature wrapping: a signed response whose assertion was swapped for a forged one', async () => {
       const now = server.clock.now();
       const genuine = sign(responseXml(assertion(), { issuer: idp.issuer, now }), idp, 'Response');
