@@ -131,6 +131,20 @@ describe('SSO login with a SAML assertion', () => {
       await assertRefused(await ssoLogin(sig.getSignedXml()), 'bad_signature');
     });
 
+    test('key confusion: an HMAC "signature" keyed with the public certificate', async () => {
+      const sig = new SignedXml({ privateKey: idp.cert, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+      sig.enableHMAC();
+      sig.signatureAlgorithm = 'http://www.w3.org/2000/09/xmldsig#hmac-sha1';
+      sig.addReference({
+        xpath: "/*[local-name(.)='Assertion']",
+        digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+        transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+      });
+      sig.computeSignature(assertion({ nameId: 'Agent.Smith' }), { prefix: 'ds' });
+      assert.match(sig.getSignedXml(), /hmac-sha1/);
+      await assertRefused(await ssoLogin(sig.getSignedXml()), 'bad_signature');
+    });
+
     test('signature wrapping: a forged assertion beside the signed one in a response', async () => {
       const now = server.clock.now();
       const genuine = signed();
