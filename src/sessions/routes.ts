@@ -143,7 +143,7 @@ export function sessionRoutes(service: SessionService, options: { secureCookie: 
       {
         bodyLimit: LOGIN_BODY_LIMIT,
         schema: {
-          summary: 'User Login and Application Login',
+          summary: 'User Login, Application Login and SSO login',
           tags: ['sessions'],
           params: accountParamsSchema,
           querystring: versionQuerySchema,
