@@ -36,6 +36,9 @@ export const REDACTED_PATHS = [
   // Application Login's access token is a credential too, and X-CSRF-Token carries the csrf.
   'accessToken',
   '*.accessToken',
+  // An SSO assertion logs its holder in until it is used or expires.
+  'assertion',
+  '*.assertion',
   'headers["x-csrf-token"]',
   'headers["set-cookie"]',
   '*.headers.authorization',

@@ -10,7 +10,7 @@ import { CLI_OPTIONS, USAGE, runCli, type CliIo } from './cli/index.js';
 export interface ParsedCommandLine {
   positionals: string[];
   settings: Record<string, string | undefined>;
-  options: Record<string, string | boolean | undefined>;
+  options: Record<string, string | string[] | boolean | undefined>;
 }
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
@@ -23,10 +23,10 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
     strict: true,
   });
   const settings: Record<string, string | undefined> = {};
-  const options: Record<string, string | boolean | undefined> = {};
+  const options: Record<string, string | string[] | boolean | undefined> = {};
   for (const [key, value] of Object.entries(values)) {
     if (settingFlags.includes(key)) settings[key] = value as string;
-    else options[key] = value as string | boolean;
+    else options[key] = value as string | string[] | boolean;
   }
   return { positionals, settings, options };
 }

@@ -1,4 +1,5 @@
 /** Accounts (tenants): what they are and the storage contract every backend implements. */
+import type { SsoConfig } from '../sso/model.js';
 
 export interface AgentGroup {
   id: number;
@@ -24,6 +25,10 @@ export interface AccountSettings {
   lockoutThreshold: number;
   lockoutBaseMs: number;
   lockoutMaxMs: number;
+  /** Application Logins one bot may make in 5 seconds; beyond, 429 with Retry-After: 5. 0 = no limit. */
+  applicationLoginLimit: number;
+  /** SAML single sign-on (docs/SSO.md); absent = off. */
+  sso?: SsoConfig;
 }
 
 export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
@@ -37,6 +42,7 @@ export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   lockoutThreshold: 5,
   lockoutBaseMs: 60_000,
   lockoutMaxMs: 15 * 60_000,
+  applicationLoginLimit: 10,
 };
 
 export const MAIN_GROUP: AgentGroup = { id: -1, name: 'Main Group', deleted: false };

@@ -1,4 +1,8 @@
-/** The Domain API: where each service of an account lives. No authentication. */
+/**
+ * The Domain API: where each service of an account lives. No authentication.
+ * Each route is also served under the original's older path, /csdr/account/…,
+ * which its clients still ask.
+ */
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
 import { errors } from '../errors.js';
@@ -23,49 +27,51 @@ export function domainRoutes(stores: Stores, publicHost: string) {
   }
 
   return async function (app: FastifyInstance): Promise<void> {
-    app.get<{ Params: { accountId: string } }>(
-      '/api/account/:accountId/service/baseURI.json',
-      {
-        schema: {
-          summary: "Domain API: all of an account's service base URIs",
-          tags: ['domain'],
-          params: accountParamsSchema,
-          querystring: versionQuery,
-          response: {
-            200: { type: 'object', properties: { baseURIs: { type: 'array', items: baseURISchema } } },
-            400: errorResponse,
-            401: errorResponse,
+    for (const prefix of ['/api', '/csdr']) {
+      app.get<{ Params: { accountId: string } }>(
+        `${prefix}/account/:accountId/service/baseURI.json`,
+        {
+          schema: {
+            summary: `Domain API: all of an account's service base URIs${prefix === '/csdr' ? ' (older path)' : ''}`,
+            tags: ['domain'],
+            params: accountParamsSchema,
+            querystring: versionQuery,
+            response: {
+              200: { type: 'object', properties: { baseURIs: { type: 'array', items: baseURISchema } } },
+              400: errorResponse,
+              401: errorResponse,
+            },
           },
         },
-      },
-      async (request) => {
-        const { accountId } = request.params;
-        const services = await servicesOf(accountId);
-        return { baseURIs: services.map((s) => ({ account: accountId, baseURI: s.baseURI, service: s.service })) };
-      },
-    );
+        async (request) => {
+          const { accountId } = request.params;
+          const services = await servicesOf(accountId);
+          return { baseURIs: services.map((s) => ({ account: accountId, baseURI: s.baseURI, service: s.service })) };
+        },
+      );
 
-    app.get<{ Params: { accountId: string; serviceName: string } }>(
-      '/api/account/:accountId/service/:serviceName/baseURI.json',
-      {
-        schema: {
-          summary: 'Domain API: one service base URI',
-          tags: ['domain'],
-          params: {
-            type: 'object',
-            required: ['accountId', 'serviceName'],
-            properties: { ...accountParamsSchema.properties, serviceName: { type: 'string', maxLength: 128, description: 'Case-sensitive' } },
+      app.get<{ Params: { accountId: string; serviceName: string } }>(
+        `${prefix}/account/:accountId/service/:serviceName/baseURI.json`,
+        {
+          schema: {
+            summary: `Domain API: one service base URI${prefix === '/csdr' ? ' (older path)' : ''}`,
+            tags: ['domain'],
+            params: {
+              type: 'object',
+              required: ['accountId', 'serviceName'],
+              properties: { ...accountParamsSchema.properties, serviceName: { type: 'string', maxLength: 128, description: 'Case-sensitive' } },
+            },
+            querystring: versionQuery,
+            response: { 200: baseURISchema, 400: errorResponse, 401: errorResponse, 404: errorResponse },
           },
-          querystring: versionQuery,
-          response: { 200: baseURISchema, 400: errorResponse, 401: errorResponse, 404: errorResponse },
         },
-      },
-      async (request) => {
-        const { accountId, serviceName } = request.params;
-        const found = (await servicesOf(accountId)).find((s) => s.service === serviceName);
-        if (!found) throw errors.notFound(`Unknown service "${serviceName.slice(0, 128)}" for account ${accountId}`);
-        return { service: found.service, account: accountId, baseURI: found.baseURI };
-      },
-    );
+        async (request) => {
+          const { accountId, serviceName } = request.params;
+          const found = (await servicesOf(accountId)).find((s) => s.service === serviceName);
+          if (!found) throw errors.notFound(`Unknown service "${serviceName.slice(0, 128)}" for account ${accountId}`);
+          return { service: found.service, account: accountId, baseURI: found.baseURI };
+        },
+      );
+    }
   };
 }

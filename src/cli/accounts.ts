@@ -44,6 +44,7 @@ function settingsText(settings: AccountSettings): string {
     `  password max age:          ${settings.passwordMaxAgeMs === 0 ? 'never expires' : `${settings.passwordMaxAgeMs / DAY_MS} days`}`,
     `  lockout threshold:         ${settings.lockoutThreshold === 0 ? 'never locks' : `${settings.lockoutThreshold} failed logins`}`,
     `  lockout duration:          ${settings.lockoutBaseMs} ms, doubling up to ${settings.lockoutMaxMs} ms`,
+    `  application logins:        ${settings.applicationLoginLimit === 0 ? 'no limit' : `${settings.applicationLoginLimit} per bot in 5 s`}`,
   ].join('\n');
 }
 
@@ -96,6 +97,7 @@ const SETTING_FLAGS: Array<{ flag: string; key: keyof AccountSettings; min: numb
   { flag: 'lockout-max-ms', key: 'lockoutMaxMs', min: 1000, max: 30 * DAY_MS, scale: 1 },
   // Checked before hashing: a bound on what one login can make the server hash.
   { flag: 'password-max-bytes', key: 'passwordMaxBytes', min: 64, max: 4096, scale: 1 },
+  { flag: 'application-login-limit', key: 'applicationLoginLimit', min: 0, max: 10_000, scale: 1 },
 ];
 
 const set: Command = {
@@ -105,7 +107,7 @@ const set: Command = {
   synopsis:
     '[--name NAME] [--time-zone ZONE] [--session-ttl MS] [--absolute-session-lifetime MS|0] [--max-sessions-per-user N|0] ' +
     '[--password-min-length N] [--password-max-bytes N] [--password-max-age-days N|0] [--reject-common-passwords true|false] ' +
-    '[--lockout-threshold N|0] [--lockout-base-ms MS] [--lockout-max-ms MS]',
+    '[--lockout-threshold N|0] [--lockout-base-ms MS] [--lockout-max-ms MS] [--application-login-limit N|0]',
   summary: 'change an account\'s name, time zone or policy (0 = no limit where shown)',
   async run(ctx, [accountId], options) {
     const patch: AccountPatch = {};

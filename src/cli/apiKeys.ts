@@ -1,5 +1,5 @@
 /** `apikey create | list | revoke`. Secrets are shown once, at creation, and never again. */
-import type { ApiKey } from '../users/model.js';
+import { API_KEY_TYPES, type ApiKey, type ApiKeyType } from '../users/model.js';
 import { createApiKey, revokeApiKey } from '../users/service.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
@@ -13,6 +13,7 @@ function keyView(key: ApiKey, bots: string[]) {
     accountId: key.accountId,
     appKey: key.appKey,
     name: key.name,
+    type: key.type,
     active: key.revokedAt === null,
     createdAt: isoTime(key.createdAt),
     revokedAt: isoTime(key.revokedAt),
@@ -23,21 +24,22 @@ function keyView(key: ApiKey, bots: string[]) {
 const create: Command = {
   name: 'apikey create',
   args: ['accountId'],
-  flags: ['name'],
-  synopsis: '[--name NAME]',
-  summary: 'issue an API key; prints appKey, secret, accessToken and accessTokenSecret (shown only this once)',
+  flags: ['name', 'type'],
+  synopsis: '[--name NAME] [--type oauth1|oauth2]',
+  summary: 'issue an API key; prints appKey, secret, and for oauth1 (the default) accessToken and accessTokenSecret (shown only this once)',
   async run(ctx, [accountId], options) {
     const name = stringFlag(options, 'name');
     if (name !== undefined && name.length > 256) throw new UsageError('--name must be at most 256 characters');
-    const { key, issued } = await createApiKey(await ctx.stores(), ctx.clock, accountId!, name);
-    await ctx.recordAdminChange(key.accountId, 'apikey_create', { appKey: key.appKey, name: key.name });
-    ctx.output({ accountId: key.accountId, name: key.name, ...issued, createdAt: isoTime(key.createdAt) }, () =>
+    const type = stringFlag(options, 'type') ?? 'oauth1';
+    if (!API_KEY_TYPES.includes(type as ApiKeyType)) throw new UsageError(`--type must be ${API_KEY_TYPES.join(' or ')}`);
+    const { key, issued } = await createApiKey(await ctx.stores(), ctx.clock, accountId!, name, type as ApiKeyType);
+    await ctx.recordAdminChange(key.accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type });
+    ctx.output({ accountId: key.accountId, name: key.name, type: key.type, ...issued, createdAt: isoTime(key.createdAt) }, () =>
       [
-        `created API key for account ${key.accountId}${key.name ? ` "${key.name}"` : ''}`,
-        `  appKey:            ${issued.appKey}`,
-        `  secret:            ${issued.secret}`,
-        `  accessToken:       ${issued.accessToken}`,
-        `  accessTokenSecret: ${issued.accessTokenSecret}`,
+        `created ${key.type === 'oauth2' ? 'OAuth 2.0' : 'OAuth 1.0'} API key for account ${key.accountId}${key.name ? ` "${key.name}"` : ''}`,
+        `  appKey:            ${issued.appKey}${key.type === 'oauth2' ? ' (client id)' : ''}`,
+        `  secret:            ${issued.secret}${key.type === 'oauth2' ? ' (client secret)' : ''}`,
+        ...('accessToken' in issued ? [`  accessToken:       ${issued.accessToken}`, `  accessTokenSecret: ${issued.accessTokenSecret}`] : []),
         'Store these now: the secrets are shown only this once.',
         `A bot logs in with them once created with: login-service user create ${key.accountId} <loginName> --bot --app-key ${issued.appKey}`,
       ].join('\n'),
@@ -60,8 +62,8 @@ const list: Command = {
       views.length === 0
         ? `no API keys in account ${account.accountId}`
         : table(
-            ['APP KEY', 'NAME', 'STATUS', 'CREATED', 'BOTS'],
-            keys.map((k, i) => [k.appKey, k.name, k.revokedAt === null ? 'active' : `revoked ${shortTime(k.revokedAt)}`, shortTime(k.createdAt), views[i]!.bots.join(',')]),
+            ['APP KEY', 'TYPE', 'NAME', 'STATUS', 'CREATED', 'BOTS'],
+            keys.map((k, i) => [k.appKey, k.type, k.name, k.revokedAt === null ? 'active' : `revoked ${shortTime(k.revokedAt)}`, shortTime(k.createdAt), views[i]!.bots.join(',')]),
           ),
     );
   },

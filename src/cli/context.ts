@@ -14,7 +14,8 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream;
 }
 
-export type CliOptions = Record<string, string | boolean | undefined>;
+/** Flag values; a flag that may be repeated (--idp-cert) gives a list. */
+export type CliOptions = Record<string, string | string[] | boolean | undefined>;
 
 /** The command line itself is wrong: exit status 2. */
 export class UsageError extends Error {

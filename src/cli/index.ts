@@ -20,6 +20,7 @@ import { printable } from './format.js';
 import { eventCommands } from './events.js';
 import { installationCommands } from './installation.js';
 import { sessionCommands } from './sessions.js';
+import { ssoCommands } from './sso.js';
 import { userCommands } from './users.js';
 
 export { UsageError, type CliIo, type CliOptions } from './context.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   ...userCommands,
   ...apiKeyCommands,
   ...domainCommands,
+  ...ssoCommands,
   ...sessionCommands,
   ...eventCommands,
   ...installationCommands,
@@ -61,6 +63,13 @@ export const CLI_OPTIONS = {
   since: { type: 'string' },
   limit: { type: 'string' },
   file: { type: 'string' },
+  type: { type: 'string' },
+  'application-login-limit': { type: 'string' },
+  'idp-issuer': { type: 'string' },
+  'idp-cert': { type: 'string', multiple: true },
+  audience: { type: 'string' },
+  'login-name-attribute': { type: 'string' },
+  enforce: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 

@@ -18,7 +18,7 @@ function classify(error: FastifyError & { validationContext?: string }): Classif
     const first = error.validation[0];
     const field = `${error.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
     if (error.validationContext === 'querystring' && (first?.instancePath === '/v' || first?.params?.missingProperty === 'v')) {
-      return { status: 400, code: InternalCode.UNSUPPORTED_VERSION, message: 'Unsupported API version: the only version is 1.3' };
+      return { status: 400, code: InternalCode.UNSUPPORTED_VERSION, message: 'Unsupported API version: use 1.3 (or 1.2, the same contract)' };
     }
     return { status: 400, code: InternalCode.BAD_REQUEST, message: `Bad request: ${field} ${first?.message ?? 'is invalid'}`.trim() };
   }

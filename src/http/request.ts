@@ -9,6 +9,17 @@ export interface RequestClient {
   userAgent: string | null;
 }
 
+/**
+ * The session cookie's value. Its name is matched case-insensitively (some
+ * clients send `session_id=`); the exact name wins when both are sent.
+ */
+export function sessionCookie(request: Pick<FastifyRequest, 'cookies'>): string | undefined {
+  const cookies = request.cookies;
+  if (cookies[SESSION_COOKIE] !== undefined) return cookies[SESSION_COOKIE];
+  const name = Object.keys(cookies).find((k) => k.toLowerCase() === 'session_id');
+  return name === undefined ? undefined : cookies[name];
+}
+
 export function clientInfo(request: FastifyRequest): RequestClient {
   const ua = request.headers['user-agent'];
   return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
@@ -21,10 +32,10 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-/** Query parameter `v`: absent means 1.3, and 1.3 is the only version. */
+/** Query parameter `v`: absent means 1.3; older clients send 1.2, which has the same contract. */
 export const versionQuerySchema = {
   type: 'object',
-  properties: { v: { type: 'string', enum: ['1.3'], description: 'API version; only 1.3, the default' } },
+  properties: { v: { type: 'string', enum: ['1.2', '1.3'], description: 'API version: 1.3 (the default) or 1.2, the same contract' } },
 } as const;
 
 export const accountParamsSchema = {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
 import { errors } from '../errors.js';
-import { SESSION_COOKIE, accountParamsSchema, bearerToken, clientInfo, versionQuerySchema } from '../http/request.js';
+import { SESSION_COOKIE, accountParamsSchema, bearerToken, clientInfo, sessionCookie, versionQuerySchema } from '../http/request.js';
 import type { LoginCredentials, SessionService } from './service.js';
 import { toSessionInfo } from './service.js';
 
@@ -11,20 +11,26 @@ interface AccountParams {
 }
 
 interface LoginBody {
-  username: string;
+  username?: string;
   password?: string;
   appKey?: string;
   secret?: string;
   accessToken?: string;
   accessTokenSecret?: string;
+  /** SSO login: the base64 SAML assertion or response; `jwt` is sent beside it by the original's clients and ignored. */
+  assertion?: string;
+  jwt?: string;
 }
+
+/** Login bodies may carry a SAML assertion, larger than the other bodies the API takes. */
+const LOGIN_BODY_LIMIT = 64 * 1024;
 
 const credential = (description: string, maxLength = 512) => ({ type: 'string', maxLength, description }) as const;
 
 const loginBodySchema = {
   type: 'object',
-  required: ['username'],
-  description: 'User Login: username + password. Application Login: username + appKey + secret + accessToken + accessTokenSecret.',
+  description:
+    'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored).',
   properties: {
     username: { type: 'string', minLength: 1, maxLength: 256, description: 'Login name' },
     password: credential('User Login: the password', 4096),
@@ -32,6 +38,8 @@ const loginBodySchema = {
     secret: credential('Application Login'),
     accessToken: credential('Application Login'),
     accessTokenSecret: credential('Application Login'),
+    assertion: { type: 'string', minLength: 1, maxLength: LOGIN_BODY_LIMIT, description: 'SSO login: base64 SAML 2.0 assertion, or a response holding one' },
+    jwt: { type: 'string', maxLength: 8192, description: 'SSO login: sent by clients beside the assertion; ignored' },
   },
 } as const;
 
@@ -111,16 +119,18 @@ const sessionInfoSchema = {
 const failures = { 400: errorResponse, 401: errorResponse, 429: errorResponse };
 
 function loginCredentials(body: LoginBody): LoginCredentials {
+  if (body.username === undefined) throw errors.badRequest('Bad request: username is required (or assertion, for SSO login)');
   const hasPassword = body.password !== undefined;
   const appFields = [body.appKey, body.secret, body.accessToken, body.accessTokenSecret];
   const hasApp = appFields.some((v) => v !== undefined);
   if (hasPassword && hasApp) throw errors.badRequest('Bad request: send either password or appKey credentials, not both');
   if (hasPassword) return { username: body.username, password: body.password! };
   if (!hasApp) throw errors.badRequest('Bad request: password or appKey, secret, accessToken and accessTokenSecret are required');
-  if (appFields.some((v) => v === undefined)) {
-    throw errors.badRequest('Bad request: Application Login needs appKey, secret, accessToken and accessTokenSecret');
+  // Whether accessToken and accessTokenSecret are needed depends on the key's type (oauth2 keys ignore them).
+  if (body.appKey === undefined || body.secret === undefined) {
+    throw errors.badRequest('Bad request: Application Login needs appKey and secret (and, for OAuth 1.0 keys, accessToken and accessTokenSecret)');
   }
-  const { username, appKey, secret, accessToken, accessTokenSecret } = body as Required<LoginBody>;
+  const { username, appKey, secret, accessToken, accessTokenSecret } = body;
   return { username, appKey, secret, accessToken, accessTokenSecret };
 }
 
@@ -131,8 +141,9 @@ export function sessionRoutes(service: SessionService, options: { secureCookie: 
     app.post<{ Params: AccountParams; Body: LoginBody }>(
       '/api/account/:accountId/login',
       {
+        bodyLimit: LOGIN_BODY_LIMIT,
         schema: {
-          summary: 'User Login and Application Login',
+          summary: 'User Login, Application Login and SSO login',
           tags: ['sessions'],
           params: accountParamsSchema,
           querystring: versionQuerySchema,
@@ -141,8 +152,16 @@ export function sessionRoutes(service: SessionService, options: { secureCookie: 
         },
       },
       async (request, reply) => {
-        const credentials = loginCredentials(request.body);
-        const result = await service.login(request.params.accountId, credentials, clientInfo(request));
+        const { body } = request;
+        let result;
+        if (body.assertion !== undefined) {
+          if (body.username !== undefined || body.password !== undefined || body.appKey !== undefined) {
+            throw errors.badRequest('Bad request: SSO login sends assertion (and jwt) without username, password or appKey');
+          }
+          result = await service.loginWithAssertion(request.params.accountId, body.assertion, clientInfo(request));
+        } else {
+          result = await service.login(request.params.accountId, loginCredentials(body), clientInfo(request));
+        }
         reply.setCookie(SESSION_COOKIE, result.sessionId, cookieOptions);
         return result;
       },
@@ -161,7 +180,7 @@ export function sessionRoutes(service: SessionService, options: { secureCookie: 
         },
       },
       async (request, reply) => {
-        await service.refresh(request.params.accountId, request.cookies[SESSION_COOKIE], request.body.csrf, clientInfo(request));
+        await service.refresh(request.params.accountId, sessionCookie(request), request.body.csrf, clientInfo(request));
         return reply.code(200).send();
       },
     );
@@ -179,7 +198,7 @@ export function sessionRoutes(service: SessionService, options: { secureCookie: 
         },
       },
       async (request, reply) => {
-        await service.logout(request.params.accountId, request.cookies[SESSION_COOKIE], request.body.csrf, clientInfo(request));
+        await service.logout(request.params.accountId, sessionCookie(request), request.body.csrf, clientInfo(request));
         reply.clearCookie(SESSION_COOKIE, cookieOptions);
         return reply.code(200).send();
       },

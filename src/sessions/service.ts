@@ -7,16 +7,17 @@
  * - login: the argon2 verification dominates; everything else is a few reads
  *   by key and one insert.
  */
-import { accountSettings, type Account, type ServiceBaseURI } from '../accounts/model.js';
+import { accountSettings, type Account, type AccountSettings, type ServiceBaseURI } from '../accounts/model.js';
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
 import { errors } from '../errors.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
-import { digestsEqual, hashToken, randomDigits, randomToken, tokenMatches } from '../security/tokens.js';
+import { hashToken, randomDigits, randomToken, tokenMatches } from '../security/tokens.js';
 import type { Stores } from '../store/index.js';
 import { zoneOffsetMs } from '../timezones.js';
+import { SsoLogin } from '../sso/service.js';
 import type { User } from '../users/model.js';
 import type { BearerSession, SessionRecord } from './model.js';
 // The wire types belong to the client package; type-only, so nothing of it is loaded at run time.
@@ -39,6 +40,9 @@ export interface SessionServiceOptions {
   serverTimeZone: string;
 }
 
+/** The window of the per-bot Application Login limit (AccountSettings.applicationLoginLimit), and the Retry-After beyond it. */
+export const APPLICATION_LOGIN_WINDOW_MS = 5_000;
+
 export const isApplicationLogin = (c: LoginCredentials): c is ApplicationCredentials => 'appKey' in c;
 
 export function toSessionInfo(s: BearerSession): SessionInfo {
@@ -56,7 +60,11 @@ export function toSessionInfo(s: BearerSession): SessionInfo {
 }
 
 export class SessionService {
-  constructor(private readonly o: SessionServiceOptions) {}
+  private readonly ssoLogin: SsoLogin;
+
+  constructor(private readonly o: SessionServiceOptions) {
+    this.ssoLogin = new SsoLogin(o, this);
+  }
 
   async login(accountId: string, credentials: LoginCredentials, client: ClientInfo): Promise<LoginResponse> {
     const { stores, clock, guard, audit } = this.o;
@@ -85,6 +93,8 @@ export class SessionService {
       if (!isApplicationLogin(credentials)) await this.o.hasher.verifyDummy(credentials.password);
       return fail('unknown_account', null);
     }
+    // Once an account enforces SSO, its people log in through their identity provider; bots keep their keys.
+    if (!isApplicationLogin(credentials) && settings.sso?.enforce) return fail('sso_enforced', user);
     if (!isApplicationLogin(credentials) && Buffer.byteLength(credentials.password, 'utf8') > settings.passwordMaxBytes) {
       // Refused before hashing: an oversized password must not buy an attacker hashing time.
       return fail('password_too_long', user);
@@ -113,12 +123,33 @@ export class SessionService {
       return fail(reason, user);
     }
     if (!user.enabled) return fail('disabled', user);
+    if (isApplicationLogin(credentials)) await this.assertApplicationLoginAllowed(accountId, user, settings, client, now);
     if (!isApplicationLogin(credentials) && settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now) {
       await audit.record({ accountId, type: 'password_expired', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent });
       throw errors.passwordExpired();
     }
 
     await guard.recordSuccess(accountId, user);
+    const appKey = isApplicationLogin(credentials) ? credentials.appKey : null;
+    return this.openSession(account, user, settings, client, now, { method, appKey });
+  }
+
+  /** SSO login with a SAML assertion (src/sso): checked there, then a session like any other. */
+  loginWithAssertion(accountId: string, assertion: string, client: ClientInfo): Promise<LoginResponse> {
+    return this.ssoLogin.login(accountId, assertion, client);
+  }
+
+  /** Opens a session for a user whose credentials were verified, and records the login. */
+  async openSession(
+    account: Account,
+    user: User,
+    settings: AccountSettings,
+    client: ClientInfo,
+    now: number,
+    login: { method: 'password' | 'apikey' | 'sso'; appKey: string | null },
+  ): Promise<LoginResponse> {
+    const { stores, audit } = this.o;
+    const accountId = account.accountId;
     const sessionId = randomToken();
     const csrf = randomToken();
     const bearer = randomToken();
@@ -132,7 +163,7 @@ export class SessionService {
       privileges: user.privileges,
       isAdmin: user.isAdmin,
       isLPA: user.isLPA,
-      appKey: isApplicationLogin(credentials) ? credentials.appKey : null,
+      appKey: login.appKey,
       wsuk: randomDigits(18),
       createdAt: now,
       expiresAt: now + settings.sessionTtlMs,
@@ -146,12 +177,12 @@ export class SessionService {
     if (settings.maxSessionsPerUser > 0) await this.enforceSessionCap(account, user, settings.maxSessionsPerUser, now);
     await audit.record({
       accountId,
-      type: isApplicationLogin(credentials) ? 'apikey_used' : 'login_success',
+      type: login.method === 'apikey' ? 'apikey_used' : 'login_success',
       userId: user.userId,
       loginName: user.loginName,
       clientIp: client.ip,
       userAgent: client.userAgent,
-      detail: isApplicationLogin(credentials) ? { method, appKey: credentials.appKey } : { method },
+      detail: login.appKey !== null ? { method: login.method, appKey: login.appKey } : { method: login.method },
     });
     const baseURIs = await serviceBaseURIs(stores, accountId, this.o.publicHost);
     return this.loginResponse(account, user, session, { sessionId, csrf, bearer }, baseURIs, now);
@@ -202,9 +233,25 @@ export class SessionService {
     if (!key) return false;
     // Every comparison runs, in constant time, so the answer's timing says nothing about which value was wrong.
     const secretOk = tokenMatches(c.secret, key.secretHash);
-    const tokenOk = digestsEqual(hashToken(c.accessToken), hashToken(key.accessToken));
-    const tokenSecretOk = tokenMatches(c.accessTokenSecret, key.accessTokenSecretHash);
-    return user !== null && secretOk && tokenOk && tokenSecretOk && key.revokedAt === null && user.isBot && user.appKey === c.appKey;
+    const tokenOk = tokenMatches(c.accessToken ?? '', key.accessTokenHash ?? '');
+    const tokenSecretOk = tokenMatches(c.accessTokenSecret ?? '', key.accessTokenSecretHash ?? '');
+    // An oauth2 key is client credentials: the access-token fields are placeholders.
+    const tokensOk = key.type === 'oauth2' || (tokenOk && tokenSecretOk);
+    return user !== null && secretOk && tokensOk && key.revokedAt === null && user.isBot && user.appKey === c.appKey;
+  }
+
+  /**
+   * Successful Application Logins are counted per bot in windows of
+   * APPLICATION_LOGIN_WINDOW_MS; beyond the account's limit, 429 with the
+   * original's advice (retry after 5 s). Only verified logins count, so
+   * nobody without the bot's key can hold it back.
+   */
+  private async assertApplicationLoginAllowed(accountId: string, user: User, settings: AccountSettings, client: ClientInfo, now: number): Promise<void> {
+    if (settings.applicationLoginLimit <= 0) return;
+    const counter = await this.o.stores.counters.incrementCounter(`applogin:${accountId}:${user.userId}`, APPLICATION_LOGIN_WINDOW_MS, now);
+    if (counter.count <= settings.applicationLoginLimit) return;
+    await this.o.audit.record({ accountId, type: 'login_rate_limited', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent, detail: { reason: 'application_login_limit', method: 'apikey' } });
+    throw errors.tooManyFailures('Too many Application Logins for this bot; retry after 5 seconds', APPLICATION_LOGIN_WINDOW_MS / 1000);
   }
 
   private async enforceSessionCap(account: Account, user: User, cap: number, now: number): Promise<void> {

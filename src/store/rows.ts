@@ -72,9 +72,10 @@ export interface ApiKeyRow {
   account_id: string;
   app_key: string;
   name: string;
+  type: string;
   secret_hash: string;
-  access_token: string;
-  access_token_secret_hash: string;
+  access_token_hash: string | null;
+  access_token_secret_hash: string | null;
   created_at: number;
   revoked_at: number | null;
 }
@@ -83,8 +84,9 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   accountId: r.account_id,
   appKey: r.app_key,
   name: r.name,
+  type: r.type === 'oauth2' ? 'oauth2' : 'oauth1',
   secretHash: r.secret_hash,
-  accessToken: r.access_token,
+  accessTokenHash: r.access_token_hash,
   accessTokenSecretHash: r.access_token_secret_hash,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,

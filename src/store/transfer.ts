@@ -16,7 +16,9 @@ import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
 import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
-import type { ApiKey, User } from '../users/model.js';
+import { API_KEY_TYPES, type ApiKey, type User } from '../users/model.js';
+import { hashToken } from '../security/tokens.js';
+import { ssoConfigProblem } from '../sso/model.js';
 import { DuplicateError } from './errors.js';
 import type { Stores } from './stores.js';
 
@@ -114,6 +116,10 @@ const arrayOf =
   <T>(check: Check<T>): Check<T[]> =>
   (v, p) =>
     Array.isArray(v) ? v.map((item, i) => check(item, `${p}[${i}]`)) : fail(p, 'an array');
+const oneOf =
+  <T extends string>(values: readonly T[]): Check<T> =>
+  (v, p) =>
+    values.includes(v as T) ? (v as T) : fail(p, `one of ${values.join(', ')}`);
 const object = (v: unknown, p: string) => (isObject(v) ? v : fail(p, 'an object'));
 
 const agentGroup: Check<AgentGroup> = (v, p) => {
@@ -128,7 +134,12 @@ const accountDump: Check<AccountDump> = (v, p) => {
   const timeZone = str(o.timeZone, `${p}.timeZone`);
   if (!isValidTimeZone(timeZone)) fail(`${p}.timeZone`, 'an IANA time zone');
   const settings = object(o.settings, `${p}.settings`);
-  for (const [name, value] of Object.entries(settings)) int(value, `${p}.settings.${name}`);
+  for (const [name, value] of Object.entries(settings)) {
+    if (name === 'sso') {
+      const problem = ssoConfigProblem(value);
+      if (problem) fail(`${p}.settings.sso`, `a valid SSO configuration (${problem})`);
+    } else int(value, `${p}.settings.${name}`);
+  }
   return {
     accountId,
     name: str(o.name, `${p}.name`),
@@ -169,9 +180,11 @@ const apiKey: Check<ApiKey> = (v, p) => {
     accountId: str(o.accountId, `${p}.accountId`),
     appKey: nonEmpty(o.appKey, `${p}.appKey`),
     name: str(o.name, `${p}.name`),
+    type: o.type === undefined ? 'oauth1' : oneOf(API_KEY_TYPES)(o.type, `${p}.type`),
     secretHash: nonEmpty(o.secretHash, `${p}.secretHash`),
-    accessToken: nonEmpty(o.accessToken, `${p}.accessToken`),
-    accessTokenSecretHash: nonEmpty(o.accessTokenSecretHash, `${p}.accessTokenSecretHash`),
+    // Documents exported before access tokens were kept as digests carry the token itself.
+    accessTokenHash: o.accessTokenHash === undefined && typeof o.accessToken === 'string' ? hashToken(o.accessToken) : nullable(nonEmpty)(o.accessTokenHash, `${p}.accessTokenHash`),
+    accessTokenSecretHash: nullable(nonEmpty)(o.accessTokenSecretHash, `${p}.accessTokenSecretHash`),
     createdAt: int(o.createdAt, `${p}.createdAt`),
     revokedAt: nullable(int)(o.revokedAt, `${p}.revokedAt`),
   };

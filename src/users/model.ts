@@ -40,17 +40,27 @@ export interface UserStore {
 }
 
 /**
- * OAuth 1.0-style application credentials. `secret` and `accessTokenSecret` are
- * kept only as SHA-256 digests: they are 256-bit random values, so a slow hash
- * adds nothing but latency.
+ * `oauth1` (the default): Application Login needs all four values.
+ * `oauth2`: client credentials; `appKey` is the client id, `secret` the client
+ * secret, and the access-token fields a client sends are placeholders, ignored.
+ */
+export type ApiKeyType = 'oauth1' | 'oauth2';
+export const API_KEY_TYPES: readonly ApiKeyType[] = ['oauth1', 'oauth2'];
+
+/**
+ * Application credentials. `secret`, `accessToken` and `accessTokenSecret` are
+ * kept only as SHA-256 digests: they are random values of 128 bits or more, so
+ * a slow hash adds nothing but latency. An oauth2 key has no access token
+ * (both of its digests are null).
  */
 export interface ApiKey {
   accountId: string;
   appKey: string;
   name: string;
+  type: ApiKeyType;
   secretHash: string;
-  accessToken: string;
-  accessTokenSecretHash: string;
+  accessTokenHash: string | null;
+  accessTokenSecretHash: string | null;
   createdAt: number;
   revokedAt: number | null;
 }

@@ -18,7 +18,7 @@ import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
 import { errorResponse } from '../http/errorHandling.js';
 import { errors } from '../errors.js';
-import { SESSION_COOKIE, accountParamsSchema, clientInfo, versionQuerySchema } from '../http/request.js';
+import { accountParamsSchema, sessionCookie, clientInfo, versionQuerySchema } from '../http/request.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { ClientInfo, SessionService } from '../sessions/service.js';
@@ -133,7 +133,7 @@ export function passwordRoutes(deps: PasswordChangeDeps) {
         await changeOwnPassword(
           deps,
           request.params.accountId,
-          { sessionId: request.cookies[SESSION_COOKIE], csrf, oldPassword: request.body.oldPassword, newPassword: request.body.newPassword },
+          { sessionId: sessionCookie(request), csrf, oldPassword: request.body.oldPassword, newPassword: request.body.newPassword },
           clientInfo(request),
         );
         return reply.code(200).send();

@@ -6,7 +6,7 @@ import { DuplicateError } from '../store/errors.js';
 import type { Stores } from '../store/index.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import { hashToken, randomDigits, randomToken, randomUuid } from '../security/tokens.js';
-import type { ApiKey, User } from './model.js';
+import { API_KEY_TYPES, type ApiKey, type ApiKeyType, type User } from './model.js';
 import { passwordProblem } from './passwordPolicy.js';
 
 /** Where administration code imports it from. */
@@ -110,29 +110,50 @@ export async function disableUser(stores: Stores, accountId: string, loginName: 
   return { ...user, enabled: false };
 }
 
-export interface IssuedApiKey {
+/** What an oauth2 key is: client id and client secret. */
+export interface IssuedClientCredentials {
   appKey: string;
   secret: string;
+}
+
+/** The four values of an oauth1 key. */
+export interface IssuedApiKey extends IssuedClientCredentials {
   accessToken: string;
   accessTokenSecret: string;
 }
 
-/** Issues the four values of a key. The secrets exist in plaintext only in the return value. */
-export async function createApiKey(stores: Stores, clock: Clock, accountId: string, name?: string): Promise<{ key: ApiKey; issued: IssuedApiKey }> {
+/**
+ * Issues a key: for oauth1 (the default) the four values, for oauth2 the
+ * client id (appKey) and secret. The secrets exist in plaintext only in the return value.
+ */
+export async function createApiKey(stores: Stores, clock: Clock, accountId: string, name?: string, type?: 'oauth1'): Promise<{ key: ApiKey; issued: IssuedApiKey }>;
+export async function createApiKey(
+  stores: Stores,
+  clock: Clock,
+  accountId: string,
+  name: string | undefined,
+  type: ApiKeyType,
+): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }>;
+export async function createApiKey(
+  stores: Stores,
+  clock: Clock,
+  accountId: string,
+  name?: string,
+  type: ApiKeyType = 'oauth1',
+): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }> {
   await requireAccount(stores, accountId);
-  const issued: IssuedApiKey = {
-    appKey: randomToken().slice(0, 32),
-    secret: randomToken(),
-    accessToken: randomToken().slice(0, 32),
-    accessTokenSecret: randomToken(),
-  };
+  if (!API_KEY_TYPES.includes(type)) throw new InvalidInputError(`key type must be one of ${API_KEY_TYPES.join(', ')}`);
+  const credentials: IssuedClientCredentials = { appKey: randomToken().slice(0, 32), secret: randomToken() };
+  const issued: IssuedApiKey | IssuedClientCredentials =
+    type === 'oauth1' ? { ...credentials, accessToken: randomToken().slice(0, 32), accessTokenSecret: randomToken() } : credentials;
   const key: ApiKey = {
     accountId,
     appKey: issued.appKey,
     name: name ?? '',
+    type,
     secretHash: hashToken(issued.secret),
-    accessToken: issued.accessToken,
-    accessTokenSecretHash: hashToken(issued.accessTokenSecret),
+    accessTokenHash: 'accessToken' in issued ? hashToken(issued.accessToken) : null,
+    accessTokenSecretHash: 'accessTokenSecret' in issued ? hashToken(issued.accessTokenSecret) : null,
     createdAt: clock.now(),
     revokedAt: null,
   };

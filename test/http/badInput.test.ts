@@ -57,7 +57,8 @@ describe('Bad input gets a 4xx in the error shape and changes nothing', () => {
       ['empty username', { username: '', password }],
       ['neither password nor key', { username: 'Agent.Smith' }],
       ['password and key both', { username: 'Agent.Smith', password, ...seeded.bot.key }],
-      ['partial key', { username: 'bot-1', appKey: seeded.bot.key.appKey, secret: seeded.bot.key.secret }],
+      // appKey and secret are always needed; whether the access-token values are depends on the key's type.
+      ['partial key', { username: 'bot-1', appKey: seeded.bot.key.appKey, accessToken: seeded.bot.key.accessToken }],
       ['prototype pollution', '{"username":"Agent.Smith","password":"x","__proto__":{"isAdmin":true}}'],
       ['oversized body', { username: 'Agent.Smith', password: 'x'.repeat(64 * 1024) }],
     ];

@@ -68,8 +68,9 @@ function apiKey(accountId: string, appKey: string, createdAt: number, overrides:
     accountId,
     appKey,
     name: `key ${appKey}`,
+    type: 'oauth1',
     secretHash: hex(),
-    accessToken: hex(16),
+    accessTokenHash: hex(),
     accessTokenSecretHash: hex(),
     createdAt,
     revokedAt: null,
@@ -316,6 +317,15 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal((await stores.apiKeys.listApiKeys('2')).length, 1);
         await assert.rejects(stores.apiKeys.createApiKey(apiKey('1', 'k-b', t + 5)), DuplicateError);
         assert.deepEqual(await stores.apiKeys.getApiKey('1', 'k-b'), older);
+      });
+
+      contract('keeps an oauth2 key: its type, and no access-token digests', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const key = apiKey('1', 'client-1', t, { type: 'oauth2', accessTokenHash: null, accessTokenSecretHash: null });
+        await stores.apiKeys.createApiKey(key);
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'client-1'), key);
+        assert.deepEqual(await stores.apiKeys.listApiKeys('1'), [key]);
       });
 
       contract('revokes an active key once', async (stores) => {

@@ -62,6 +62,7 @@ test('the export holds every account, user (with password hash) and API key (dig
   const text = JSON.stringify(dump);
   assert.ok(!text.includes(main.human.password), 'no password');
   assert.ok(!text.includes(main.bot.key.secret) && !text.includes(main.bot.key.accessTokenSecret), 'no API secret');
+  assert.ok(!text.includes(main.bot.key.accessToken), 'no access token: only its digest');
 });
 
 /** Registers the move into one kind of target. `open` gives empty stores. */

@@ -318,7 +318,8 @@ export class LoginServiceClient extends Emitter<LoginServiceClientEvents> {
 /** Only the fields of the chosen login kind: nothing else of the caller's object is sent. */
 function credentialsBody(c: LoginCredentials): LoginCredentials {
   if ('appKey' in c) {
-    const { username, appKey, secret, accessToken, accessTokenSecret } = c;
+    // An OAuth 2.0 key needs only appKey and secret; placeholders keep the body's shape, as the original expects.
+    const { username, appKey, secret, accessToken = 'dummy', accessTokenSecret = 'dummy' } = c;
     return { username, appKey, secret, accessToken, accessTokenSecret };
   }
   return { username: c.username, password: c.password };

@@ -16,8 +16,9 @@ export interface ApplicationCredentials {
   username: string;
   appKey: string;
   secret: string;
-  accessToken: string;
-  accessTokenSecret: string;
+  /** Needed by OAuth 1.0 keys; an OAuth 2.0 key (client credentials) ignores them. */
+  accessToken?: string;
+  accessTokenSecret?: string;
 }
 
 export type LoginCredentials = PasswordCredentials | ApplicationCredentials;

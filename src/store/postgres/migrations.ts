@@ -107,4 +107,13 @@ export const POSTGRES_MIGRATIONS: string[] = [
   DROP INDEX sessions_by_expiry;
   ALTER TABLE sessions SET (fillfactor = 90);
   `,
+  // 3: API keys get a type (oauth1, the four values; oauth2, client id and secret only), and the
+  // access token is kept as its SHA-256 digest (hex of the UTF-8 bytes, as hashToken) like the
+  // other secrets; existing tokens are hashed here.
+  `
+  ALTER TABLE api_keys ADD COLUMN type TEXT NOT NULL DEFAULT 'oauth1';
+  ALTER TABLE api_keys RENAME COLUMN access_token TO access_token_hash;
+  UPDATE api_keys SET access_token_hash = encode(sha256(convert_to(access_token_hash, 'UTF8')), 'hex');
+  ALTER TABLE api_keys ALTER COLUMN access_token_hash DROP NOT NULL, ALTER COLUMN access_token_secret_hash DROP NOT NULL;
+  `,
 ];

@@ -81,9 +81,9 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     try {
       await this.pool.query({
         name: 'api_keys.insert',
-        text: `INSERT INTO api_keys (account_id, app_key, name, secret_hash, access_token, access_token_secret_hash, created_at, revoked_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        values: [k.accountId, k.appKey, k.name, k.secretHash, k.accessToken, k.accessTokenSecretHash, k.createdAt, k.revokedAt],
+        text: `INSERT INTO api_keys (account_id, app_key, name, type, secret_hash, access_token_hash, access_token_secret_hash, created_at, revoked_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        values: [k.accountId, k.appKey, k.name, k.type, k.secretHash, k.accessTokenHash, k.accessTokenSecretHash, k.createdAt, k.revokedAt],
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw new DuplicateError(`API key ${k.appKey}`);

@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SQLITE_MIGRATIONS, registerMigrationFunctions } from './migrations.js';
 import { WAL_RESTART_FRAMES, startCheckpointer } from './checkpointer.js';
 
 export type SqliteStatement = Database.Statement;
@@ -99,6 +99,11 @@ export class SqliteDatabase {
 
   exec(sql: string): void {
     this.db.exec(sql);
+  }
+
+  /** Registers a JavaScript function that SQL on this connection may call (migrations use it). */
+  function(name: string, options: Database.RegistrationOptions, fn: (...args: any[]) => unknown): void {
+    this.db.function(name, options, fn);
   }
 
   /** The pragma's rows, or with `simple` the first column of the first row. */
@@ -226,6 +231,7 @@ export function openSqlite(path: string, options: { migrate?: boolean } = {}): S
 /** Applies every migration newer than the file's version, each in its own transaction. Returns how many ran. */
 export function migrateSqlite(db: SqliteDatabase): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  registerMigrationFunctions(db);
   let applied = 0;
   for (const [index, sql] of SQLITE_MIGRATIONS.entries()) {
     const version = index + 1;

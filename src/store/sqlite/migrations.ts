@@ -1,3 +1,11 @@
+import type { SqliteDatabase } from './database.js';
+import { hashToken } from '../../security/tokens.js';
+
+/** SQL functions the migrations call; registered on the connection before they run. */
+export function registerMigrationFunctions(db: SqliteDatabase): void {
+  db.function('login_service_sha256_hex', { deterministic: true }, (value: unknown) => (value === null ? null : hashToken(String(value))));
+}
+
 /** Versioned schema. Append new steps; never edit a released one. */
 export const SQLITE_MIGRATIONS: string[] = [
   `
@@ -95,5 +103,27 @@ export const SQLITE_MIGRATIONS: string[] = [
   UPDATE sessions SET sweep_after = expires_at;
   CREATE INDEX sessions_by_sweep ON sessions(sweep_after);
   DROP INDEX sessions_by_expiry;
+  `,
+  // 3: API keys get a type (oauth1, the four values; oauth2, client id and secret only), and the
+  // access token is kept as its SHA-256 digest like the other secrets. Existing tokens are hashed
+  // here. SQLite cannot drop NOT NULL from a column, so the table is rebuilt.
+  `
+  CREATE TABLE api_keys_next (
+    account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    app_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT 'oauth1',
+    secret_hash TEXT NOT NULL,
+    access_token_hash TEXT,
+    access_token_secret_hash TEXT,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    PRIMARY KEY (account_id, app_key)
+  ) WITHOUT ROWID;
+  INSERT INTO api_keys_next (account_id, app_key, name, type, secret_hash, access_token_hash, access_token_secret_hash, created_at, revoked_at)
+    SELECT account_id, app_key, name, 'oauth1', secret_hash, login_service_sha256_hex(access_token), access_token_secret_hash, created_at, revoked_at
+    FROM api_keys;
+  DROP TABLE api_keys;
+  ALTER TABLE api_keys_next RENAME TO api_keys;
   `,
 ];

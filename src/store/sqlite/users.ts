@@ -76,8 +76,8 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   constructor(db: SqliteDatabase) {
     this.q = {
       insert: db.prepare(
-        `INSERT INTO api_keys (account_id, app_key, name, secret_hash, access_token, access_token_secret_hash, created_at, revoked_at)
-         VALUES (@accountId, @appKey, @name, @secretHash, @accessToken, @accessTokenSecretHash, @createdAt, @revokedAt)`,
+        `INSERT INTO api_keys (account_id, app_key, name, type, secret_hash, access_token_hash, access_token_secret_hash, created_at, revoked_at)
+         VALUES (@accountId, @appKey, @name, @type, @secretHash, @accessTokenHash, @accessTokenSecretHash, @createdAt, @revokedAt)`,
       ),
       get: db.prepare('SELECT * FROM api_keys WHERE account_id = ? AND app_key = ?'),
       list: db.prepare('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, app_key'),

@@ -1,0 +1,77 @@
+/** Administration of an account's identity provider (CLI, and the administration API's settings). */
+import { InvalidInputError } from '../accounts/service.js';
+import type { Account } from '../accounts/model.js';
+import type { Stores } from '../store/index.js';
+import { NotFoundError } from '../users/service.js';
+import { DEFAULT_LOGIN_NAME_ATTRIBUTE, MAX_IDP_CERTS, certificateProblem, normaliseCertificate, ssoConfigProblem, type SsoConfig } from './model.js';
+
+export interface SsoChanges {
+  idpIssuer?: string;
+  /** Replaces the certificates. */
+  idpCerts?: string[];
+  audience?: string;
+  loginNameAttribute?: string;
+  enforce?: boolean;
+}
+
+async function requireAccount(stores: Stores, accountId: string): Promise<Account> {
+  const account = await stores.accounts.getAccount(accountId);
+  if (!account) throw new NotFoundError(`account ${accountId} does not exist`);
+  return account;
+}
+
+function checkedCerts(pems: string[]): string[] {
+  for (const pem of pems) {
+    const problem = certificateProblem(pem);
+    if (problem) throw new InvalidInputError(`an identity provider certificate must be ${problem}`);
+  }
+  return [...new Set(pems.map(normaliseCertificate))];
+}
+
+async function store(stores: Stores, account: Account, sso: SsoConfig | undefined): Promise<void> {
+  const settings = { ...account.settings };
+  if (sso) settings.sso = sso;
+  else delete settings.sso;
+  await stores.accounts.updateAccount(account.accountId, { settings });
+}
+
+/** Creates or changes the account's configuration; a first one needs the issuer and a certificate. */
+export async function setSsoConfig(stores: Stores, accountId: string, changes: SsoChanges): Promise<SsoConfig> {
+  const account = await requireAccount(stores, accountId);
+  const current = account.settings.sso;
+  const idpIssuer = changes.idpIssuer ?? current?.idpIssuer;
+  const idpCerts = changes.idpCerts ? checkedCerts(changes.idpCerts) : current?.idpCerts;
+  if (!idpIssuer || !idpCerts || idpCerts.length === 0) throw new InvalidInputError('a first SSO configuration needs the identity provider\'s issuer and certificate');
+  const audience = changes.audience ?? current?.audience;
+  const sso: SsoConfig = {
+    idpIssuer,
+    idpCerts,
+    ...(audience !== undefined && { audience }),
+    loginNameAttribute: changes.loginNameAttribute ?? current?.loginNameAttribute ?? DEFAULT_LOGIN_NAME_ATTRIBUTE,
+    enforce: changes.enforce ?? current?.enforce ?? false,
+  };
+  const problem = ssoConfigProblem(sso);
+  if (problem) throw new InvalidInputError(`invalid SSO configuration: ${problem}`);
+  await store(stores, account, sso);
+  return sso;
+}
+
+/** Adds a certificate beside the current ones (a key rotation starts here). */
+export async function addSsoCertificate(stores: Stores, accountId: string, pem: string): Promise<SsoConfig> {
+  const account = await requireAccount(stores, accountId);
+  const current = account.settings.sso;
+  if (!current) throw new InvalidInputError(`account ${accountId} has no SSO configuration (sso set first)`);
+  const idpCerts = checkedCerts([...current.idpCerts, pem]);
+  if (idpCerts.length > MAX_IDP_CERTS) throw new InvalidInputError(`at most ${MAX_IDP_CERTS} certificates; remove old ones with sso set --idp-cert`);
+  const sso = { ...current, idpCerts };
+  await store(stores, account, sso);
+  return sso;
+}
+
+/** Removes the configuration: SSO logins are refused and password logins allowed again. False when there was none. */
+export async function clearSsoConfig(stores: Stores, accountId: string): Promise<boolean> {
+  const account = await requireAccount(stores, accountId);
+  if (!account.settings.sso) return false;
+  await store(stores, account, undefined);
+  return true;
+}
