@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,6 +13,7 @@ import { domainRoutes } from './accounts/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
+import { installBodyParsers } from './http/bodies.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
@@ -148,17 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installErrorHandling(app, services.clock, config.serverTimeZone);
   app.addSchema(errorBodySchema);
 
-  // Anything that is not JSON or a form is still tried as JSON: some clients omit or mislabel the content type.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch {
-      const err = new SyntaxError('body is not valid JSON');
-      done(err, undefined);
-    }
-  });
-  await app.register(formbody);
+  await installBodyParsers(app);
   await app.register(cookie);
   // One synchronous hook and a constant object: @fastify/helmet rebuilt helmet's middleware on
   // every request, ~10 µs of a ~50 µs bearer check (docs/BENCHMARKS.md).
