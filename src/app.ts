@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
 import { installBodyParsers } from './http/bodies.js';
+import { installCrossSiteProtection } from './http/crossSite.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
+  await installCrossSiteProtection(app, config.allowedOrigins);
   lane.metrics = ops.metrics;
   // Closing: the route answers every request from now on, with `Connection: close`.
   app.addHook('preClose', (done) => {

@@ -25,6 +25,8 @@ export interface Config {
   serverTimeZone: string;
   /** Proxies whose X-Forwarded-For is believed: addresses or CIDRs. */
   trustProxy: string[];
+  /** Web origins (scheme://host[:port]) allowed to call the API from a browser, with CORS. */
+  allowedOrigins: string[];
   /** argon2 verifications allowed to run at once. */
   hashConcurrency: number;
   /** Verifications allowed to wait for one of those; beyond, logins get 503 with Retry-After. */
@@ -95,6 +97,17 @@ function boolean(fallback: boolean) {
 const optionalString = (raw: Raw): string | null => (raw === undefined || raw === '' ? null : raw);
 
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
+
+/** An origin as browsers send it (lower case, no default port), or a ConfigError. */
+function webOrigin(item: string, name: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(item);
+  } catch {}
+  const bare = url !== null && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash;
+  if (!bare || !/^https?:\/\/[^/?#]+\/?$/i.test(item)) throw new ConfigError(name, `not an origin (scheme://host[:port]): "${item}"`);
+  return url!.origin;
+}
 
 const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'port', env: 'PORT', flag: 'port', parse: integer(0, 65535, 8080) },
@@ -168,6 +181,12 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
       return list;
     },
   },
+  {
+    key: 'allowedOrigins',
+    env: 'ALLOWED_ORIGINS',
+    flag: 'allowed-origins',
+    parse: (raw, name) => (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((item) => webOrigin(item, name)),
+  },
   { key: 'hashConcurrency', env: 'HASH_CONCURRENCY', flag: 'hash-concurrency', parse: integer(1, 1024, availableParallelism()) },
   { key: 'hashQueueLimit', env: 'HASH_QUEUE_LIMIT', flag: 'hash-queue-limit', parse: integer(1, 1_000_000, 1024) },
   { key: 'bodyLimit', env: 'BODY_LIMIT', flag: 'body-limit', parse: integer(256, 10 * 1024 * 1024, 16 * 1024) },
@@ -217,6 +236,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'log-level': ['LEVEL', 'fatal, error, warn, info, debug, trace or silent (default info)'],
   'server-time-zone': ['ZONE', 'IANA zone reported as serverTimeZoneName (default: the system\'s)'],
   'trust-proxy': ['LIST', 'proxies (addresses or CIDRs) whose X-Forwarded-For is believed'],
+  'allowed-origins': ['LIST', 'web origins (https://host[:port]) allowed to call the API from a browser, with CORS (default none)'],
   'hash-concurrency': ['N', 'password hashes computed at once (default: CPU count)'],
   'hash-queue-limit': ['N', 'password checks allowed to wait; beyond, logins get 503 with Retry-After (default 1024)'],
   'body-limit': ['BYTES', 'largest request body (default 16384)'],
