@@ -48,7 +48,7 @@ export async function serveWithWorkers(config: Config): Promise<number> {
     const aggregator = new AggregatorRegistry();
     metricsServer = await startMetricsServer(
       { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() },
-      { port: config.metricsPort, host: config.host, logger },
+      { port: config.metricsPort, host: config.metricsHost, logger },
     );
   }
 

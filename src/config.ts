@@ -51,8 +51,10 @@ export interface Config {
   redisKeyPrefix: string | null;
   /** Collect Prometheus metrics and serve them at GET /metrics. */
   metrics: boolean;
-  /** When not 0, /metrics is served on this port only (not on the public one), summed over all workers. */
+  /** /metrics is served on this port only (not on the public one), summed over all workers; 0 = on the public port. */
   metricsPort: number;
+  /** Address of the metrics listener: loopback unless deliberately exposed. */
+  metricsHost: string;
   /** After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending traffic first. */
   shutdownDelayMs: number;
   /** After that, how long in-flight requests get to finish before their connections are cut. */
@@ -108,6 +110,9 @@ function webOrigin(item: string, name: string): string {
   if (!bare || !/^https?:\/\/[^/?#]+\/?$/i.test(item)) throw new ConfigError(name, `not an origin (scheme://host[:port]): "${item}"`);
   return url!.origin;
 }
+
+/** The Prometheus port registry's entry for Node exporters. */
+export const DEFAULT_METRICS_PORT = 9464;
 
 const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'port', env: 'PORT', flag: 'port', parse: integer(0, 65535, 8080) },
@@ -213,11 +218,12 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     env: 'METRICS_PORT',
     flag: 'metrics-port',
     parse: (raw, name, p) => {
-      const port = integer(0, 65535, 0)(raw, name);
+      const port = integer(0, 65535, DEFAULT_METRICS_PORT)(raw, name);
       if (port !== 0 && port === p.port) throw new ConfigError(name, 'must differ from the listening port');
       return port;
     },
   },
+  { key: 'metricsHost', env: 'METRICS_HOST', flag: 'metrics-host', parse: (raw) => raw || '127.0.0.1' },
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
 ];
@@ -246,7 +252,8 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'sweep-interval-ms': ['MS', 'how often expired data is swept; 0 = never (default 60000)'],
   'redis-key-prefix': ['PREFIX', 'prefix of every Redis key, so installations can share one Redis'],
   metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
-  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 0)'],
+  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 9464)'],
+  'metrics-host': ['ADDRESS', 'listening address of the metrics port (default 127.0.0.1)'],
   'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
   'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
   'headers-timeout-ms': ['MS', "a request's head must arrive within this (default 10000)"],

@@ -31,7 +31,7 @@ import { WORKER_INDEX_ENV, startHousekeeping, sweepsInThisProcess } from './hous
 
 export interface RunningServer {
   url: string;
-  /** Where /metrics is served when METRICS_PORT is set in a single process; null otherwise. */
+  /** Where /metrics is served (METRICS_PORT) by this process; null when on the public port, off, or served by the cluster primary. */
   metricsUrl: string | null;
   /**
    * Graceful shutdown (see above). Resolves true when every request finished
@@ -82,7 +82,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
         new AggregatorRegistry();
         AggregatorRegistry.setRegistries([ops.metrics.registry]);
       } else {
-        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.host, logger });
+        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.metricsHost, logger });
       }
     }
     if (sweepsInThisProcess()) housekeeping = startHousekeeping(stores, services.clock, config, logger);
