@@ -27,6 +27,7 @@ import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
 import { pinTickObjectShape } from './ops/tickShape.js';
 import { openConfiguredStores, type Stores } from './store/index.js';
+import { warnAboutLoginNameConflicts } from './users/loginNameConflicts.js';
 import { WORKER_INDEX_ENV, startHousekeeping, sweepsInThisProcess } from './housekeeping.js';
 
 export interface RunningServer {
@@ -75,7 +76,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
   try {
     built = await buildApp({ config, stores, logger });
     const { app, services, ops } = built;
-    if (options.bootstrap !== false) await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
+    if (options.bootstrap !== false) {
+      await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
+      await warnAboutLoginNameConflicts(stores, logger);
+    }
     if (ops.metrics && config.metricsPort !== 0) {
       if (cluster.isWorker) {
         // The primary serves the metrics port and asks each worker for its registry.

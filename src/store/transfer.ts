@@ -16,6 +16,7 @@ import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
 import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
+import { storedLoginNameKey } from '../users/loginName.js';
 import type { ApiKey, User } from '../users/model.js';
 import { DuplicateError } from './errors.js';
 import type { Stores } from './index.js';
@@ -200,7 +201,7 @@ function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; api
   apiKeys.forEach((k, i) => accountIds.has(k.accountId) || fail(`apiKeys[${i}].accountId`, 'the id of an account in the document'));
   unique(users, (u) => u.userId, 'users', 'the userId');
   unique(users, (u) => u.userPid, 'users', 'the userPid');
-  unique(users, (u) => `${u.accountId}\n${u.loginName.toLowerCase()}`, 'users', 'the login name (case-insensitively) in its account');
+  unique(users, (u) => `${u.accountId}\n${storedLoginNameKey(u)}`, 'users', 'the login name (compared as login names are: case, width and Unicode form aside) in its account');
   unique(apiKeys, (k) => `${k.accountId}\n${k.appKey}`, 'apiKeys', 'the appKey in its account');
   accounts.forEach((a, i) => unique(a.serviceBaseURIs, (u) => u.service, `accounts[${i}].serviceBaseURIs`, 'the service'));
   return { accounts, users, apiKeys };
