@@ -111,7 +111,7 @@ function webOrigin(item: string, name: string): string {
   return url!.origin;
 }
 
-/** The Prometheus port registry's entry for Node exporters. */
+/** The OpenTelemetry Prometheus exporter's default port, where scrapers commonly look. */
 export const DEFAULT_METRICS_PORT = 9464;
 
 const SETTINGS: SettingSpec<keyof Config>[] = [
