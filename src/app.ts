@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,6 +12,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
 import { clientErrorHandler } from './http/clientErrors.js';
+import { installBodyParsers } from './http/bodies.js';
+import { installCrossSiteProtection } from './http/crossSite.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
@@ -136,17 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installErrorHandling(app, services.clock, config.serverTimeZone);
   app.addSchema(errorBodySchema);
 
-  // Anything that is not JSON or a form is still tried as JSON: some clients omit or mislabel the content type.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch {
-      const err = new SyntaxError('body is not valid JSON');
-      done(err, undefined);
-    }
-  });
-  await app.register(formbody);
+  await installBodyParsers(app);
   await app.register(cookie);
   // The headers never vary: one synchronous hook and a constant object, nothing built per request.
   app.addHook('onRequest', (_request, reply, done) => {
@@ -172,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
+  await installCrossSiteProtection(app, config.allowedOrigins);
 
   await app.register(sessionRoutes(services.sessions, { secureCookie: tls !== null }));
   await app.register(domainRoutes(stores, config.publicHost));

@@ -24,6 +24,7 @@ import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
 import { PasswordHasher } from './security/passwords.js';
 import { bootstrapStore, firstStopSignal, serve } from './serve.js';
 import { openConfiguredStores } from './store/index.js';
+import { warnAboutLoginNameConflicts } from './users/loginNameConflicts.js';
 
 /** A worker that lived less than this counts as dying young. */
 const YOUNG_MS = 60_000;
@@ -39,6 +40,7 @@ export async function serveWithWorkers(config: Config): Promise<number> {
   const stores = await openConfiguredStores(config);
   try {
     await bootstrapStore(stores, config, { clock: systemClock, hasher: new PasswordHasher(), out: process.stdout });
+    await warnAboutLoginNameConflicts(stores, logger);
   } finally {
     await stores.close();
   }
@@ -48,7 +50,7 @@ export async function serveWithWorkers(config: Config): Promise<number> {
     const aggregator = new AggregatorRegistry();
     metricsServer = await startMetricsServer(
       { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() },
-      { port: config.metricsPort, host: config.host, logger },
+      { port: config.metricsPort, host: config.metricsHost, logger },
     );
   }
 

@@ -22,6 +22,8 @@ export interface Config {
   serverTimeZone: string;
   /** Proxies whose X-Forwarded-For is believed: addresses or CIDRs. */
   trustProxy: string[];
+  /** Web origins (scheme://host[:port]) allowed to call the API from a browser, with CORS. */
+  allowedOrigins: string[];
   /** argon2 verifications allowed to run at once. */
   hashConcurrency: number;
   /** Verifications allowed to wait for one of those; beyond, logins get 503 with Retry-After. */
@@ -46,8 +48,10 @@ export interface Config {
   redisKeyPrefix: string | null;
   /** Collect Prometheus metrics and serve them at GET /metrics. */
   metrics: boolean;
-  /** When not 0, /metrics is served on this port only (not on the public one), summed over all workers. */
+  /** /metrics is served on this port only (not on the public one), summed over all workers; 0 = on the public port. */
   metricsPort: number;
+  /** Address of the metrics listener: loopback unless deliberately exposed. */
+  metricsHost: string;
   /** After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending traffic first. */
   shutdownDelayMs: number;
   /** After that, how long in-flight requests get to finish before their connections are cut. */
@@ -92,6 +96,20 @@ function boolean(fallback: boolean) {
 const optionalString = (raw: Raw): string | null => (raw === undefined || raw === '' ? null : raw);
 
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
+
+/** An origin as browsers send it (lower case, no default port), or a ConfigError. */
+function webOrigin(item: string, name: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(item);
+  } catch {}
+  const bare = url !== null && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash;
+  if (!bare || !/^https?:\/\/[^/?#]+\/?$/i.test(item)) throw new ConfigError(name, `not an origin (scheme://host[:port]): "${item}"`);
+  return url!.origin;
+}
+
+/** The OpenTelemetry Prometheus exporter's default port, where scrapers commonly look. */
+export const DEFAULT_METRICS_PORT = 9464;
 
 const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'port', env: 'PORT', flag: 'port', parse: integer(0, 65535, 8080) },
@@ -164,6 +182,12 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
       return list;
     },
   },
+  {
+    key: 'allowedOrigins',
+    env: 'ALLOWED_ORIGINS',
+    flag: 'allowed-origins',
+    parse: (raw, name) => (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((item) => webOrigin(item, name)),
+  },
   { key: 'hashConcurrency', env: 'HASH_CONCURRENCY', flag: 'hash-concurrency', parse: integer(1, 1024, availableParallelism()) },
   { key: 'hashQueueLimit', env: 'HASH_QUEUE_LIMIT', flag: 'hash-queue-limit', parse: integer(1, 1_000_000, 1024) },
   { key: 'bodyLimit', env: 'BODY_LIMIT', flag: 'body-limit', parse: integer(256, 10 * 1024 * 1024, 16 * 1024) },
@@ -190,11 +214,12 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     env: 'METRICS_PORT',
     flag: 'metrics-port',
     parse: (raw, name, p) => {
-      const port = integer(0, 65535, 0)(raw, name);
+      const port = integer(0, 65535, DEFAULT_METRICS_PORT)(raw, name);
       if (port !== 0 && port === p.port) throw new ConfigError(name, 'must differ from the listening port');
       return port;
     },
   },
+  { key: 'metricsHost', env: 'METRICS_HOST', flag: 'metrics-host', parse: (raw) => raw || '127.0.0.1' },
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
 ];
@@ -213,6 +238,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'log-level': ['LEVEL', 'fatal, error, warn, info, debug, trace or silent (default info)'],
   'server-time-zone': ['ZONE', 'IANA zone reported as serverTimeZoneName (default: the system\'s)'],
   'trust-proxy': ['LIST', 'proxies (addresses or CIDRs) whose X-Forwarded-For is believed'],
+  'allowed-origins': ['LIST', 'web origins (https://host[:port]) allowed to call the API from a browser, with CORS (default none)'],
   'hash-concurrency': ['N', 'password hashes computed at once (default: CPU count)'],
   'hash-queue-limit': ['N', 'password checks allowed to wait; beyond, logins get 503 with Retry-After (default 1024)'],
   'body-limit': ['BYTES', 'largest request body (default 16384)'],
@@ -222,7 +248,8 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'sweep-interval-ms': ['MS', 'how often expired data is swept; 0 = never (default 60000)'],
   'redis-key-prefix': ['PREFIX', 'prefix of every Redis key, so installations can share one Redis'],
   metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
-  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 0)'],
+  'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 9464)'],
+  'metrics-host': ['ADDRESS', 'listening address of the metrics port (default 127.0.0.1)'],
   'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
   'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
   'headers-timeout-ms': ['MS', "a request's head must arrive within this (default 10000)"],

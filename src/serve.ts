@@ -26,11 +26,12 @@ import type { PasswordHasher } from './security/passwords.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
 import { openConfiguredStores, type Stores } from './store/index.js';
+import { warnAboutLoginNameConflicts } from './users/loginNameConflicts.js';
 import { WORKER_INDEX_ENV, startHousekeeping, sweepsInThisProcess } from './housekeeping.js';
 
 export interface RunningServer {
   url: string;
-  /** Where /metrics is served when METRICS_PORT is set in a single process; null otherwise. */
+  /** Where /metrics is served (METRICS_PORT) by this process; null when on the public port, off, or served by the cluster primary. */
   metricsUrl: string | null;
   /**
    * Graceful shutdown (see above). Resolves true when every request finished
@@ -73,14 +74,17 @@ export async function startServer(config: Config, options: StartServerOptions = 
   try {
     built = await buildApp({ config, stores, logger });
     const { app, services, ops } = built;
-    if (options.bootstrap !== false) await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
+    if (options.bootstrap !== false) {
+      await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
+      await warnAboutLoginNameConflicts(stores, logger);
+    }
     if (ops.metrics && config.metricsPort !== 0) {
       if (cluster.isWorker) {
         // The primary serves the metrics port and asks each worker for its registry.
         new AggregatorRegistry();
         AggregatorRegistry.setRegistries([ops.metrics.registry]);
       } else {
-        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.host, logger });
+        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.metricsHost, logger });
       }
     }
     if (sweepsInThisProcess()) housekeeping = startHousekeeping(stores, services.clock, config, logger);

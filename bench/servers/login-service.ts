@@ -162,6 +162,7 @@ try {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SERVER_TIME_ZONE: 'UTC',
+    METRICS_PORT: '0',
     ...o.env,
   };
   const ready = { type: 'ready', seeded: { sessions: o.sessions, ...seeded } };

@@ -1,8 +1,10 @@
-/** `user create | list | set-password | disable | enable | unlock`. */
+/** `user create | list | set-password | disable | enable | unlock | conflicts`. */
 import { accountSettings } from '../accounts/model.js';
 import { BruteForceGuard, userFailureKey } from '../security/bruteForce.js';
 import { PasswordHasher } from '../security/passwords.js';
 import { DuplicateError } from '../store/errors.js';
+import type { NamedUser } from '../users/loginName.js';
+import { findLoginNameConflicts } from '../users/loginNameConflicts.js';
 import type { User } from '../users/model.js';
 import { createUser, disableUser, requireUser, setPassword, type UserAdminDeps } from '../users/service.js';
 import { requireAccount } from './accounts.js';
@@ -80,7 +82,12 @@ const create: Command = {
         isAdmin: options.admin === true,
       });
     } catch (e) {
-      if (e instanceof DuplicateError) throw new DuplicateError(`user ${loginName} in account ${accountId}`);
+      if (e instanceof DuplicateError) {
+        const taken = await (await ctx.stores()).users.getUserByLoginName(accountId!, loginName!);
+        const duplicate = new DuplicateError(`user ${loginName} in account ${accountId}`);
+        if (taken && taken.loginName !== loginName) duplicate.message += ` as ${taken.loginName} (login names are compared ignoring case, width and Unicode form)`;
+        throw duplicate;
+      }
       throw e;
     }
     await ctx.recordAdminChange(user.accountId, 'user_create', { isBot: user.isBot, isAdmin: user.isAdmin, privileges: user.privileges, appKey: user.appKey }, user);
@@ -190,4 +197,29 @@ const unlock: Command = {
   },
 };
 
-export const userCommands: Command[] = [create, list, setPasswordCommand, disable, enable, unlock];
+/** Shows the characters that make names look alike: anything but letters, marks, digits, punctuation and symbols, as \u{…}. */
+const visible = (name: string) => name.replace(/[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+
+const conflicts: Command = {
+  name: 'user conflicts',
+  args: [],
+  flags: [],
+  synopsis: '',
+  summary: 'list users who cannot log in because their login name collides with an older one, or is no longer valid',
+  async run(ctx) {
+    const found = await findLoginNameConflicts(await ctx.stores());
+    const view = (u: NamedUser) => ({ userId: u.userId, loginName: u.loginName, createdAt: isoTime(u.createdAt) });
+    ctx.output(
+      found.map((c) => ({ accountId: c.accountId, holder: c.holder && view(c.holder), cannotLogIn: c.others.map(view), reason: c.reason })),
+      () => {
+        if (found.length === 0) return 'no login name conflicts';
+        return table(
+          ['ACCOUNT', 'CANNOT LOG IN', 'USER ID', 'REASON'],
+          found.flatMap((c) => c.others.map((u) => [c.accountId, visible(u.loginName), u.userId, c.reason])),
+        );
+      },
+    );
+  },
+};
+
+export const userCommands: Command[] = [create, list, setPasswordCommand, disable, enable, unlock, conflicts];

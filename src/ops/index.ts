@@ -46,7 +46,7 @@ export function installOperations(app: FastifyInstance, { config, stores, servic
     onCountError: (err) => app.log.warn({ err }, 'counting active sessions failed'),
   });
   metrics.instrument(app);
-  // With a metrics port, metrics stay off the public port (see serve.ts).
+  // By default metrics have their own listener (METRICS_PORT, see serve.ts); 0 puts them on the public port.
   if (config.metricsPort === 0) {
     app.get(METRICS_ROUTE, { schema: { tags: ['operations'], summary: 'Prometheus metrics of this process' } }, async (_request, reply) => {
       reply.type(metrics.contentType);

@@ -19,6 +19,7 @@ import { isValidTimeZone } from '../timezones.js';
 import { API_KEY_TYPES, type ApiKey, type User } from '../users/model.js';
 import { hashToken } from '../security/tokens.js';
 import { ssoConfigProblem } from '../sso/model.js';
+import { storedLoginNameKey } from '../users/loginName.js';
 import { DuplicateError } from './errors.js';
 import type { Stores } from './stores.js';
 
@@ -213,7 +214,7 @@ function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; api
   apiKeys.forEach((k, i) => accountIds.has(k.accountId) || fail(`apiKeys[${i}].accountId`, 'the id of an account in the document'));
   unique(users, (u) => u.userId, 'users', 'the userId');
   unique(users, (u) => u.userPid, 'users', 'the userPid');
-  unique(users, (u) => `${u.accountId}\n${u.loginName.toLowerCase()}`, 'users', 'the login name (case-insensitively) in its account');
+  unique(users, (u) => `${u.accountId}\n${storedLoginNameKey(u)}`, 'users', 'the login name (compared as login names are: case, width and Unicode form aside) in its account');
   unique(apiKeys, (k) => `${k.accountId}\n${k.appKey}`, 'apiKeys', 'the appKey in its account');
   accounts.forEach((a, i) => unique(a.serviceBaseURIs, (u) => u.service, `accounts[${i}].serviceBaseURIs`, 'the service'));
   return { accounts, users, apiKeys };

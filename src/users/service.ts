@@ -6,6 +6,7 @@ import { DuplicateError } from '../store/errors.js';
 import type { Stores } from '../store/index.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import { hashToken, randomDigits, randomToken, randomUuid } from '../security/tokens.js';
+import { LoginNameError, loginNameKey } from './loginName.js';
 import { API_KEY_TYPES, type ApiKey, type ApiKeyType, type User } from './model.js';
 import { passwordProblem } from './passwordPolicy.js';
 
@@ -22,8 +23,6 @@ export interface NewUser {
   isAdmin?: boolean;
   isLPA?: boolean;
 }
-
-const LOGIN_NAME = /^[^\s\u0000-\u001f\u007f]([^\u0000-\u001f\u007f]{0,254}[^\s\u0000-\u001f\u007f])?$/;
 
 export interface UserAdminDeps {
   stores: Stores;
@@ -46,7 +45,12 @@ export async function requireUser(stores: Stores, accountId: string, loginName: 
 
 export async function createUser({ stores, clock, hasher }: UserAdminDeps, input: NewUser): Promise<User> {
   const account = await requireAccount(stores, input.accountId);
-  if (!LOGIN_NAME.test(input.loginName)) throw new InvalidInputError('login name must be 1 to 256 printable characters without leading or trailing spaces');
+  try {
+    loginNameKey(input.loginName);
+  } catch (e) {
+    if (e instanceof LoginNameError) throw new InvalidInputError(e.message);
+    throw e;
+  }
   const privileges = input.privileges ?? [];
   if (!privileges.every((p) => Number.isSafeInteger(p))) throw new InvalidInputError('privileges must be integers');
   let passwordHash: string | null = null;

@@ -1,18 +1,27 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
 import { AuditLog } from '../../src/events/audit.js';
 import type { EventStore } from '../../src/events/model.js';
 import { ServiceMetrics } from '../../src/ops/metrics.js';
+import { startMetricsServer } from '../../src/ops/metricsServer.js';
+import type { Logger } from 'pino';
 import type { SessionStore } from '../../src/sessions/model.js';
 import { postJson, seedAccount, sessionCookie, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { sample } from './support.js';
 
+/** Scrapes over HTTP from a metrics listener of its own, as `serve` runs it by default. */
 async function scrape(server: TestServer): Promise<string> {
-  const res = await fetch(`${server.baseUrl}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  return res.text();
+  const listener = await startMetricsServer(server.ops.metrics!, { port: 0, host: '127.0.0.1', logger: server.app.log as Logger });
+  try {
+    const res = await fetch(`${listener.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    return await res.text();
+  } finally {
+    await listener.close();
+  }
 }
 
 const logins = (text: string, method: string, result: string) => sample(text, 'login_service_logins_total', { method, result });
@@ -197,8 +206,24 @@ describe('metrics: registries and settings', () => {
     }
   });
 
-  test('METRICS=false removes /metrics; METRICS_PORT moves it off the public port', async () => {
-    for (const env of [{ METRICS: 'false' }, { METRICS_PORT: '9464' }] as Array<Record<string, string>>) {
+  test('by default metrics have their own listener, port 9464 on 127.0.0.1', () => {
+    const config = loadConfig({ HOST: '0.0.0.0' });
+    assert.equal(config.metricsPort, 9464);
+    assert.equal(config.metricsHost, '127.0.0.1');
+    assert.equal(loadConfig({ METRICS_HOST: '0.0.0.0' }).metricsHost, '0.0.0.0');
+    assert.throws(() => loadConfig({ PORT: '9464' }), /METRICS_PORT: must differ from the listening port/);
+  });
+
+  test('/metrics is not on the public port by default, nor with METRICS=false; METRICS_PORT=0 puts it there', async () => {
+    const onPublicPort = await startTestServer({ env: { METRICS_PORT: '0' } });
+    try {
+      const res = await fetch(`${onPublicPort.baseUrl}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /login_service_/);
+    } finally {
+      await onPublicPort.close();
+    }
+    for (const env of [{}, { METRICS: 'false' }, { METRICS_PORT: '9464' }] as Array<Record<string, string>>) {
       const server = await startTestServer({ env });
       try {
         const res = await fetch(`${server.baseUrl}/metrics`);

@@ -76,6 +76,7 @@ describe('startServer', () => {
       LOG_LEVEL: 'silent',
       SWEEP_INTERVAL_MS: '0',
       SHUTDOWN_DELAY_MS: '1000',
+      METRICS_PORT: '0',
     });
     const server = await startServer(config, { out: { write: () => true } as unknown as NodeJS.WritableStream });
     assert.equal((await freshRequest(`${server.url}/readyz`)).status, 200);
@@ -90,11 +91,13 @@ describe('startServer', () => {
     assert.equal(await server.shutdown(), true, 'a second call answers the same');
   });
 
-  test('METRICS_PORT: metrics on their own port, not on the public one', async () => {
+  test('METRICS_PORT: metrics on their own port, on the loopback address, not on the public one', async () => {
     const metricsPort = await freePort();
     const config = loadConfig({
       DATABASE_URL: `sqlite:${join(dir, 'metrics.db')}`,
       PORT: '0',
+      // Another loopback address for the public port: the metrics listener keeps to 127.0.0.1 whatever HOST says.
+      HOST: '127.0.0.2',
       LOG_LEVEL: 'silent',
       SWEEP_INTERVAL_MS: '0',
       METRICS_PORT: String(metricsPort),
@@ -106,8 +109,10 @@ describe('startServer', () => {
       const scrape = await freshRequest(`${server.metricsUrl}/metrics`);
       assert.equal(scrape.status, 200);
       assert.equal(sample(scrape.text, 'login_service_bearer_checks_total', { result: 'invalid' }), 1);
+      assert.match(server.url, /^http:\/\/127\.0\.0\.2:/);
       assert.equal((await freshRequest(`${server.url}/metrics`)).status, 404);
       assert.equal((await freshRequest(`${server.metricsUrl}/other`)).status, 404);
+      await assert.rejects(freshRequest(`http://127.0.0.2:${metricsPort}/metrics`), { code: 'ECONNREFUSED' });
     } finally {
       await server.close();
     }

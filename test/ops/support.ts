@@ -89,10 +89,14 @@ export interface CommandProcess {
   kill(): void;
 }
 
-/** Runs `login-service <args>` with the given environment added. */
+/**
+ * Runs `login-service <args>` with the given environment added. Metrics stay on
+ * the public port unless a test asks otherwise: servers started at once would
+ * all claim the default metrics port.
+ */
 export function startCommand(args: string[], env: Record<string, string> = {}): CommandProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

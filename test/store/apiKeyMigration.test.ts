@@ -57,7 +57,7 @@ test('SQLite: existing access tokens are hashed by the migration', async () => {
     const db = new Database(file);
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
     for (let v = 1; v <= BEFORE; v++) {
-      db.exec(SQLITE_MIGRATIONS[v - 1]!);
+      db.exec(SQLITE_MIGRATIONS[v - 1] as string);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(v, 0);
     }
     db.prepare('INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)').run(...account);
@@ -86,7 +86,7 @@ test('PostgreSQL: existing access tokens are hashed by the migration', { skip: !
     try {
       await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
       for (let v = 1; v <= BEFORE; v++) {
-        await client.query(POSTGRES_MIGRATIONS[v - 1]!);
+        await client.query(POSTGRES_MIGRATIONS[v - 1] as string);
         await client.query('INSERT INTO schema_migrations VALUES ($1, 0)', [v]);
       }
       await client.query('INSERT INTO accounts (account_id, name, time_zone, agent_groups, agent_groups_revision, settings, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [...account]);

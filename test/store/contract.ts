@@ -298,6 +298,25 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal(await stores.users.updateUser('2', u.userId, { enabled: true }), false, 'another account');
         assert.equal((await stores.users.getUserById('1', u.userId))?.enabled, false);
       });
+
+      contract('compares login names as PRECIS usernames: width, case folding and Unicode form aside; invalid names find nobody', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const admin = user('1', 'admin', t);
+        const cafe = user('1', 'caf\u00e9', t);
+        const kate = user('1', 'kate', t);
+        for (const u of [admin, cafe, kate]) await stores.users.createUser(u);
+        for (const spelling of ['ａｄｍｉｎ', 'ＡＤＭＩＮ', 'Admin']) assert.deepEqual(await stores.users.getUserByLoginName('1', spelling), admin, spelling);
+        assert.deepEqual(await stores.users.getUserByLoginName('1', 'CAFE\u0301'), cafe);
+        assert.deepEqual(await stores.users.getUserByLoginName('1', '\u212aate'), kate);
+        for (const lookAlike of ['ａｄｍｉｎ', 'cafe\u0301', '\u212aATE']) {
+          await assert.rejects(stores.users.createUser(user('1', lookAlike, t)), DuplicateError, lookAlike);
+        }
+        for (const invalid of ['admin\u200b', 'ad\u202emin', '', 'a\u0000']) {
+          assert.equal(await stores.users.getUserByLoginName('1', invalid), null, JSON.stringify(invalid));
+        }
+        assert.equal((await stores.users.listUsers('1')).length, 3);
+      });
     });
 
     describe('ApiKeyStore', () => {

@@ -75,7 +75,7 @@ if (!serverUrl) {
       await client.connect();
       try {
         await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
-        await client.query(POSTGRES_MIGRATIONS[0]!);
+        await client.query(POSTGRES_MIGRATIONS[0] as string);
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)');
         const t = Date.now();
         const HOUR = 3_600_000;

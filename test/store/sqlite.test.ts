@@ -41,7 +41,7 @@ describe('SQLite sessions schema', () => {
     const path = join(dir, 'first-schema.db');
     const old = openSqlite(path, { migrate: false });
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    old.exec(SQLITE_MIGRATIONS[0]!);
+    old.exec(SQLITE_MIGRATIONS[0] as string);
     old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)').run();
     const t = Date.now();
     old.prepare(insertV1).run('i1', 'b1', t, t + HOUR, HOUR);

@@ -47,7 +47,8 @@ export async function migratePostgresPool(pool: pg.Pool): Promise<number> {
     for (const [index, sql] of POSTGRES_MIGRATIONS.entries()) {
       const version = index + 1;
       if (done.has(version)) continue;
-      await client.query(sql);
+      if (typeof sql === 'string') await client.query(sql);
+      else await sql(client);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
       applied++;
     }

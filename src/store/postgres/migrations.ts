@@ -1,3 +1,9 @@
+import type pg from 'pg';
+import { planLoginNameKeys, unreachableKey, type NamedUser } from '../../users/loginName.js';
+
+/** SQL, or a step that needs code; each runs in the migrations' transaction. */
+export type PostgresMigration = string | ((client: pg.PoolClient) => Promise<void>);
+
 /**
  * Versioned schema. Append new steps; never edit a released one.
  *
@@ -6,7 +12,7 @@
  * the "C" collation, so the order is byte order whatever the server's locale,
  * the same as the SQLite backend's.
  */
-export const POSTGRES_MIGRATIONS: string[] = [
+export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   `
   CREATE TABLE accounts (
     account_id TEXT COLLATE "C" PRIMARY KEY,
@@ -116,4 +122,22 @@ export const POSTGRES_MIGRATIONS: string[] = [
   UPDATE api_keys SET access_token_hash = encode(sha256(convert_to(access_token_hash, 'UTF8')), 'hex');
   ALTER TABLE api_keys ALTER COLUMN access_token_hash DROP NOT NULL, ALTER COLUMN access_token_secret_hash DROP NOT NULL;
   `,
+  // 4: login names are compared as PRECIS usernames (users/loginName.ts), no longer only lower-cased.
+  // Keys are recomputed; of users whose names now collide the oldest keeps the name and the others get
+  // keys no login reaches. Nobody is merged or deleted: `login-service user conflicts` and a warning at
+  // start list them. Every key is first made unique, so the unique constraint never sees a transient clash.
+  async (client) => {
+    const { rows } = await client.query<NamedUser>(
+      'SELECT account_id AS "accountId", user_id AS "userId", login_name AS "loginName", created_at AS "createdAt" FROM users',
+    );
+    const users = rows.map((u) => ({ ...u, createdAt: Number(u.createdAt) }));
+    const { keys } = planLoginNameKeys(users);
+    const setKeys = (pairs: Array<[string, string]>) =>
+      client.query('UPDATE users SET login_name_key = k.key FROM unnest($1::text[], $2::text[]) AS k(user_id, key) WHERE users.user_id = k.user_id', [
+        pairs.map(([userId]) => userId),
+        pairs.map(([, key]) => key),
+      ]);
+    await setKeys(users.map((u) => [u.userId, unreachableKey(u.userId)]));
+    await setKeys([...keys]);
+  },
 ];

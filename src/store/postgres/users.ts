@@ -1,15 +1,9 @@
 import type pg from 'pg';
 import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
 import { DuplicateError } from '../errors.js';
+import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import { isUniqueViolation } from './database.js';
 import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
-
-/**
- * The case-insensitive key of a login name. Lower-cased here rather than by
- * PostgreSQL's lower(), whose result depends on the server's locale, so both
- * backends agree on which names clash.
- */
-const loginNameKey = (loginName: string) => loginName.toLowerCase();
 
 export class PostgresUserStore implements UserStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -22,7 +16,7 @@ export class PostgresUserStore implements UserStore {
                  password_changed_at, privileges, is_admin, is_lpa, enabled, created_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         values: [
-          u.userId, u.accountId, u.loginName, loginNameKey(u.loginName), u.userPid, u.isBot, u.appKey, u.passwordHash,
+          u.userId, u.accountId, u.loginName, storedLoginNameKey(u), u.userPid, u.isBot, u.appKey, u.passwordHash,
           u.passwordChangedAt, JSON.stringify(u.privileges), u.isAdmin, u.isLPA, u.enabled, u.createdAt,
         ],
       });
@@ -33,10 +27,12 @@ export class PostgresUserStore implements UserStore {
   }
 
   async getUserByLoginName(accountId: string, loginName: string): Promise<User | null> {
+    const key = loginNameKeyOrNull(loginName);
+    if (key === null) return null;
     const { rows } = await this.pool.query<UserRow>({
       name: 'users.byLogin',
       text: 'SELECT * FROM users WHERE account_id = $1 AND login_name_key = $2',
-      values: [accountId, loginNameKey(loginName)],
+      values: [accountId, key],
     });
     return rows[0] ? toUser(rows[0]) : null;
   }

@@ -239,7 +239,8 @@ export function migrateSqlite(db: SqliteDatabase): number {
     const step = db.transaction(() => {
       const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(version);
       if (done) return false;
-      db.exec(sql);
+      if (typeof sql === 'string') db.exec(sql);
+      else sql(db);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
       return true;
     });

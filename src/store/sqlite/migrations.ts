@@ -1,13 +1,18 @@
-import type { SqliteDatabase } from './database.js';
 import { hashToken } from '../../security/tokens.js';
+import { planLoginNameKeys, unreachableKey, type NamedUser } from '../../users/loginName.js';
+import type { SqliteDatabase } from './database.js';
 
 /** SQL functions the migrations call; registered on the connection before they run. */
 export function registerMigrationFunctions(db: SqliteDatabase): void {
   db.function('login_service_sha256_hex', { deterministic: true }, (value: unknown) => (value === null ? null : hashToken(String(value))));
 }
 
+/** SQL, or a step that needs code; each runs in the migration's transaction. */
+export type SqliteMigration = string | ((db: SqliteDatabase) => void);
+
+
 /** Versioned schema. Append new steps; never edit a released one. */
-export const SQLITE_MIGRATIONS: string[] = [
+export const SQLITE_MIGRATIONS: SqliteMigration[] = [
   `
   CREATE TABLE accounts (
     account_id TEXT PRIMARY KEY,
@@ -126,4 +131,15 @@ export const SQLITE_MIGRATIONS: string[] = [
   DROP TABLE api_keys;
   ALTER TABLE api_keys_next RENAME TO api_keys;
   `,
+  // 4: login names are compared as PRECIS usernames (users/loginName.ts), no longer only lower-cased.
+  // Keys are recomputed; of users whose names now collide the oldest keeps the name and the others get
+  // keys no login reaches. Nobody is merged or deleted: `login-service user conflicts` and a warning at
+  // start list them. Every key is first made unique, so the unique index never sees a transient clash.
+  (db) => {
+    const users = db.prepare('SELECT account_id AS accountId, user_id AS userId, login_name AS loginName, created_at AS createdAt FROM users').all() as NamedUser[];
+    const { keys } = planLoginNameKeys(users);
+    const setKey = db.prepare('UPDATE users SET login_name_key = ? WHERE user_id = ?');
+    for (const user of users) setKey.run(unreachableKey(user.userId), user.userId);
+    for (const [userId, key] of keys) setKey.run(key, userId);
+  },
 ];

@@ -1,5 +1,6 @@
 import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
 import { DuplicateError } from '../errors.js';
+import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import type { SqliteDatabase } from './database.js';
 import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
 
@@ -27,7 +28,7 @@ export class SqliteUserStore implements UserStore {
     try {
       this.q.insert.run({
         ...u,
-        loginNameKey: u.loginName.toLowerCase(),
+        loginNameKey: storedLoginNameKey(u),
         isBot: u.isBot ? 1 : 0,
         privileges: JSON.stringify(u.privileges),
         isAdmin: u.isAdmin ? 1 : 0,
@@ -41,7 +42,9 @@ export class SqliteUserStore implements UserStore {
   }
 
   async getUserByLoginName(accountId: string, loginName: string): Promise<User | null> {
-    const row = this.q.byLogin.get(accountId, loginName.toLowerCase()) as UserRow | undefined;
+    const key = loginNameKeyOrNull(loginName);
+    if (key === null) return null;
+    const row = this.q.byLogin.get(accountId, key) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
