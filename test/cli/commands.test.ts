@@ -247,7 +247,11 @@ describe('login-service commands (in process)', () => {
       const [latestDomain] = events.filter((e) => e.detail.action === 'domain_set');
       assert.deepEqual(latestDomain!.detail, { action: 'domain_set', service: 'smt', baseURI: 'smt2.example.com', previous: 'smt.example.com', via: 'cli' });
       const created = events.find((e) => e.detail.action === 'user_create' && e.loginName === 'erin')!;
-      assert.deepEqual(created.detail, { action: 'user_create', isBot: false, isAdmin: true, privileges: [100, 101], appKey: null, via: 'cli' });
+      const { profileIds, ...rest } = created.detail;
+      assert.deepEqual(rest, { action: 'user_create', isBot: false, appKey: null, enabled: true, memberOf: -1, via: 'cli', by: 'cli' });
+      // --admin --privileges 100,101: the Administrator profile and one carrying exactly those privileges.
+      const profile = events.find((e) => e.detail.action === 'profile_create' && JSON.stringify(e.detail.permissions) === '[100,101]')!;
+      assert.deepEqual(profileIds, [1, profile.detail.profileId]);
     });
   });
 
