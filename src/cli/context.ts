@@ -29,7 +29,7 @@ export class UsageError extends Error {
 const withoutCredentials = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
 /** Every admin event says it came from the command line, so it stands apart from API traffic. */
-const VIA_CLI = { via: 'cli' } as const;
+const VIA_CLI = { via: 'cli', by: 'cli' } as const;
 
 export class CliContext {
   readonly clock: Clock = systemClock;
