@@ -82,7 +82,7 @@ async function userFrom(ctx: AdminContext, account: Account, input: UserInput, e
   if (input.email && !EMAIL.test(input.email)) throw new InvalidInputError(`${who}: email "${input.email.slice(0, 64)}" is not an email address`);
   const maxChats = input.maxChats ?? USER_DEFAULTS.maxChats;
   if (!Number.isSafeInteger(maxChats) || maxChats < 0 || maxChats > MAX_CHATS) throw new InvalidInputError(`${who}: maxChats must be an integer from 0 to ${MAX_CHATS}`);
-  const profileIds = integers(input.profileIds ?? existing?.profileIds ?? [AGENT_PROFILE_ID], 'profileIds');
+  const profileIds = integers(input.profileIds ?? [AGENT_PROFILE_ID], 'profileIds');
   if (profileIds.length === 0) throw new InvalidInputError(`${who}: profileIds needs at least one profile`);
   const assignment = (a: { agentGroupId: number; assignmentDate?: number }): GroupAssignment => {
     if (!Number.isSafeInteger(a.agentGroupId)) throw new InvalidInputError(`${who}: agentGroupId must be an integer`);
@@ -91,7 +91,7 @@ async function userFrom(ctx: AdminContext, account: Account, input: UserInput, e
   const memberOf = input.memberOf === undefined ? { agentGroupId: MAIN_GROUP_ID, assignmentDate: now } : input.memberOf === null ? null : assignment(input.memberOf);
   const managerOf = (input.managerOf ?? []).map(assignment);
 
-  const isBot = input.isApiUser ?? existing?.isBot ?? false;
+  const isBot = input.isApiUser ?? false;
   let appKey: string | null = null;
   let passwordHash = existing?.passwordHash ?? null;
   let passwordChangedAt = existing?.passwordChangedAt ?? null;
