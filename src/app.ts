@@ -11,7 +11,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
-import { ADMIN_TAGS, adminRoutes } from './admin/routes.js';
+import { ADMIN_TAGS, adminRoutes, apiReference } from './admin/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
@@ -201,6 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (config.apiDocs) await app.register(apiReference);
 
   return { app, services, ops };
 }
