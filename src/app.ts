@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
+import { ADMIN_TAGS, adminRoutes, apiReference } from './admin/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         { name: 'sessions', description: 'Login, refresh, logout, bearer check' },
         { name: 'domain', description: 'Service discovery (Domain API)' },
         { name: 'operations', description: 'Health, readiness, metrics' },
+        ...ADMIN_TAGS,
       ],
     },
   });
@@ -169,8 +171,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
+  await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (config.apiDocs) await app.register(apiReference);
 
   return { app, services, ops };
 }

@@ -52,6 +52,8 @@ export interface Config {
   metricsPort: number;
   /** Address of the metrics listener: loopback unless deliberately exposed. */
   metricsHost: string;
+  /** Serve the interactive API reference (Swagger UI) at /docs. */
+  apiDocs: boolean;
   /** After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending traffic first. */
   shutdownDelayMs: number;
   /** After that, how long in-flight requests get to finish before their connections are cut. */
@@ -220,6 +222,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     },
   },
   { key: 'metricsHost', env: 'METRICS_HOST', flag: 'metrics-host', parse: (raw) => raw || '127.0.0.1' },
+  { key: 'apiDocs', env: 'API_DOCS', flag: 'api-docs', parse: boolean(true) },
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
 ];
@@ -250,6 +253,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
   'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 9464)'],
   'metrics-host': ['ADDRESS', 'listening address of the metrics port (default 127.0.0.1)'],
+  'api-docs': ['BOOL', 'serve the interactive API reference (Swagger UI) at /docs (default true)'],
   'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
   'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
   'headers-timeout-ms': ['MS', "a request's head must arrive within this (default 10000)"],

@@ -1,6 +1,6 @@
 /** `apikey create | list | revoke`. Secrets are shown once, at creation, and never again. */
 import { API_KEY_TYPES, type ApiKey, type ApiKeyType } from '../users/model.js';
-import { createApiKey, revokeApiKey } from '../users/service.js';
+import { issueApiKey, listApiKeys, revokeKey } from '../admin/account.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';
@@ -32,8 +32,7 @@ const create: Command = {
     if (name !== undefined && name.length > 256) throw new UsageError('--name must be at most 256 characters');
     const type = stringFlag(options, 'type') ?? 'oauth1';
     if (!API_KEY_TYPES.includes(type as ApiKeyType)) throw new UsageError(`--type must be ${API_KEY_TYPES.join(' or ')}`);
-    const { key, issued } = await createApiKey(await ctx.stores(), ctx.clock, accountId!, name, type as ApiKeyType);
-    await ctx.recordAdminChange(key.accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type });
+    const { key, issued } = await issueApiKey(await ctx.admin(), accountId!, name, type as ApiKeyType);
     ctx.output({ accountId: key.accountId, name: key.name, type: key.type, ...issued, createdAt: isoTime(key.createdAt) }, () =>
       [
         `created ${key.type === 'oauth2' ? 'OAuth 2.0' : 'OAuth 1.0'} API key for account ${key.accountId}${key.name ? ` "${key.name}"` : ''}`,
@@ -55,9 +54,9 @@ const list: Command = {
   summary: 'list an account\'s API keys and the bots using them (never the secrets)',
   async run(ctx, [accountId]) {
     const account = await requireAccount(ctx, accountId!);
-    const stores = await ctx.stores();
-    const [keys, users] = await Promise.all([stores.apiKeys.listApiKeys(account.accountId), stores.users.listUsers(account.accountId)]);
-    const views = keys.map((k) => keyView(k, users.filter((u) => u.isBot && u.appKey === k.appKey).map((u) => u.loginName)));
+    const listed = await listApiKeys(await ctx.admin(), account.accountId);
+    const keys = listed.map((l) => l.key);
+    const views = listed.map((l) => keyView(l.key, l.bots));
     ctx.output(views, () =>
       views.length === 0
         ? `no API keys in account ${account.accountId}`
@@ -76,8 +75,7 @@ const revoke: Command = {
   synopsis: '',
   summary: 'revoke an API key; ends the sessions of the bots that logged in with it',
   async run(ctx, [accountId, appKey]) {
-    const sessionsEnded = await revokeApiKey(await ctx.stores(), ctx.clock, accountId!, appKey!);
-    await ctx.recordAdminChange(accountId!, 'apikey_revoke', { appKey, sessionsEnded });
+    const sessionsEnded = await revokeKey(await ctx.admin(), accountId!, appKey!);
     ctx.output({ accountId, appKey, sessionsEnded }, () => `revoked API key ${appKey}; ${plural(sessionsEnded, 'bot session')} ended`);
   },
 };

@@ -1,19 +1,22 @@
 /** `user create | list | set-password | disable | enable | unlock | conflicts`. */
 import { accountSettings } from '../accounts/model.js';
 import { BruteForceGuard, userFailureKey } from '../security/bruteForce.js';
-import { PasswordHasher } from '../security/passwords.js';
+import { privilegesOf } from '../admin/directory.js';
+import type { Profile } from '../admin/model.js';
+import { requireUserByLoginName, resetPassword, setUserEnabled } from '../admin/users.js';
 import { DuplicateError } from '../store/errors.js';
 import type { NamedUser } from '../users/loginName.js';
 import { findLoginNameConflicts } from '../users/loginNameConflicts.js';
 import type { User } from '../users/model.js';
-import { createUser, disableUser, requireUser, setPassword, type UserAdminDeps } from '../users/service.js';
+import { createUser, requireUser } from '../users/service.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError, type CliContext, type CliOptions } from './context.js';
 import { isoTime, plural, shortTime, table } from './format.js';
 import { privilegesFlag, readFirstLine, readHiddenLine, stringFlag } from './input.js';
 
-export function userView(user: User, lockedUntil: number | null = null) {
+export function userView(user: User, profiles: Profile[], lockedUntil: number | null = null) {
+  const { privileges, isAdmin } = privilegesOf(user.profileIds, profiles);
   return {
     accountId: user.accountId,
     userId: user.userId,
@@ -21,9 +24,10 @@ export function userView(user: User, lockedUntil: number | null = null) {
     loginName: user.loginName,
     isBot: user.isBot,
     appKey: user.appKey,
-    isAdmin: user.isAdmin,
+    isAdmin,
     isLPA: user.isLPA,
-    privileges: user.privileges,
+    privileges,
+    profileIds: user.profileIds,
     enabled: user.enabled,
     lockedUntil: isoTime(lockedUntil),
     passwordChangedAt: isoTime(user.passwordChangedAt),
@@ -31,8 +35,8 @@ export function userView(user: User, lockedUntil: number | null = null) {
   };
 }
 
-async function adminDeps(ctx: CliContext): Promise<UserAdminDeps> {
-  return { stores: await ctx.stores(), clock: ctx.clock, hasher: new PasswordHasher(undefined, ctx.config.hashConcurrency) };
+async function profilesOf(ctx: CliContext, accountId: string): Promise<Profile[]> {
+  return (await ctx.stores()).directory.listProfiles(accountId);
 }
 
 async function guard(ctx: CliContext): Promise<BruteForceGuard> {
@@ -72,7 +76,7 @@ const create: Command = {
     }
     let user: User;
     try {
-      user = await createUser(await adminDeps(ctx), {
+      user = await createUser(await ctx.admin(), {
         accountId: accountId!,
         loginName: loginName!,
         password,
@@ -90,8 +94,7 @@ const create: Command = {
       }
       throw e;
     }
-    await ctx.recordAdminChange(user.accountId, 'user_create', { isBot: user.isBot, isAdmin: user.isAdmin, privileges: user.privileges, appKey: user.appKey }, user);
-    ctx.output(userView(user), () => `created ${user.isBot ? 'bot' : 'user'} ${user.loginName} (userId ${user.userId}) in account ${user.accountId}`);
+    ctx.output(userView(user, await profilesOf(ctx, user.accountId)), () => `created ${user.isBot ? 'bot' : 'user'} ${user.loginName} (userId ${user.userId}) in account ${user.accountId}`);
   },
 };
 
@@ -108,24 +111,22 @@ const list: Command = {
     const settings = accountSettings(account);
     const now = ctx.clock.now();
     const users = await stores.users.listUsers(account.accountId);
+    const profiles = await profilesOf(ctx, account.accountId);
     const rows = await Promise.all(users.map(async (user) => ({ user, lockedUntil: await bruteForce.lockedUntil(account.accountId, user, settings, now) })));
+    const views = rows.map(({ user, lockedUntil }) => userView(user, profiles, lockedUntil));
     ctx.output(
-      rows.map(({ user, lockedUntil }) => userView(user, lockedUntil)),
+      views,
       () => {
         if (rows.length === 0) return `no users in account ${account.accountId}`;
         const status = (u: User, lockedUntil: number | null) => (!u.enabled ? 'disabled' : lockedUntil !== null ? `locked until ${shortTime(lockedUntil)}` : 'enabled');
         return table(
           ['LOGIN NAME', 'USER ID', 'KIND', 'ADMIN', 'STATUS', 'PRIVILEGES', 'APP KEY', 'CREATED'],
-          rows.map(({ user: u, lockedUntil }) => [u.loginName, u.userId, u.isBot ? 'bot' : 'user', u.isAdmin ? 'yes' : 'no', status(u, lockedUntil), u.privileges.join(','), u.appKey, shortTime(u.createdAt)]),
+          rows.map(({ user: u, lockedUntil }, i) => [u.loginName, u.userId, u.isBot ? 'bot' : 'user', views[i]!.isAdmin ? 'yes' : 'no', status(u, lockedUntil), views[i]!.privileges.join(','), u.appKey, shortTime(u.createdAt)]),
         );
       },
     );
   },
 };
-
-async function liveSessionCount(ctx: CliContext, user: User): Promise<number> {
-  return (await (await ctx.stores()).sessions.listSessions(user.accountId, ctx.clock.now(), user.userId)).length;
-}
 
 const setPasswordCommand: Command = {
   name: 'user set-password',
@@ -135,10 +136,9 @@ const setPasswordCommand: Command = {
   summary: 'set a user\'s password; ends their sessions',
   async run(ctx, [accountId, loginName], options) {
     const password = await passwordFrom(ctx, options);
-    const deps = await adminDeps(ctx);
-    const sessionsEnded = await liveSessionCount(ctx, await requireUser(deps.stores, accountId!, loginName!));
-    const user = await setPassword(deps, accountId!, loginName!, password);
-    await ctx.recordAdminChange(user.accountId, 'password_set', { sessionsEnded }, user);
+    const admin = await ctx.admin();
+    const user = await requireUserByLoginName(admin, accountId!, loginName!);
+    const sessionsEnded = await resetPassword(admin, user, password);
     ctx.output({ accountId: user.accountId, userId: user.userId, loginName: user.loginName, sessionsEnded }, () => `password set for ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
   },
 };
@@ -150,11 +150,11 @@ const disable: Command = {
   synopsis: '',
   summary: 'disable a user (logins fail); ends their sessions',
   async run(ctx, [accountId, loginName]) {
-    const stores = await ctx.stores();
-    const sessionsEnded = await liveSessionCount(ctx, await requireUser(stores, accountId!, loginName!));
-    const user = await disableUser(stores, accountId!, loginName!);
-    await ctx.recordAdminChange(user.accountId, 'user_disable', { sessionsEnded }, user);
-    ctx.output({ ...userView(user), sessionsEnded }, () => `disabled ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
+    const admin = await ctx.admin();
+    const found = await requireUserByLoginName(admin, accountId!, loginName!);
+    const sessionsEnded = await setUserEnabled(admin, found, false);
+    const user = { ...found, enabled: false };
+    ctx.output({ ...userView(user, await profilesOf(ctx, user.accountId)), sessionsEnded }, () => `disabled ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
   },
 };
 
@@ -165,13 +165,10 @@ const enable: Command = {
   synopsis: '',
   summary: 'enable a disabled user again',
   async run(ctx, [accountId, loginName]) {
-    const stores = await ctx.stores();
-    const user = await requireUser(stores, accountId!, loginName!);
-    if (!user.enabled) {
-      await stores.users.updateUser(user.accountId, user.userId, { enabled: true });
-      await ctx.recordAdminChange(user.accountId, 'user_enable', {}, user);
-    }
-    ctx.output(userView({ ...user, enabled: true }), () => (user.enabled ? `${user.loginName} was already enabled` : `enabled ${user.loginName}`));
+    const admin = await ctx.admin();
+    const user = await requireUserByLoginName(admin, accountId!, loginName!);
+    await setUserEnabled(admin, user, true);
+    ctx.output(userView({ ...user, enabled: true }, await profilesOf(ctx, user.accountId)), () => (user.enabled ? `${user.loginName} was already enabled` : `enabled ${user.loginName}`));
   },
 };
 

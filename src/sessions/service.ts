@@ -7,7 +7,8 @@
  * - login: the argon2 verification dominates; everything else is a few reads
  *   by key and one insert.
  */
-import { accountSettings, type Account, type AccountSettings, type ServiceBaseURI } from '../accounts/model.js';
+import { accountSettings, type Account, type AccountSettings, type AgentGroup, type ServiceBaseURI } from '../accounts/model.js';
+import { privilegesOf } from '../admin/directory.js';
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
@@ -124,7 +125,8 @@ export class SessionService {
     }
     if (!user.enabled) return fail('disabled', user);
     if (isApplicationLogin(credentials)) await this.assertApplicationLoginAllowed(accountId, user, settings, client, now);
-    if (!isApplicationLogin(credentials) && settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now) {
+    const passwordExpired = settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now;
+    if (!isApplicationLogin(credentials) && (passwordExpired || user.changePwdNextLogin)) {
       await audit.record({ accountId, type: 'password_expired', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent });
       throw errors.passwordExpired();
     }
@@ -150,6 +152,8 @@ export class SessionService {
   ): Promise<LoginResponse> {
     const { stores, audit } = this.o;
     const accountId = account.accountId;
+    // The user's profiles decide, at each login, what the session may do.
+    const grants = privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId));
     const sessionId = randomToken();
     const csrf = randomToken();
     const bearer = randomToken();
@@ -160,8 +164,8 @@ export class SessionService {
       accountId,
       userId: user.userId,
       loginName: user.loginName,
-      privileges: user.privileges,
-      isAdmin: user.isAdmin,
+      privileges: grants.privileges,
+      isAdmin: grants.isAdmin,
       isLPA: user.isLPA,
       appKey: login.appKey,
       wsuk: randomDigits(18),
@@ -185,7 +189,8 @@ export class SessionService {
       detail: login.appKey !== null ? { method: login.method, appKey: login.appKey } : { method: login.method },
     });
     const baseURIs = await serviceBaseURIs(stores, accountId, this.o.publicHost);
-    return this.loginResponse(account, user, session, { sessionId, csrf, bearer }, baseURIs, now);
+    const groups = { items: await stores.directory.listAgentGroups(accountId), revision: await stores.directory.revision(accountId, 'agentGroups') };
+    return this.loginResponse(account, user, session, { sessionId, csrf, bearer }, baseURIs, groups, now);
   }
 
   /** Moves the session's idle expiry to now + its TTL (never past its absolute end). */
@@ -237,7 +242,7 @@ export class SessionService {
     const tokenSecretOk = tokenMatches(c.accessTokenSecret ?? '', key.accessTokenSecretHash ?? '');
     // An oauth2 key is client credentials: the access-token fields are placeholders.
     const tokensOk = key.type === 'oauth2' || (tokenOk && tokenSecretOk);
-    return user !== null && secretOk && tokensOk && key.revokedAt === null && user.isBot && user.appKey === c.appKey;
+    return user !== null && secretOk && tokensOk && key.revokedAt === null && user.isBot && user.appKey !== null && user.appKey.split(',').includes(c.appKey);
   }
 
   /**
@@ -268,6 +273,7 @@ export class SessionService {
     session: SessionRecord,
     tokens: { sessionId: string; csrf: string; bearer: string },
     baseURIs: ServiceBaseURI[],
+    groups: { items: AgentGroup[]; revision: number },
     now: number,
   ): LoginResponse {
     const serverOffset = zoneOffsetMs(this.o.serverTimeZone, now);
@@ -278,14 +284,14 @@ export class SessionService {
         loginName: user.loginName,
         userId: user.userId,
         userPid: user.userPid,
-        userPrivileges: user.privileges,
+        userPrivileges: session.privileges,
         serverCurrentTime: now,
         // Account wall-clock time minus server wall-clock time (docs/API.md).
         timeDiff: zoneOffsetMs(account.timeZone, now) - serverOffset,
         serverTimeZoneName: this.o.serverTimeZone,
         serverTimeGMTDiff: serverOffset,
         isLPA: user.isLPA,
-        isAdmin: user.isAdmin,
+        isAdmin: session.isAdmin,
         accountTimeZoneId: account.timeZone,
       },
       csdsCollectionResponse: {
@@ -293,8 +299,8 @@ export class SessionService {
       },
       accountData: {
         agentGroupsData: {
-          items: account.agentGroups.map((g) => ({ id: g.id, deleted: g.deleted, name: g.name })),
-          revision: account.agentGroupsRevision,
+          items: groups.items.map((g) => ({ id: g.id, deleted: g.deleted, name: g.name })),
+          revision: groups.revision,
         },
       },
       sessionTTl: String(session.ttlMs),

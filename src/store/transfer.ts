@@ -16,7 +16,8 @@ import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
 import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
-import { API_KEY_TYPES, type ApiKey, type User } from '../users/model.js';
+import { BUILT_IN_PROFILES, type Profile, type RoleTypeId } from '../admin/model.js';
+import { API_KEY_TYPES, USER_DEFAULTS, type ApiKey, type GroupAssignment, type User } from '../users/model.js';
 import { hashToken } from '../security/tokens.js';
 import { ssoConfigProblem } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
@@ -24,10 +25,13 @@ import { DuplicateError } from './errors.js';
 import type { Stores } from './stores.js';
 
 export const DUMP_FORMAT = 'login-service-installation';
-export const DUMP_VERSION = 1;
+export const DUMP_VERSION = 2;
 
 export interface AccountDump extends Account {
   serviceBaseURIs: ServiceBaseURI[];
+  /** Deleted ones too. */
+  agentGroups: AgentGroup[];
+  profiles: Profile[];
 }
 
 export interface InstallationDump {
@@ -49,8 +53,13 @@ export interface ImportCounts {
 export async function exportInstallation(stores: Stores): Promise<InstallationDump> {
   const dump: InstallationDump = { format: DUMP_FORMAT, version: DUMP_VERSION, exportedAt: new Date().toISOString(), accounts: [], users: [], apiKeys: [] };
   for (const account of await stores.accounts.listAccounts()) {
-    dump.accounts.push({ ...account, serviceBaseURIs: await stores.accounts.listServiceBaseURIs(account.accountId) });
-    dump.users.push(...(await stores.users.listUsers(account.accountId)));
+    dump.accounts.push({
+      ...account,
+      serviceBaseURIs: await stores.accounts.listServiceBaseURIs(account.accountId),
+      agentGroups: await stores.directory.listAgentGroups(account.accountId, { includeDeleted: true }),
+      profiles: await stores.directory.listProfiles(account.accountId),
+    });
+    dump.users.push(...(await stores.users.listUsers(account.accountId, { includeDeleted: true })));
     dump.apiKeys.push(...(await stores.apiKeys.listApiKeys(account.accountId)));
   }
   return dump;
@@ -74,7 +83,7 @@ export async function importInstallation(stores: Stores, dump: InstallationDump)
   const takenUserIds = new Set<string>();
   const takenUserPids = new Set<string>();
   for (const existing of await stores.accounts.listAccounts()) {
-    for (const u of await stores.users.listUsers(existing.accountId)) {
+    for (const u of await stores.users.listUsers(existing.accountId, { includeDeleted: true })) {
       takenUserIds.add(u.userId);
       takenUserPids.add(u.userPid);
     }
@@ -84,13 +93,18 @@ export async function importInstallation(stores: Stores, dump: InstallationDump)
     if (takenUserPids.has(u.userPid)) throw new DuplicateError(`user pid ${u.userPid}`);
   }
 
-  for (const { serviceBaseURIs, ...account } of accounts) {
+  for (const { serviceBaseURIs, agentGroups, profiles, ...account } of accounts) {
     await stores.accounts.createAccount(account);
     for (const uri of serviceBaseURIs) await stores.accounts.setServiceBaseURI(account.accountId, uri.service, uri.baseURI);
+    await stores.directory.writeAgentGroups(account.accountId, { put: agentGroups });
+    await stores.directory.writeProfiles(account.accountId, { put: profiles });
   }
   // Keys before users: a bot names the key it logs in with.
   for (const key of apiKeys) await stores.apiKeys.createApiKey(key);
-  for (const user of users) await stores.users.createUser(user);
+  for (const a of accounts) {
+    const theirs = users.filter((u) => u.accountId === a.accountId);
+    if (theirs.length > 0) await stores.users.writeUsers(a.accountId, { create: theirs });
+  }
   return { accounts: accounts.length, users: users.length, apiKeys: apiKeys.length };
 }
 
@@ -125,7 +139,35 @@ const object = (v: unknown, p: string) => (isObject(v) ? v : fail(p, 'an object'
 
 const agentGroup: Check<AgentGroup> = (v, p) => {
   const o = object(v, p);
-  return { id: int(o.id, `${p}.id`), name: str(o.name, `${p}.name`), deleted: bool(o.deleted, `${p}.deleted`) };
+  return {
+    id: int(o.id, `${p}.id`),
+    name: str(o.name, `${p}.name`),
+    description: str(o.description, `${p}.description`),
+    parentGroupId: nullable(int)(o.parentGroupId, `${p}.parentGroupId`),
+    isEnabled: bool(o.isEnabled, `${p}.isEnabled`),
+    deleted: bool(o.deleted, `${p}.deleted`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+  };
+};
+
+const profile: Check<Profile> = (v, p) => {
+  const o = object(v, p);
+  const roleTypeId = int(o.roleTypeId, `${p}.roleTypeId`);
+  if (roleTypeId < 1 || roleTypeId > 4) fail(`${p}.roleTypeId`, '1, 2, 3 or 4');
+  return {
+    id: int(o.id, `${p}.id`),
+    name: nonEmpty(o.name, `${p}.name`),
+    description: str(o.description, `${p}.description`),
+    roleTypeId: roleTypeId as RoleTypeId,
+    permissions: arrayOf(int)(o.permissions, `${p}.permissions`),
+    builtIn: bool(o.builtIn, `${p}.builtIn`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+  };
+};
+
+const assignment: Check<GroupAssignment> = (v, p) => {
+  const o = object(v, p);
+  return { agentGroupId: int(o.agentGroupId, `${p}.agentGroupId`), assignmentDate: int(o.assignmentDate, `${p}.assignmentDate`) };
 };
 
 const accountDump: Check<AccountDump> = (v, p) => {
@@ -146,7 +188,7 @@ const accountDump: Check<AccountDump> = (v, p) => {
     name: str(o.name, `${p}.name`),
     timeZone,
     agentGroups: arrayOf(agentGroup)(o.agentGroups, `${p}.agentGroups`),
-    agentGroupsRevision: int(o.agentGroupsRevision, `${p}.agentGroupsRevision`),
+    profiles: arrayOf(profile)(o.profiles, `${p}.profiles`),
     settings,
     createdAt: int(o.createdAt, `${p}.createdAt`),
     serviceBaseURIs: arrayOf((u, up) => {
@@ -167,11 +209,23 @@ const user: Check<User> = (v, p) => {
     appKey: nullable(nonEmpty)(o.appKey, `${p}.appKey`),
     passwordHash: nullable(nonEmpty)(o.passwordHash, `${p}.passwordHash`),
     passwordChangedAt: nullable(int)(o.passwordChangedAt, `${p}.passwordChangedAt`),
-    privileges: arrayOf(int)(o.privileges, `${p}.privileges`),
-    isAdmin: bool(o.isAdmin, `${p}.isAdmin`),
     isLPA: bool(o.isLPA, `${p}.isLPA`),
     enabled: bool(o.enabled, `${p}.enabled`),
     createdAt: int(o.createdAt, `${p}.createdAt`),
+    fullName: str(o.fullName, `${p}.fullName`),
+    nickname: str(o.nickname, `${p}.nickname`),
+    email: str(o.email, `${p}.email`),
+    employeeId: str(o.employeeId, `${p}.employeeId`),
+    description: str(o.description, `${p}.description`),
+    mobileNumber: str(o.mobileNumber, `${p}.mobileNumber`),
+    maxChats: int(o.maxChats, `${p}.maxChats`),
+    skillIds: arrayOf(int)(o.skillIds, `${p}.skillIds`),
+    memberOf: nullable(assignment)(o.memberOf, `${p}.memberOf`),
+    managerOf: arrayOf(assignment)(o.managerOf, `${p}.managerOf`),
+    profileIds: arrayOf(int)(o.profileIds, `${p}.profileIds`),
+    changePwdNextLogin: bool(o.changePwdNextLogin, `${p}.changePwdNextLogin`),
+    deleted: bool(o.deleted, `${p}.deleted`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
   };
 };
 
@@ -200,10 +254,56 @@ function unique<T>(items: T[], key: (item: T) => string, path: string, what: str
   });
 }
 
+/**
+ * A dump of version 1 (before agent groups were rows and profiles existed)
+ * brought to version 2 as the schema migration does: groups get their
+ * defaults, each account gets the built-in profiles plus one per distinct
+ * privilege list, and each user the Administrator or Agent profile plus that
+ * of their privileges. Only what the checks below read is touched.
+ */
+function fromVersion1(o: Record<string, unknown>): Record<string, unknown> {
+  const accounts = Array.isArray(o.accounts) ? o.accounts : [];
+  const users = Array.isArray(o.users) ? o.users : [];
+  const profileOf = new Map<string, number>();
+  const v2accounts = accounts.map((a: Record<string, unknown>) => {
+    if (!isObject(a)) return a;
+    const { agentGroupsRevision: _revision, ...rest } = a;
+    const at = typeof a.createdAt === 'number' ? a.createdAt : 0;
+    const groups = (Array.isArray(a.agentGroups) ? a.agentGroups : []).map((g: Record<string, unknown>) =>
+      isObject(g) ? { description: '', parentGroupId: g.id === -1 ? null : -1, isEnabled: true, updatedAt: at, ...g } : g,
+    );
+    const profiles: Profile[] = BUILT_IN_PROFILES.map((p) => ({ ...p, permissions: [], builtIn: true, updatedAt: at }));
+    for (const u of users) {
+      if (!isObject(u) || u.accountId !== a.accountId || !Array.isArray(u.privileges) || u.privileges.length === 0) continue;
+      const key = `${String(a.accountId)}\n${JSON.stringify(u.privileges)}`;
+      if (profileOf.has(key)) continue;
+      const id = profiles.length + 1;
+      profileOf.set(key, id);
+      profiles.push({ id, name: `Privileges ${JSON.stringify(u.privileges)}`, description: 'Privileges of users before profiles', roleTypeId: 2, permissions: u.privileges as number[], builtIn: false, updatedAt: 0 });
+    }
+    return { ...rest, agentGroups: groups, profiles };
+  });
+  const v2users = users.map((u: Record<string, unknown>) => {
+    if (!isObject(u)) return u;
+    const { privileges, isAdmin, ...rest } = u;
+    const extra = profileOf.get(`${String(u.accountId)}\n${JSON.stringify(privileges)}`);
+    const at = typeof u.createdAt === 'number' ? u.createdAt : 0;
+    return {
+      ...USER_DEFAULTS,
+      memberOf: { agentGroupId: -1, assignmentDate: at },
+      profileIds: [isAdmin === true ? 1 : 2, ...(extra === undefined ? [] : [extra])],
+      updatedAt: at,
+      ...rest,
+    };
+  });
+  return { ...o, version: DUMP_VERSION, accounts: v2accounts, users: v2users };
+}
+
 function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; apiKeys: ApiKey[] } {
-  const o = object(dump, 'the document');
+  let o = object(dump, 'the document');
   if (o.format !== DUMP_FORMAT) fail('format', `"${DUMP_FORMAT}" (is this a file written by login-service export?)`);
-  if (o.version !== DUMP_VERSION) fail('version', `${DUMP_VERSION} (the version this login-service reads)`);
+  if (o.version === 1) o = fromVersion1(o);
+  if (o.version !== DUMP_VERSION) fail('version', `1 or ${DUMP_VERSION} (the versions this login-service reads)`);
   const accounts = arrayOf(accountDump)(o.accounts, 'accounts');
   const users = arrayOf(user)(o.users, 'users');
   const apiKeys = arrayOf(apiKey)(o.apiKeys, 'apiKeys');
@@ -214,7 +314,7 @@ function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; api
   apiKeys.forEach((k, i) => accountIds.has(k.accountId) || fail(`apiKeys[${i}].accountId`, 'the id of an account in the document'));
   unique(users, (u) => u.userId, 'users', 'the userId');
   unique(users, (u) => u.userPid, 'users', 'the userPid');
-  unique(users, (u) => `${u.accountId}\n${storedLoginNameKey(u)}`, 'users', 'the login name (compared as login names are: case, width and Unicode form aside) in its account');
+  unique(users.filter((u) => !u.deleted), (u) => `${u.accountId}\n${storedLoginNameKey(u)}`, 'users', 'the login name (compared as login names are: case, width and Unicode form aside) in its account');
   unique(apiKeys, (k) => `${k.accountId}\n${k.appKey}`, 'apiKeys', 'the appKey in its account');
   accounts.forEach((a, i) => unique(a.serviceBaseURIs, (u) => u.service, `accounts[${i}].serviceBaseURIs`, 'the service'));
   return { accounts, users, apiKeys };

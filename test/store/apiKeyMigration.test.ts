@@ -18,6 +18,7 @@ import { createTestDatabase } from './postgresDatabase.js';
 import { postJson, startTestServer } from '../helpers/server.js';
 import { ManualClock } from '../../src/clock.js';
 import { importInstallation, type InstallationDump } from '../../src/store/transfer.js';
+import { USER_DEFAULTS } from '../../src/users/model.js';
 
 /** The schema before access tokens were hashed: migrations 1 and 2. */
 const BEFORE = 2;
@@ -39,7 +40,8 @@ async function checkMigrated(stores: Stores) {
   try {
     await stores.users.createUser({
       accountId: '123', userId: '5550001', userPid: 'pid-5550001', loginName: 'old-bot', isBot: true, appKey: 'app-key-1',
-      passwordHash: null, passwordChangedAt: null, privileges: [], isAdmin: false, isLPA: false, enabled: true, createdAt: 1_700_000_000_000,
+      passwordHash: null, passwordChangedAt: null, isLPA: false, enabled: true, createdAt: 1_700_000_000_000,
+      ...USER_DEFAULTS, memberOf: null, profileIds: [2], updatedAt: 1_700_000_000_000,
     });
     const login = await postJson(`${server.baseUrl}/api/account/123/login`, { username: 'old-bot', appKey: 'app-key-1', secret, accessToken, accessTokenSecret });
     assert.equal(login.status, 200, login.text);
