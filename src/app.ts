@@ -191,6 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     lane.close();
     done();
   });
+  // Refusal counts still held for the current minute are stored before the store closes.
+  app.addHook('onClose', async () => services.audit.flush());
 
   await app.register(sessionRoutes(services.sessions, { secureCookie: tls !== null }));
   await app.register(domainRoutes(stores, config.publicHost));
