@@ -3,25 +3,22 @@
  * listening: tests use it in-process, `serve` puts it on a socket.
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditLog } from './events/audit.js';
+import { clientErrorHandler } from './http/clientErrors.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
 import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
-import { clientErrorHandler } from './security/clientErrors.js';
 import { PasswordHasher } from './security/passwords.js';
-import { BearerCheckLane } from './sessions/bearerLane.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import type { Stores } from './store/index.js';
@@ -115,17 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Node reads these only when the server is created; the check interval is its default of 30 s otherwise.
   const serverOptions = { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, connectionsCheckingInterval: timeouts.checkIntervalMs };
   const headers = responseHeaders(tls !== null);
-  const lane = new BearerCheckLane({ service: services.sessions, headers, logger });
   const app = Fastify({
-    // Our own server, as Fastify would make it, so the bearer check's fast lane sees each request first.
-    serverFactory: (route: (request: IncomingMessage, response: ServerResponse) => void, options: FastifyServerOptions) => {
-      const listener = lane.listener(route);
-      const server = tls ? createHttpsServer({ ...tls, ...serverOptions }, listener) : createHttpServer(serverOptions, listener);
-      server.keepAliveTimeout = options.keepAliveTimeout!;
-      server.requestTimeout = options.requestTimeout!;
-      server.setTimeout(options.connectionTimeout!);
-      return server;
-    },
+    ...(tls ? { https: { ...tls, ...serverOptions } } : { http: serverOptions }),
     loggerInstance: logger,
     logController: new AccessLog(),
     childLoggerFactory: lazyRequestLogger as never,
@@ -160,8 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(formbody);
   await app.register(cookie);
-  // One synchronous hook and a constant object: @fastify/helmet rebuilt helmet's middleware on
-  // every request, ~10 µs of a ~50 µs bearer check (docs/BENCHMARKS.md).
+  // The headers never vary: one synchronous hook and a constant object, nothing built per request.
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
@@ -185,12 +172,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
-  lane.metrics = ops.metrics;
-  // Closing: the route answers every request from now on, with `Connection: close`.
-  app.addHook('preClose', (done) => {
-    lane.close();
-    done();
-  });
   // Refusal counts still held for the current minute are stored before the store closes.
   app.addHook('onClose', async () => services.audit.flush());
 

@@ -5,7 +5,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { isValidTimeZone, systemTimeZone } from './timezones.js';
-import { DEFAULT_BEARER_CACHE_SIZE } from './store/sqlite/bearerCache.js';
 
 export interface Config {
   port: number;
@@ -14,8 +13,6 @@ export interface Config {
   redisUrl: string | null;
   /** PostgreSQL connections per process. */
   databasePoolSize: number;
-  /** SQLite: bearer checks answered from memory, per process (0: none). */
-  bearerCacheSize: number;
   publicHost: string;
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
@@ -112,7 +109,6 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     },
   },
   { key: 'databasePoolSize', env: 'DATABASE_POOL_SIZE', flag: 'db-pool-size', parse: integer(1, 1000, 10) },
-  { key: 'bearerCacheSize', env: 'BEARER_CACHE_SIZE', flag: 'bearer-cache-size', parse: integer(0, 10_000_000, DEFAULT_BEARER_CACHE_SIZE) },
   {
     key: 'redisUrl',
     env: 'REDIS_URL',
@@ -233,6 +229,28 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'request-timeout-ms': ['MS', 'a whole request must arrive within this (default 15000)'],
   'keep-alive-timeout-ms': ['MS', 'idle keep-alive connections close after this (default 72000)'],
 };
+
+/**
+ * Settings that no longer do anything. They are still accepted, so that a
+ * deployment that sets one keeps starting; their value is ignored and
+ * `deprecatedSettingWarnings` says so.
+ */
+export const DEPRECATED_SETTINGS: ReadonlyArray<{ env: string; flag: string; reason: string }> = [
+  { env: 'BEARER_CACHE_SIZE', flag: 'bearer-cache-size', reason: 'the SQLite store no longer keeps bearer checks in memory' },
+];
+
+/** Flags of the deprecated settings, which the command-line parser accepts too. */
+export const DEPRECATED_SETTING_FLAGS: readonly string[] = DEPRECATED_SETTINGS.map((s) => s.flag);
+
+/** One line per deprecated setting given (by variable or flag): what to remove, and why. */
+export function deprecatedSettingWarnings(env: NodeJS.ProcessEnv = process.env, flags: Record<string, string | undefined> = {}): string[] {
+  const warnings: string[] = [];
+  for (const s of DEPRECATED_SETTINGS) {
+    const name = flags[s.flag] !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : null;
+    if (name !== null) warnings.push(`${name} is deprecated and ignored: ${s.reason}; remove it from the configuration`);
+  }
+  return warnings;
+}
 
 /** Flags that carry a setting, for the command-line parser. */
 export const SETTING_FLAGS: readonly string[] = SETTINGS.map((s) => s.flag);

@@ -94,8 +94,8 @@ type LogArgs = Parameters<Logger['info']>;
 /**
  * A request's logger that becomes a pino child (with the request id bound)
  * only when something is logged at an enabled level. pino runs the redaction
- * serializers over a child's bindings when the child is made, ~3 µs that a
- * bearer check (tens of µs, nothing logged) paid on every request.
+ * serializers over a child's bindings when the child is made, a cost every
+ * request would pay even when it logs nothing.
  */
 class RequestLogger {
   private real: Logger | null = null;

@@ -2,8 +2,9 @@
  * Entry of the `login-service` command: parses arguments, builds the
  * configuration, and dispatches to `serve` or an admin command.
  */
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { ConfigError, SETTING_FLAGS, loadConfig } from './config.js';
+import { ConfigError, DEPRECATED_SETTING_FLAGS, SETTING_FLAGS, deprecatedSettingWarnings, loadConfig } from './config.js';
 import { CLI_OPTIONS, USAGE, runCli, type CliIo } from './cli/index.js';
 
 export interface ParsedCommandLine {
@@ -13,7 +14,8 @@ export interface ParsedCommandLine {
 }
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
-  const settingOptions = Object.fromEntries(SETTING_FLAGS.map((flag) => [flag, { type: 'string' as const }]));
+  const settingFlags = [...SETTING_FLAGS, ...DEPRECATED_SETTING_FLAGS];
+  const settingOptions = Object.fromEntries(settingFlags.map((flag) => [flag, { type: 'string' as const }]));
   const { values, positionals } = parseArgs({
     args: argv,
     options: { ...settingOptions, ...CLI_OPTIONS },
@@ -23,7 +25,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   const settings: Record<string, string | undefined> = {};
   const options: Record<string, string | boolean | undefined> = {};
   for (const [key, value] of Object.entries(values)) {
-    if (SETTING_FLAGS.includes(key)) settings[key] = value as string;
+    if (settingFlags.includes(key)) settings[key] = value as string;
     else options[key] = value as string | boolean;
   }
   return { positionals, settings, options };
@@ -52,9 +54,17 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
     throw e;
   }
+  // Once per start: a worker process runs this too.
+  const warnings = cluster.isPrimary ? deprecatedSettingWarnings(process.env, parsed.settings) : [];
   if (parsed.positionals[0] === 'serve') {
+    if (warnings.length > 0) {
+      const { createLogger } = await import('./logger.js');
+      const logger = createLogger(config.logLevel);
+      for (const warning of warnings) logger.warn(warning);
+    }
     const { serveWithWorkers } = await import('./cluster.js');
     return serveWithWorkers(config);
   }
+  for (const warning of warnings) io.stderr.write(`login-service: warning: ${warning}\n`);
   return runCli(parsed.positionals, parsed.options, config, io);
 }

@@ -25,7 +25,6 @@ import type { Config } from './config.js';
 import type { PasswordHasher } from './security/passwords.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
-import { pinTickObjectShape } from './ops/tickShape.js';
 import { openConfiguredStores, type Stores } from './store/index.js';
 import { WORKER_INDEX_ENV, startHousekeeping, sweepsInThisProcess } from './housekeeping.js';
 
@@ -66,7 +65,6 @@ export async function bootstrapStore(stores: Stores, config: Config, deps: { clo
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
-  await pinTickObjectShape();
   const logger = options.logger ?? createLogger(config.logLevel);
   const stores = await openConfiguredStores(config);
   let metricsServer: MetricsServer | null = null;

@@ -23,7 +23,7 @@ export function isValidTimeZone(zone: string): boolean {
 /**
  * Offsets change only on quarter-hour boundaries (every zone's transitions
  * fall on them), so one is computed once per zone and quarter hour:
- * formatToParts costs tens of µs, on every login.
+ * formatToParts is slow, and every login needs an offset.
  */
 const QUARTER_HOUR_MS = 15 * 60_000;
 const offsets = new Map<string, number>();

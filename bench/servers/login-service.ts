@@ -66,9 +66,8 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
   await stores.close();
 
   const db = openSqlite(o.dbPath);
-  // Sessions land at random places in the table (at their bearer digest's rowid), and with the server's
-  // 8 MiB page cache the one seeding transaction spilled pages to the WAL over and over: a million
-  // sessions took 75 s to write, 36 s with a cache that holds the file. The file comes out the same.
+  // Sessions land at random places in the indexes on their digests, and with the server's 8 MiB page
+  // cache the one seeding transaction spilled pages to the WAL over and over. The file comes out the same.
   db.pragma('cache_size = -1048576');
   const before = fileBytes(db, o.dbPath);
   const sessions = new SqliteSessionStore(db);

@@ -1,7 +1,7 @@
 /** The Domain API: where each service of an account lives. No authentication. */
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
-import { errors } from '../http/errors.js';
+import { errors } from '../errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import type { Stores } from '../store/index.js';
 import { serviceBaseURIs } from './service.js';

@@ -1,5 +1,6 @@
 /** Account administration and the Domain API's view of an account's services. */
 import type { Clock } from '../clock.js';
+import { InvalidInputError } from '../errors.js';
 import type { Stores } from '../store/index.js';
 import { isValidTimeZone } from '../timezones.js';
 import { MAIN_GROUP, isAccountId, type Account, type ServiceBaseURI } from './model.js';
@@ -7,12 +8,8 @@ import { MAIN_GROUP, isAccountId, type Account, type ServiceBaseURI } from './mo
 /** The Login Service itself: every account has it, at this server's public address unless overridden. */
 export const LOGIN_SERVICE_NAME = 'agentVep';
 
-export class InvalidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidInputError';
-  }
-}
+/** Where administration code imports it from. */
+export { InvalidInputError };
 
 export interface NewAccount {
   accountId: string;

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
-import { ApiError, InternalCode, createErrorBodyFactory, type InternalCodeValue } from './errors.js';
+import { InternalCode, apiErrorOf, createErrorBodyFactory, type InternalCodeValue } from './errors.js';
 
 interface Classified {
   status: number;
@@ -52,9 +52,10 @@ export function installErrorHandling(app: FastifyInstance, clock: Clock, serverT
   const errorBody = createErrorBodyFactory(serverTimeZone);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) {
-      reply.headers(error.headers);
-      return reply.code(error.statusCode).send(errorBody(error.statusCode, error.internalCode, error.message, clock.now()));
+    const answer = apiErrorOf(error);
+    if (answer) {
+      reply.headers(answer.headers);
+      return reply.code(answer.statusCode).send(errorBody(answer.statusCode, answer.internalCode, answer.message, clock.now()));
     }
     const c = classify(error);
     if (c.status >= 500) request.log.error({ err: error }, 'request failed');

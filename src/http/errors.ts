@@ -2,7 +2,13 @@
  * The one error shape of the API (taken from the original documentation):
  *   {"error": {"time": "Sep 22, 2016 4:10:15 PM", "message": "…", "internalCode": 10, "responseStatus": "UNAUTHORIZED"}}
  * `internalCode` values are stable; docs/ERRORS.md lists them.
+ *
+ * Domain code throws domain errors (src/errors.ts); this module decides how
+ * each kind is answered. `ApiError` is for answers that HTTP code decides
+ * itself (readiness, client authentication of a route).
  */
+import { DomainError, errors as domainErrors, type ErrorKind } from '../errors.js';
+
 export const InternalCode = {
   BAD_REQUEST: 1,
   UNSUPPORTED_VERSION: 2,
@@ -44,7 +50,7 @@ export function responseStatusName(status: number): string {
   return RESPONSE_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
 }
 
-/** A failure the client should see as-is. Thrown by logic, rendered by the app's error handler. */
+/** A failure the client should see as-is, decided by HTTP code. Rendered by the app's error handler. */
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
@@ -57,18 +63,47 @@ export class ApiError extends Error {
   }
 }
 
-export const CSRF_INVALID_MESSAGE =
-  'CSRF token invalid! The CSRF token on request does not match the CSRF token on the session';
-
-export const errors = {
-  badRequest: (message: string) => new ApiError(400, InternalCode.BAD_REQUEST, message),
-  loginFailed: () => new ApiError(401, InternalCode.LOGIN_FAILED, 'Bad authentication: invalid account, user or credentials'),
-  sessionInvalid: () => new ApiError(401, InternalCode.SESSION_INVALID, 'Session is missing, expired or ended'),
-  csrfInvalid: () => new ApiError(401, InternalCode.CSRF_INVALID, CSRF_INVALID_MESSAGE),
-  bearerInvalid: () => new ApiError(401, InternalCode.BEARER_INVALID, 'Bearer token is missing, unknown, expired or ended'),
-  accountUnknown: () => new ApiError(401, InternalCode.ACCOUNT_UNKNOWN, 'Unknown account'),
-  notFound: (message = 'Not found') => new ApiError(404, InternalCode.NOT_FOUND, message),
+/** How each kind of domain error is answered. */
+const ANSWERS: Record<ErrorKind, { status: number; internalCode: InternalCodeValue }> = {
+  badRequest: { status: 400, internalCode: InternalCode.BAD_REQUEST },
+  loginFailed: { status: 401, internalCode: InternalCode.LOGIN_FAILED },
+  passwordExpired: { status: 401, internalCode: InternalCode.PASSWORD_EXPIRED },
+  passwordRejected: { status: 400, internalCode: InternalCode.PASSWORD_REJECTED },
+  sessionInvalid: { status: 401, internalCode: InternalCode.SESSION_INVALID },
+  csrfInvalid: { status: 401, internalCode: InternalCode.CSRF_INVALID },
+  bearerInvalid: { status: 401, internalCode: InternalCode.BEARER_INVALID },
+  accountUnknown: { status: 401, internalCode: InternalCode.ACCOUNT_UNKNOWN },
+  notFound: { status: 404, internalCode: InternalCode.NOT_FOUND },
+  tooManyFailures: { status: 429, internalCode: InternalCode.RATE_LIMITED },
+  overloaded: { status: 503, internalCode: InternalCode.UNAVAILABLE },
 };
+
+/** The answer to a domain error: its kind's status and code, its message, and Retry-After when it has one. */
+export function httpError(error: DomainError): ApiError {
+  const { status, internalCode } = ANSWERS[error.kind];
+  const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+  return new ApiError(status, internalCode, error.message, headers);
+}
+
+/** The answer to a thrown error that clients see as-is (a domain error or an ApiError); null for anything else. */
+export function apiErrorOf(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (error instanceof DomainError) return httpError(error);
+  return null;
+}
+
+export { CSRF_INVALID_MESSAGE } from '../errors.js';
+
+type HttpErrors = { [K in keyof typeof domainErrors]: (...args: Parameters<(typeof domainErrors)[K]>) => ApiError };
+
+/**
+ * The answer to each domain error, for code that builds an answer instead of
+ * throwing (the client library's bearer middleware).
+ * @deprecated Domain code throws `errors` from src/errors.ts.
+ */
+export const errors = Object.fromEntries(
+  Object.entries(domainErrors).map(([name, make]) => [name, (...args: unknown[]) => httpError((make as (...a: unknown[]) => DomainError)(...args))]),
+) as HttpErrors;
 
 export interface ErrorBody {
   error: { time: string; message: string; internalCode: number; responseStatus: string };

@@ -1,10 +1,15 @@
 /** Small helpers shared by routes. */
 import type { FastifyRequest } from 'fastify';
-import type { ClientInfo } from '../sessions/service.js';
 
 export const SESSION_COOKIE = 'Session_id';
 
-export function clientInfo(request: FastifyRequest): ClientInfo {
+/** Who sent a request, as far as the server can tell (what features record about a caller). */
+export interface RequestClient {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function clientInfo(request: FastifyRequest): RequestClient {
   const ua = request.headers['user-agent'];
   return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
 }

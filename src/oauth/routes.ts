@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
+import { DomainError } from '../errors.js';
 import { ApiError, InternalCode } from '../http/errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import { hashToken, tokenMatches } from '../security/tokens.js';
@@ -123,7 +124,7 @@ export function introspectionRoutes(sessions: SessionService, stores: Stores) {
         try {
           session = await sessions.checkBearer(request.params.accountId, request.body.token);
         } catch (error) {
-          if (error instanceof ApiError) return { active: false };
+          if (error instanceof DomainError && error.kind === 'bearerInvalid') return { active: false };
           throw error;
         }
         return {

@@ -21,7 +21,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountSettings } from '../accounts/model.js';
 import type { AuditLog } from '../events/audit.js';
-import { ApiError, InternalCode } from '../http/errors.js';
+import { errors } from '../errors.js';
 import type { User } from '../users/model.js';
 import type { Counter, CounterBlock, CounterStore } from './counters.js';
 import { hashToken } from './tokens.js';
@@ -158,9 +158,7 @@ export class BruteForceGuard {
         const resetAt = (await this.counters.getCounter(key, now))?.resetAt ?? now;
         const retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
         await this.audit.recordPerMinute({ accountId, accountKnown, type: 'login_rate_limited', clientIp: client.ip, userAgent: client.userAgent, detail: { retryAfter } });
-        throw new ApiError(429, InternalCode.RATE_LIMITED, 'Too many failed logins from this address; try again later', {
-          'retry-after': String(retryAfter),
-        });
+        throw errors.tooManyFailures('Too many failed logins from this address; try again later', retryAfter);
       }
       attempt.address = { key, resetAt: counter.resetAt, count: counter.count };
     }

@@ -1,7 +1,7 @@
 /** HTTP routes of the session lifecycle: login, refresh, logout, bearer check. */
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
-import { errors } from '../http/errors.js';
+import { errors } from '../errors.js';
 import { SESSION_COOKIE, accountParamsSchema, bearerToken, clientInfo, versionQuerySchema } from '../http/request.js';
 import type { LoginCredentials, SessionService } from './service.js';
 import { toSessionInfo } from './service.js';
@@ -92,8 +92,8 @@ const loginResponseSchema = {
   },
 } as const;
 
-/** The bearer check's answer; its fast lane (bearerLane.ts) serializes from it too. */
-export const sessionInfoSchema = {
+/** The bearer check's answer. */
+const sessionInfoSchema = {
   type: 'object',
   properties: {
     accountId: { type: 'string' },

@@ -11,7 +11,7 @@ import { accountSettings, type Account, type ServiceBaseURI } from '../accounts/
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
-import { ApiError, InternalCode, errors } from '../http/errors.js';
+import { errors } from '../errors.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { BruteForceGuard, LoginAttempt } from '../security/bruteForce.js';
 import { digestsEqual, hashToken, randomDigits, randomToken, tokenMatches } from '../security/tokens.js';
@@ -180,7 +180,7 @@ export class SessionService {
     if (!user.enabled) return fail('disabled', user);
     if (!isApplicationLogin(credentials) && settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now) {
       await audit.record({ accountId, type: 'password_expired', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent });
-      throw new ApiError(401, InternalCode.PASSWORD_EXPIRED, 'Password expired: it must be changed by an administrator');
+      throw errors.passwordExpired();
     }
 
     await attempt.succeeded(user);
@@ -238,15 +238,9 @@ export class SessionService {
 
   /** The live session a bearer belongs to, on this account; read-only. */
   async checkBearer(accountId: string, bearer: string): Promise<BearerSession> {
-    const session = await this.findLiveBearerSession(accountId, bearer);
-    if (!session) throw errors.bearerInvalid();
-    return session;
-  }
-
-  /** The live session of this account that a bearer belongs to, or null. */
-  async findLiveBearerSession(accountId: string, bearer: string): Promise<BearerSession | null> {
     const session = await this.o.stores.sessions.findSessionByBearer(hashToken(bearer));
-    return session && session.accountId === accountId && this.isLive(session, this.o.clock.now()) ? session : null;
+    if (!session || session.accountId !== accountId || !this.isLive(session, this.o.clock.now())) throw errors.bearerInvalid();
+    return session;
   }
 
   /** The live session a Session_id cookie belongs to, with its CSRF token checked. */

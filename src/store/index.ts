@@ -1,28 +1,8 @@
-/**
- * The storage of the whole service: one small contract per feature, each
- * declared beside its feature (accounts/model.ts, users/model.ts, …), and
- * backends that implement them all. Routes and logic only ever see `Stores`.
- */
-import type { AccountStore } from '../accounts/model.js';
-import type { ApiKeyStore, UserStore } from '../users/model.js';
-import type { SessionStore } from '../sessions/model.js';
-import type { CounterStore } from '../security/counters.js';
-import type { EventStore } from '../events/model.js';
+/** Opens the backends the settings name. */
 import type { Config } from '../config.js';
+import type { Stores } from './stores.js';
 
-export interface Stores {
-  /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */
-  backend: string;
-  accounts: AccountStore;
-  users: UserStore;
-  apiKeys: ApiKeyStore;
-  sessions: SessionStore;
-  counters: CounterStore;
-  events: EventStore;
-  /** Resolves when every backend answers; rejects otherwise (readiness). */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Stores } from './stores.js';
 
 export interface OpenStoresOptions {
   databaseUrl: string;
@@ -33,8 +13,6 @@ export interface OpenStoresOptions {
   redisKeyPrefix?: string;
   /** PostgreSQL connections per process. */
   poolSize?: number;
-  /** SQLite: bearer checks kept in memory per process (0: none). */
-  bearerCacheSize?: number;
 }
 
 /** The stores the settings name: what `serve` and every admin command open. */
@@ -45,7 +23,6 @@ export function openConfiguredStores(config: Config): Promise<Stores> {
     redisKeyPrefix: config.redisKeyPrefix ?? undefined,
     migrate: config.autoMigrate,
     poolSize: config.databasePoolSize,
-    bearerCacheSize: config.bearerCacheSize,
   });
 }
 
@@ -55,7 +32,7 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   let stores: Stores;
   if (databaseUrl.startsWith('sqlite:')) {
     const { openSqliteStores } = await import('./sqlite/index.js');
-    stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate, bearerCacheSize: options.bearerCacheSize });
+    stores = openSqliteStores(databaseUrl.slice('sqlite:'.length), { migrate: options.migrate });
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { openPostgresStores } = await import('./postgres/index.js');
     stores = await openPostgresStores(databaseUrl, { migrate: options.migrate, maxConnections: options.poolSize });

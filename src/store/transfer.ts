@@ -18,7 +18,7 @@ import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
 import type { ApiKey, User } from '../users/model.js';
 import { DuplicateError } from './errors.js';
-import type { Stores } from './index.js';
+import type { Stores } from './stores.js';
 
 export const DUMP_FORMAT = 'login-service-installation';
 export const DUMP_VERSION = 1;

@@ -7,7 +7,7 @@
  */
 import { dictionary } from '@zxcvbn-ts/language-common';
 import type { AccountSettings } from '../accounts/model.js';
-import { ApiError, InternalCode } from '../http/errors.js';
+import { errors } from '../errors.js';
 
 /** The account settings the policy reads. */
 export type PasswordPolicySettings = Pick<AccountSettings, 'passwordMinLength' | 'passwordMaxBytes' | 'rejectCommonPasswords'>;
@@ -41,5 +41,5 @@ export function passwordProblem(password: string, loginName: string, settings: P
 
 export function assertPasswordAcceptable(password: string, loginName: string, settings: PasswordPolicySettings): void {
   const problem = passwordProblem(password, loginName, settings);
-  if (problem) throw new ApiError(400, InternalCode.PASSWORD_REJECTED, `Password rejected: ${problem}`);
+  if (problem) throw errors.passwordRejected(problem);
 }

@@ -17,7 +17,7 @@ import { accountSettings, type AccountSettings } from '../accounts/model.js';
 import type { Clock } from '../clock.js';
 import type { AuditInput, AuditLog } from '../events/audit.js';
 import { errorResponse } from '../http/errorHandling.js';
-import { ApiError, InternalCode, errors } from '../http/errors.js';
+import { errors } from '../errors.js';
 import { SESSION_COOKIE, accountParamsSchema, clientInfo, versionQuerySchema } from '../http/request.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
 import type { PasswordHasher } from '../security/passwords.js';
@@ -92,7 +92,7 @@ async function applyPasswordChange(
 ): Promise<number> {
   assertPasswordAcceptable(change.newPassword, user.loginName, settings);
   if (change.newPassword === change.oldPassword) {
-    throw new ApiError(400, InternalCode.PASSWORD_REJECTED, 'Password rejected: the new password must differ from the current one');
+    throw errors.passwordRejected('the new password must differ from the current one');
   }
   const passwordHash = await hasher.hash(change.newPassword);
   await stores.users.updateUser(accountId, user.userId, { passwordHash, passwordChangedAt: now });

@@ -1,6 +1,6 @@
 /** User and API-key administration (used by the CLI and the first start). */
 import { accountSettings } from '../accounts/model.js';
-import { InvalidInputError } from '../accounts/service.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { DuplicateError } from '../store/errors.js';
 import type { Stores } from '../store/index.js';
@@ -9,12 +9,8 @@ import { hashToken, randomDigits, randomToken, randomUuid } from '../security/to
 import type { ApiKey, User } from './model.js';
 import { passwordProblem } from './passwordPolicy.js';
 
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
-}
+/** Where administration code imports it from. */
+export { NotFoundError };
 
 export interface NewUser {
   accountId: string;

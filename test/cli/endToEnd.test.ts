@@ -185,8 +185,8 @@ describe('login-service commands against a running server', () => {
     ]);
     assert.equal(walter.status, 200);
     assert.equal(ursula.status, 200);
-    // Checked twice first (a bearer is kept from its second check on), so the server holds both
-    // in memory when the CLI revokes them.
+    // Checked twice first, so that a server keeping checked bearers in memory would hold both when
+    // the CLI revokes them.
     for (let i = 0; i < 2; i++) {
       assert.equal(await bearerStatus(walter.json.bearer), 200);
       assert.equal(await bearerStatus(ursula.json.bearer), 200);

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PasswordHasher } from '../../src/security/passwords.js';
-import { ApiError } from '../../src/http/errors.js';
+import { DomainError } from '../../src/errors.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 
 describe('a login storm beyond the hashing queue', () => {
@@ -15,9 +15,9 @@ describe('a login storm beyond the hashing queue', () => {
     assert.ok(fulfilled.every((r) => r.value === true));
     assert.equal(refused.length, 3);
     for (const r of refused) {
-      assert.ok(r.reason instanceof ApiError);
-      assert.equal(r.reason.statusCode, 503);
-      assert.equal(r.reason.headers['retry-after'], '5');
+      assert.ok(r.reason instanceof DomainError);
+      assert.equal(r.reason.kind, 'overloaded');
+      assert.equal(r.reason.retryAfterSeconds, 5);
     }
     assert.equal(await hasher.verify(stored, 'a password to verify'), true, 'the queue drains and serves again');
   });

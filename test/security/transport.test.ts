@@ -68,7 +68,7 @@ describe('native HTTPS', () => {
     assert.equal(login.headers['cache-control'], 'no-store');
 
     const { csrf, sessionId, bearer } = JSON.parse(login.body);
-    // A live bearer's check is answered by the fast lane (src/sessions/bearerLane.ts), over TLS too.
+    // The bearer check over TLS carries the same headers.
     const checked = await httpsCall(`${server.baseUrl}/api/account/${seeded.accountId}/session`, ca, 'GET', undefined, { authorization: `Bearer ${bearer}` });
     assert.equal(checked.status, 200);
     assert.equal(JSON.parse(checked.body).userId, seeded.human.user.userId);

@@ -2,7 +2,9 @@
  * The storage contract as tests: every backend (SQLite file and memory,
  * PostgreSQL, SQLite + Redis) runs this same suite, and a backend that passes
  * it is done. `open` must give an empty Stores each time; each test closes
- * the one it opened.
+ * the one it opened. `openAnother`, where the backend can have several
+ * instances (processes) on the same data, opens a second Stores on the data
+ * of the last `open`, as another process would.
  *
  * Times are based on the real clock (some backends also expire data by it)
  * and then moved forward by passing later `now` values, never by sleeping.
@@ -18,6 +20,8 @@ import type { Stores } from '../../src/store/index.js';
 import type { ApiKey, User } from '../../src/users/model.js';
 
 export type OpenEmptyStores = () => Promise<Stores>;
+/** A second Stores on the same data as the last OpenEmptyStores gave. */
+export type OpenAnotherStores = () => Promise<Stores>;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -104,7 +108,7 @@ function event(accountId: string, time: number, type: string, loginName: string 
 const ids = (sessions: SessionRecord[]) => sessions.map((s) => s.idHash);
 const withoutId = ({ id: _id, ...rest }: AuditEvent) => rest;
 
-export function storeContract(label: string, open: OpenEmptyStores): void {
+export function storeContract(label: string, open: OpenEmptyStores, openAnother?: OpenAnotherStores): void {
   /** A test with its own empty stores, closed afterwards whatever happens. */
   const contract = (name: string, body: (stores: Stores) => Promise<void>) =>
     test(name, async () => {
@@ -113,6 +117,24 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
         await body(stores);
       } finally {
         await stores.close();
+      }
+    });
+
+  /**
+   * A test with two Stores on the same data (two processes). Without
+   * `openAnother`, both are the same instance: what it checks then still
+   * holds of the one.
+   */
+  const pairContract = (name: string, body: (one: Stores, two: Stores) => Promise<void>) =>
+    test(name, async () => {
+      const one = await open();
+      let two: Stores = one;
+      try {
+        if (openAnother) two = await openAnother();
+        await body(one, two);
+      } finally {
+        if (two !== one) await two.close();
+        await one.close();
       }
     });
 
@@ -490,6 +512,129 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
         assert.equal(await stores.sessions.countLiveSessions(t + 4 * HOUR), 0);
         assert.equal(await stores.sessions.deleteExpiredSessions(t + 4 * HOUR), 1);
         assert.equal(await stores.sessions.countLiveSessions(t), 0);
+      });
+    });
+
+    describe('SessionStore across instances and concurrent calls', () => {
+      pairContract("a second instance sees the first one's refresh, logout and revocations at once", async (one, two) => {
+        const t = realNow();
+        const s = session('1', '10', t, HOUR);
+        await one.sessions.createSession(s);
+        assert.deepEqual(await two.sessions.findSessionByBearer(s.bearerHash), bearerSessionOf(s), 'a login');
+
+        assert.equal(await one.sessions.extendSession(s.idHash, t + 2 * HOUR), true);
+        assert.equal((await two.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 2 * HOUR, 'a refresh');
+        assert.equal((await two.sessions.findSessionById(s.idHash))?.expiresAt, t + 2 * HOUR);
+        assert.equal(await two.sessions.extendSession(s.idHash, t + 3 * HOUR), true);
+        assert.equal((await one.sessions.findSessionByBearer(s.bearerHash))?.expiresAt, t + 3 * HOUR, 'and the other way round');
+
+        assert.equal(await one.sessions.deleteSession(s.idHash), true);
+        assert.equal(await two.sessions.findSessionByBearer(s.bearerHash), null, 'a logout');
+        assert.equal(await two.sessions.findSessionById(s.idHash), null);
+        assert.equal(await two.sessions.extendSession(s.idHash, t + 4 * HOUR), false);
+        assert.equal(await two.sessions.deleteSession(s.idHash), false);
+
+        const ofUser = session('1', '20', t, HOUR);
+        const ofKey = session('1', '30', t, HOUR, { appKey: 'key-x' });
+        const ofAccount = session('2', '40', t, HOUR);
+        for (const x of [ofUser, ofKey, ofAccount]) {
+          await one.sessions.createSession(x);
+          assert.ok(await two.sessions.findSessionByBearer(x.bearerHash), 'read before the revocation');
+        }
+        assert.equal(await one.sessions.deleteUserSessions('1', '20'), 1);
+        assert.equal(await two.sessions.findSessionByBearer(ofUser.bearerHash), null, "revoking a user's sessions");
+        assert.equal(await one.sessions.deleteAppKeySessions('1', 'key-x'), 1);
+        assert.equal(await two.sessions.findSessionByBearer(ofKey.bearerHash), null, "revoking an API key's sessions");
+        assert.equal(await one.sessions.deleteAccountSessions('2'), 1);
+        assert.equal(await two.sessions.findSessionByBearer(ofAccount.bearerHash), null, "revoking an account's sessions");
+        assert.equal(await two.sessions.countLiveSessions(t), 0);
+      });
+
+      pairContract('a batch of concurrent refreshes and logouts, over two instances, gets the right answer for each call', async (one, two) => {
+        const t = realNow();
+        const refreshed = Array.from({ length: 12 }, (_, i) => session('1', String(100 + i), t, HOUR));
+        const loggedOut = Array.from({ length: 6 }, (_, i) => session('1', String(200 + i), t, HOUR));
+        const loggedOutTwice = Array.from({ length: 4 }, (_, i) => session('1', String(300 + i), t, HOUR));
+        const untouched = session('1', '400', t, HOUR);
+        for (const s of [...refreshed, ...loggedOut, ...loggedOutTwice, untouched]) await one.sessions.createSession(s);
+        const either = (i: number) => (i % 2 === 0 ? one : two);
+
+        const [refreshes, logouts, doubleLogouts, unknown] = await Promise.all([
+          Promise.all(refreshed.map((s, i) => either(i).sessions.extendSession(s.idHash, t + 2 * HOUR + i * 1000))),
+          Promise.all(loggedOut.map((s, i) => either(i + 1).sessions.deleteSession(s.idHash))),
+          Promise.all(loggedOutTwice.flatMap((s) => [one.sessions.deleteSession(s.idHash), two.sessions.deleteSession(s.idHash)])),
+          Promise.all([one.sessions.extendSession(hex(), t + 2 * HOUR), two.sessions.deleteSession(hex())]),
+        ]);
+        assert.deepEqual(refreshes, refreshed.map(() => true));
+        assert.deepEqual(logouts, loggedOut.map(() => true));
+        for (let i = 0; i < loggedOutTwice.length; i++) {
+          assert.equal(doubleLogouts.slice(2 * i, 2 * i + 2).filter(Boolean).length, 1, 'a session is logged out once, whoever asks second hears false');
+        }
+        assert.deepEqual(unknown, [false, false]);
+
+        for (const [i, s] of refreshed.entries()) {
+          const expiresAt = t + 2 * HOUR + i * 1000;
+          assert.equal((await either(i + 1).sessions.findSessionByBearer(s.bearerHash))?.expiresAt, expiresAt, `refresh ${i}`);
+          assert.equal((await either(i).sessions.findSessionById(s.idHash))?.expiresAt, expiresAt);
+        }
+        for (const s of [...loggedOut, ...loggedOutTwice]) {
+          assert.equal(await one.sessions.findSessionByBearer(s.bearerHash), null);
+          assert.equal(await two.sessions.findSessionById(s.idHash), null);
+        }
+        assert.deepEqual(await two.sessions.findSessionByBearer(untouched.bearerHash), bearerSessionOf(untouched));
+        assert.equal(await one.sessions.countLiveSessions(t + HOUR), refreshed.length);
+
+        // A refresh and a logout of one session at once: the logout wins whichever runs first.
+        const both = session('1', '500', t, HOUR);
+        await one.sessions.createSession(both);
+        const [, ended] = await Promise.all([one.sessions.extendSession(both.idHash, t + 2 * HOUR), two.sessions.deleteSession(both.idHash)]);
+        assert.equal(ended, true);
+        assert.equal(await one.sessions.findSessionByBearer(both.bearerHash), null);
+        assert.equal(await two.sessions.findSessionById(both.idHash), null);
+      });
+    });
+
+    describe('account isolation', () => {
+      contract("every write names its account and changes nothing in another one's", async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.accounts.createAccount(account('2', t));
+        const accountTwo = await stores.accounts.getAccount('2');
+        const mine = user('1', 'agent', t);
+        const theirs = user('2', 'agent', t);
+        await stores.users.createUser(mine);
+        await stores.users.createUser(theirs);
+        await stores.apiKeys.createApiKey(apiKey('1', 'key-x', t));
+        await stores.apiKeys.createApiKey(apiKey('2', 'key-x', t));
+        await stores.accounts.setServiceBaseURI('2', 'agentVep', 'two.example.com');
+        const mySession = session('1', mine.userId, t, HOUR, { appKey: 'key-x' });
+        const theirSession = session('2', theirs.userId, t, HOUR, { appKey: 'key-x' });
+        await stores.sessions.createSession(mySession);
+        await stores.sessions.createSession(theirSession);
+
+        // Writes in account 1 naming what only account 2 has change nothing.
+        assert.equal(await stores.users.updateUser('1', theirs.userId, { enabled: false, isAdmin: true }), false);
+        assert.equal(await stores.sessions.deleteUserSessions('1', theirs.userId), 0);
+        assert.equal(await stores.accounts.deleteServiceBaseURI('1', 'agentVep'), false);
+
+        // Writes in account 1 leave account 2's namesakes (same login name, API key, service) alone.
+        assert.equal(await stores.users.updateUser('1', mine.userId, { enabled: false, privileges: [] }), true);
+        assert.equal(await stores.apiKeys.revokeApiKey('1', 'key-x', t + 1), true);
+        await stores.accounts.setServiceBaseURI('1', 'agentVep', 'one.example.com');
+        assert.equal(await stores.accounts.updateAccount('1', { name: 'Renamed', agentGroups: [] }), true);
+        assert.equal(await stores.sessions.deleteAppKeySessions('1', 'key-x'), 1);
+        assert.equal(await stores.sessions.deleteAccountSessions('1'), 0, 'already ended with its key');
+
+        assert.deepEqual(await stores.users.getUserById('2', theirs.userId), theirs);
+        assert.deepEqual(await stores.users.getUserByLoginName('2', 'agent'), theirs);
+        assert.equal((await stores.apiKeys.getApiKey('2', 'key-x'))?.revokedAt, null);
+        assert.deepEqual(await stores.accounts.listServiceBaseURIs('2'), [{ service: 'agentVep', baseURI: 'two.example.com' }]);
+        assert.deepEqual(await stores.accounts.getAccount('2'), accountTwo);
+        assert.deepEqual(await stores.sessions.findSessionById(theirSession.idHash), theirSession);
+        assert.deepEqual(await stores.sessions.findSessionByBearer(theirSession.bearerHash), bearerSessionOf(theirSession));
+        assert.equal(await stores.sessions.findSessionById(mySession.idHash), null);
+        assert.equal((await stores.users.getUserById('1', mine.userId))?.enabled, false);
+        assert.equal(await stores.users.getUserById('2', mine.userId), null, "account 1's user is not found in account 2");
       });
     });
 

@@ -41,7 +41,7 @@ if (!serverUrl) {
       await pool.end();
     }
     return stores;
-  });
+  }, async () => openPostgresStores(db.url, { migrate: false }));
 
   describe('PostgreSQL migrations', () => {
     let fresh: TestDatabase;

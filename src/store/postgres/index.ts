@@ -2,7 +2,7 @@
  * The PostgreSQL backend: every contract over one connection pool, for
  * installations that run several instances against one database.
  */
-import type { Stores } from '../index.js';
+import type { Stores } from '../stores.js';
 import { createPostgresPool, migratePostgresPool } from './database.js';
 import { PostgresAccountStore } from './accounts.js';
 import { PostgresApiKeyStore, PostgresUserStore } from './users.js';

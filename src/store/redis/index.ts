@@ -4,7 +4,7 @@
  * the hot paths (bearer check, refresh) then never touch the database.
  */
 import { Redis } from 'ioredis';
-import type { Stores } from '../index.js';
+import type { Stores } from '../stores.js';
 import { RedisCounterStore } from './counters.js';
 import { RedisSessionStore } from './sessions.js';
 

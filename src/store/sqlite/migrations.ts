@@ -88,7 +88,7 @@ export const SQLITE_MIGRATIONS: string[] = [
   `,
   // 2: the sweep finds sessions by sweep_after, a lower bound of expires_at that refreshes leave alone,
   // instead of an index on expires_at that every refresh had to rewrite (one random index page per
-  // refresh besides the row's own: refresh 11-13% slower, docs/BENCHMARKS.md). The default 0 is a
+  // refresh besides the row's own, docs/BENCHMARKS.md). The default 0 is a
   // valid lower bound, so a process of the previous version inserting without the column still works.
   `
   ALTER TABLE sessions ADD COLUMN sweep_after INTEGER NOT NULL DEFAULT 0;

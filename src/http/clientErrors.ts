@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { InternalCode, createErrorBodyFactory } from '../http/errors.js';
+import { InternalCode, createErrorBodyFactory } from './errors.js';
 
 interface ConnectionError extends Error {
   code?: string;

@@ -1,0 +1,27 @@
+/**
+ * The storage of the whole service: one small contract per feature, each
+ * declared beside its feature (accounts/model.ts, users/model.ts, …), and
+ * backends that implement them all. Routes and logic only ever see `Stores`.
+ *
+ * A file of its own, so that the backends can name the contract without
+ * importing store/index.ts, which imports them.
+ */
+import type { AccountStore } from '../accounts/model.js';
+import type { ApiKeyStore, UserStore } from '../users/model.js';
+import type { SessionStore } from '../sessions/model.js';
+import type { CounterStore } from '../security/counters.js';
+import type { EventStore } from '../events/model.js';
+
+export interface Stores {
+  /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */
+  backend: string;
+  accounts: AccountStore;
+  users: UserStore;
+  apiKeys: ApiKeyStore;
+  sessions: SessionStore;
+  counters: CounterStore;
+  events: EventStore;
+  /** Resolves when every backend answers; rejects otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
