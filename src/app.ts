@@ -166,6 +166,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
   await installCrossSiteProtection(app, config.allowedOrigins);
+  // Refusal counts still held for the current minute are stored before the store closes.
+  app.addHook('onClose', async () => services.audit.flush());
 
   await app.register(sessionRoutes(services.sessions, { secureCookie: tls !== null }));
   await app.register(domainRoutes(stores, config.publicHost));

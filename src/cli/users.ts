@@ -1,6 +1,6 @@
 /** `user create | list | set-password | disable | enable | unlock | conflicts`. */
 import { accountSettings } from '../accounts/model.js';
-import { BruteForceGuard, userFailureKey } from '../security/bruteForce.js';
+import { BruteForceGuard } from '../security/bruteForce.js';
 import { privilegesOf } from '../admin/directory.js';
 import type { Profile } from '../admin/model.js';
 import { requireUserByLoginName, resetPassword, setUserEnabled } from '../admin/users.js';
@@ -185,7 +185,7 @@ const unlock: Command = {
     const bruteForce = await guard(ctx);
     const now = ctx.clock.now();
     const wasLocked = (await bruteForce.lockedUntil(account.accountId, user, accountSettings(account), now)) !== null;
-    const failuresCleared = (await stores.counters.getCounter(userFailureKey(account.accountId, user.userId), now))?.count ?? 0;
+    const failuresCleared = await bruteForce.failureCount(account.accountId, user.userId, now);
     await bruteForce.unlock(account.accountId, user.userId);
     await ctx.record({ accountId: account.accountId, type: 'unlock', userId: user.userId, loginName: user.loginName, detail: { wasLocked, failuresCleared } });
     ctx.output({ accountId: account.accountId, userId: user.userId, loginName: user.loginName, wasLocked, failuresCleared }, () =>

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
 import { errors } from '../errors.js';
 import type { PasswordHasher } from '../security/passwords.js';
-import type { BruteForceGuard } from '../security/bruteForce.js';
+import type { BruteForceGuard, LoginAttempt } from '../security/bruteForce.js';
 import { hashToken, randomDigits, randomToken, tokenMatches } from '../security/tokens.js';
 import type { Stores } from '../store/index.js';
 import { zoneOffsetMs } from '../timezones.js';
@@ -68,21 +68,46 @@ export class SessionService {
   }
 
   async login(accountId: string, credentials: LoginCredentials, client: ClientInfo): Promise<LoginResponse> {
-    const { stores, clock, guard, audit } = this.o;
+    const { stores, clock, guard } = this.o;
     const now = clock.now();
     const method = isApplicationLogin(credentials) ? 'apikey' : 'password';
-    await guard.assertAddressAllowed(accountId, client, now);
-
     const account = await stores.accounts.getAccount(accountId);
-    const user = account ? await stores.users.getUserByLoginName(accountId, credentials.username) : null;
-    const settings = account ? accountSettings(account) : null;
+    // Counted before anything is verified, so guesses sent at once meet the limits too (429 here).
+    const attempt = await guard.beginAttempt(accountId, account !== null, client, now);
+    try {
+      return await this.attemptLogin(accountId, account, credentials, client, now, method, attempt);
+    } finally {
+      // Gives back the counts of an attempt that neither failed nor succeeded (expired password, overload, error).
+      await attempt.end();
+    }
+  }
+
+  private async attemptLogin(
+    accountId: string,
+    account: Account | null,
+    credentials: LoginCredentials,
+    client: ClientInfo,
+    now: number,
+    method: 'apikey' | 'password',
+    attempt: LoginAttempt,
+  ): Promise<LoginResponse> {
+    const { stores, audit } = this.o;
+    if (!account) {
+      if (!isApplicationLogin(credentials)) await this.o.hasher.verifyDummy(credentials.password);
+      await attempt.failed(null, null);
+      // Counted per address and minute, without the account id, name or user agent the client made up.
+      await audit.recordPerMinute({ accountId, accountKnown: false, type: 'login_failure', clientIp: client.ip, detail: { reason: 'unknown_account', method } });
+      throw errors.loginFailed();
+    }
+    const user = await stores.users.getUserByLoginName(accountId, credentials.username);
+    const settings = accountSettings(account);
     const fail = async (reason: string, failedUser: User | null): Promise<never> => {
-      await guard.recordFailure(accountId, failedUser, settings, client, now, credentials.username);
+      await attempt.failed(failedUser, settings);
       await audit.record({
         accountId,
         type: 'login_failure',
         userId: failedUser?.userId,
-        loginName: credentials.username.slice(0, 256),
+        loginName: credentials.username,
         clientIp: client.ip,
         userAgent: client.userAgent,
         detail: { reason, method },
@@ -90,17 +115,17 @@ export class SessionService {
       throw errors.loginFailed();
     };
 
-    if (!account || !settings) {
-      if (!isApplicationLogin(credentials)) await this.o.hasher.verifyDummy(credentials.password);
-      return fail('unknown_account', null);
+    // Refused before hashing: an oversized password must not buy an attacker hashing time.
+    const tooLong = !isApplicationLogin(credentials) && Buffer.byteLength(credentials.password, 'utf8') > settings.passwordMaxBytes;
+    if (user && !(await attempt.admitUser(user, settings, method))) {
+      // Locked: costs the address, not the user. The dummy verification makes the answer take as long as anyone's,
+      // without verifying the guess.
+      if (!isApplicationLogin(credentials) && !tooLong) await this.o.hasher.verifyDummy(credentials.password);
+      throw errors.loginFailed();
     }
     // Once an account enforces SSO, its people log in through their identity provider; bots keep their keys.
     if (!isApplicationLogin(credentials) && settings.sso?.enforce) return fail('sso_enforced', user);
-    if (!isApplicationLogin(credentials) && Buffer.byteLength(credentials.password, 'utf8') > settings.passwordMaxBytes) {
-      // Refused before hashing: an oversized password must not buy an attacker hashing time.
-      return fail('password_too_long', user);
-    }
-    const locked = user ? await guard.lockedUntil(accountId, user, settings, now) : null;
+    if (tooLong) return fail('password_too_long', user);
 
     let verified: boolean;
     if (isApplicationLogin(credentials)) {
@@ -108,17 +133,10 @@ export class SessionService {
     } else if (!user || user.isBot || !user.passwordHash) {
       verified = await this.o.hasher.verifyDummy(credentials.password);
     } else {
-      // Verified even when locked, so a locked user's answer takes as long as anyone's.
       verified = await this.o.hasher.verify(user.passwordHash, credentials.password);
     }
 
     if (!user) return fail('unknown_user', null);
-    if (locked !== null) {
-      // Costs the address, not the user: a lock that grew with each attempt could be held for ever by an attacker.
-      await guard.recordAddressFailure(client, now);
-      await audit.record({ accountId, type: 'login_locked', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent, detail: { lockedUntil: locked, method } });
-      throw errors.loginFailed();
-    }
     if (!verified) {
       const reason = isApplicationLogin(credentials) ? (user.isBot ? 'wrong_api_key' : 'not_a_bot') : user.isBot ? 'bot_password_login' : 'wrong_password';
       return fail(reason, user);
@@ -131,7 +149,7 @@ export class SessionService {
       throw errors.passwordExpired();
     }
 
-    await guard.recordSuccess(accountId, user);
+    await attempt.succeeded(user);
     const appKey = isApplicationLogin(credentials) ? credentials.appKey : null;
     return this.openSession(account, user, settings, client, now, { method, appKey });
   }

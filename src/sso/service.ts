@@ -5,7 +5,8 @@
  * is a session like any other. Every refusal is the same 401; the audit event
  * says why.
  */
-import { accountSettings } from '../accounts/model.js';
+import { accountSettings, type Account } from '../accounts/model.js';
+import type { LoginAttempt } from '../security/bruteForce.js';
 import { errors } from '../errors.js';
 import { hashToken } from '../security/tokens.js';
 import type { ClientInfo, LoginResponse, SessionService, SessionServiceOptions } from '../sessions/service.js';
@@ -31,12 +32,28 @@ export class SsoLogin {
   ) {}
 
   async login(accountId: string, assertion: string, client: ClientInfo): Promise<LoginResponse> {
-    const { stores, clock, guard, audit } = this.o;
+    const { stores, clock, guard } = this.o;
     const now = clock.now();
-    await guard.assertAddressAllowed(accountId, client, now);
+    const account = await stores.accounts.getAccount(accountId);
+    // Counted against the address before anything is checked, as password logins are (429 over the budget).
+    const attempt = await guard.beginAttempt(accountId, account !== null, client, now);
+    try {
+      return await this.attemptLogin(accountId, account, assertion, client, now, attempt);
+    } finally {
+      await attempt.end();
+    }
+  }
 
+  private async attemptLogin(accountId: string, account: Account | null, assertion: string, client: ClientInfo, now: number, attempt: LoginAttempt): Promise<LoginResponse> {
+    const { stores, audit } = this.o;
+    if (!account) {
+      await attempt.failed(null, null);
+      // Counted per address and minute, without the account id or text the client made up.
+      await audit.recordPerMinute({ accountId, accountKnown: false, type: 'login_failure', clientIp: client.ip, detail: { reason: 'unknown_account' satisfies LoginRefusal, method: 'sso' } });
+      throw errors.loginFailed();
+    }
     const refuse = async (reason: string, loginName: string | null = null, userId: string | null = null): Promise<never> => {
-      await guard.recordAddressFailure(client, now);
+      await attempt.failed(null, null);
       await audit.record({
         accountId,
         type: 'login_failure',
@@ -49,8 +66,6 @@ export class SsoLogin {
       throw errors.loginFailed();
     };
 
-    const account = await stores.accounts.getAccount(accountId);
-    if (!account) return refuse('unknown_account' satisfies LoginRefusal);
     const settings = accountSettings(account);
     const sso = settings.sso;
     if (!sso) return refuse('sso_not_configured' satisfies LoginRefusal);
@@ -67,6 +82,7 @@ export class SsoLogin {
     if (!user) return refuse('unknown_user' satisfies LoginRefusal, loginName);
     if (user.isBot) return refuse('bot' satisfies LoginRefusal, user.loginName, user.userId);
     if (!user.enabled) return refuse('disabled' satisfies LoginRefusal, user.loginName, user.userId);
+    await attempt.succeeded(user);
     return this.sessions.openSession(account, user, settings, client, now, { method: 'sso', appKey: null });
   }
 }

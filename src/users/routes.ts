@@ -13,16 +13,18 @@
  * administrator resets it (`login-service user set-password`).
  */
 import type { FastifyInstance } from 'fastify';
-import { accountSettings } from '../accounts/model.js';
+import { accountSettings, type AccountSettings } from '../accounts/model.js';
 import type { Clock } from '../clock.js';
-import type { AuditLog } from '../events/audit.js';
+import type { AuditInput, AuditLog } from '../events/audit.js';
 import { errorResponse } from '../http/errorHandling.js';
 import { errors } from '../errors.js';
 import { accountParamsSchema, sessionCookie, clientInfo, versionQuerySchema } from '../http/request.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
 import type { PasswordHasher } from '../security/passwords.js';
+import type { SessionRecord } from '../sessions/model.js';
 import type { ClientInfo, SessionService } from '../sessions/service.js';
 import type { Stores } from '../store/index.js';
+import type { User } from './model.js';
 import { assertPasswordAcceptable } from './passwordPolicy.js';
 
 export interface PasswordChangeDeps {
@@ -45,32 +47,49 @@ export interface PasswordChange {
 export async function changeOwnPassword(deps: PasswordChangeDeps, accountId: string, change: PasswordChange, client: ClientInfo): Promise<number> {
   const { stores, clock, hasher, guard, audit } = deps;
   const now = clock.now();
-  await guard.assertAddressAllowed(accountId, client, now);
-  const session = await deps.sessions.sessionForCookie(accountId, change.sessionId, change.csrf, client, 'password_change');
   const account = await stores.accounts.getAccount(accountId);
-  const user = account ? await stores.users.getUserById(accountId, session.userId) : null;
-  // Disabling a user ends their sessions; this covers a store changed behind our back.
-  if (!account || !user || !user.enabled) throw errors.sessionInvalid();
-  if (user.isBot || !user.passwordHash) throw errors.badRequest('Bad request: a bot logs in with its API key and has no password');
-  const settings = accountSettings(account);
-  const who = { accountId, userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent };
+  // Counted before the current password is verified, as at login (429 here).
+  const attempt = await guard.beginAttempt(accountId, account !== null, client, now);
+  try {
+    const session = await deps.sessions.sessionForCookie(accountId, change.sessionId, change.csrf, client, 'password_change');
+    const user = account ? await stores.users.getUserById(accountId, session.userId) : null;
+    // Disabling a user ends their sessions; this covers a store changed behind our back.
+    if (!account || !user || !user.enabled) throw errors.sessionInvalid();
+    if (user.isBot || !user.passwordHash) throw errors.badRequest('Bad request: a bot logs in with its API key and has no password');
+    const settings = accountSettings(account);
+    const who = { accountId, userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent };
 
-  const refuse = async (reason: string): Promise<never> => {
-    await guard.recordFailure(accountId, user, settings, client, now, user.loginName);
-    await audit.record({ ...who, type: 'login_failure', detail: { reason, method: 'password_change' } });
-    throw errors.loginFailed();
-  };
-  if (Buffer.byteLength(change.oldPassword, 'utf8') > settings.passwordMaxBytes) return refuse('password_too_long');
-  const locked = await guard.lockedUntil(accountId, user, settings, now);
-  const verified = await hasher.verify(user.passwordHash, change.oldPassword);
-  if (locked !== null) {
-    await guard.recordAddressFailure(client, now);
-    await audit.record({ ...who, type: 'login_locked', detail: { lockedUntil: locked, method: 'password_change' } });
-    throw errors.loginFailed();
+    const refuse = async (reason: string): Promise<never> => {
+      await attempt.failed(user, settings);
+      await audit.record({ ...who, type: 'login_failure', detail: { reason, method: 'password_change' } });
+      throw errors.loginFailed();
+    };
+    const tooLong = Buffer.byteLength(change.oldPassword, 'utf8') > settings.passwordMaxBytes;
+    if (!(await attempt.admitUser(user, settings, 'password_change'))) {
+      if (!tooLong) await hasher.verifyDummy(change.oldPassword);
+      throw errors.loginFailed();
+    }
+    if (tooLong) return refuse('password_too_long');
+    if (!(await hasher.verify(user.passwordHash, change.oldPassword))) return refuse('wrong_password');
+    await attempt.succeeded(user);
+    return await applyPasswordChange(deps, { accountId, session, user, settings, who, change, now });
+  } finally {
+    await attempt.end();
   }
-  if (!verified) return refuse('wrong_password');
-  await guard.recordSuccess(accountId, user);
+}
 
+async function applyPasswordChange(
+  { stores, hasher, audit }: PasswordChangeDeps,
+  { accountId, session, user, settings, who, change, now }: {
+    accountId: string;
+    session: SessionRecord;
+    user: User;
+    settings: AccountSettings;
+    who: Omit<AuditInput, 'type'>;
+    change: PasswordChange;
+    now: number;
+  },
+): Promise<number> {
   assertPasswordAcceptable(change.newPassword, user.loginName, settings);
   if (change.newPassword === change.oldPassword) {
     throw errors.passwordRejected('the new password must differ from the current one');

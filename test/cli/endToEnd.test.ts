@@ -221,6 +221,8 @@ describe('login-service commands against a running server', () => {
     assert.equal(unlocked.json.failuresCleared, 5);
     assert.equal((await login({ username: 'ursula', password: 'ursula password one' })).status, 200);
 
+    // Refusals are stored once their minute ends, or when the server closes.
+    await server.services.audit.flush();
     const events = await cli(['events', 'list', ACCOUNT, '--user', 'ursula', '--json']);
     assertSucceeded(events);
     assert.ok(events.json.every((e: any) => e.loginName.toLowerCase() === 'ursula'));

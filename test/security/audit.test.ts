@@ -4,10 +4,14 @@ import { postJson, seedAccount, sessionCookie, startTestServer, type SeededAccou
 import { loadConfig } from '../../src/config.js';
 import { sweep } from '../../src/housekeeping.js';
 import { hashToken } from '../../src/security/tokens.js';
+import { AuditLog, MAX_HELD_KEYS, UNKNOWN_ACCOUNT } from '../../src/events/audit.js';
+import { ManualClock } from '../../src/clock.js';
+import { openStores } from '../../src/store/index.js';
 import { auditTrail } from './support.js';
 
 const UA = 'AgentDesktop/7.1 (audit test)';
 const DAY = 86_400_000;
+const MINUTE = 60_000;
 
 describe('audit trail', () => {
   let server: TestServer;
@@ -98,5 +102,141 @@ describe('audit trail', () => {
     assert.equal(loadConfig({}).eventRetentionDays, 90);
     assert.equal(loadConfig({ EVENT_RETENTION_DAYS: '365' }).eventRetentionDays, 365);
     assert.throws(() => loadConfig({ EVENT_RETENTION_DAYS: '0' }), /EVENT_RETENTION_DAYS/);
+  });
+});
+
+describe('audit trail under a flood of refused logins', () => {
+  let server: TestServer;
+  let seeded: SeededAccount;
+  const LONG_UA = 'FloodBot/1.0 ' + 'x'.repeat(2000);
+
+  before(async () => {
+    server = await startTestServer({ env: { TRUST_PROXY: '127.0.0.1' } });
+    seeded = await seedAccount(server);
+  });
+  after(() => server.close());
+
+  const login = (address: string, body: Record<string, string>, accountId = seeded.accountId) =>
+    postJson(`${server.baseUrl}/api/account/${accountId}/login?v=1.3`, body, { 'x-forwarded-for': address, 'user-agent': LONG_UA });
+  const stored = () => server.stores.events.listEvents(seeded.accountId, { limit: 100_000 });
+
+  test('rate-limited refusals: one event per address and minute with a count, and no store write per refusal', async () => {
+    server.clock.advance(MINUTE);
+    const addresses = ['203.0.113.1', '203.0.113.2', '2001:db8:1:2::1'];
+    for (const address of addresses) for (let i = 0; i < 20; i++) assert.equal((await login(address, { username: `someone.${i}`, password: 'guess' })).status, 401);
+    const refusedPerMinute = [[40, 10, 25], [30, 0, 15]];
+    for (const counts of refusedPerMinute) {
+      const before = (await stored()).length;
+      // Each address is over its budget for the whole of this minute.
+      await Promise.all(addresses.flatMap((address, a) => Array.from({ length: counts[a]! }, (_, i) => login(address === addresses[2] ? `2001:db8:1:2::${i + 2}` : address, { username: 'x', password: 'y' }))))
+        .then((answers) => assert.ok(answers.every((r) => r.status === 429)));
+      assert.equal((await stored()).length, before, 'no event stored while the minute lasts');
+      server.clock.advance(30_000);
+      for (const address of addresses) await login(address, { username: 'x', password: 'y' });
+      server.clock.advance(30_000);
+      for (const address of addresses) for (let i = 0; i < 20; i++) await login(address, { username: `someone.${i}`, password: 'guess' });
+    }
+    await server.services.audit.flush();
+
+    const limited = (await auditTrail(server, seeded.accountId, 'login_rate_limited'));
+    const total = limited.reduce((sum, e) => sum + (e.detail.count as number), 0);
+    const sent = refusedPerMinute.flat().reduce((a, b) => a + b, 0) + 2 * addresses.length;
+    assert.equal(total, sent, 'the counts add up to every refusal');
+    assert.ok(limited.length <= 3 * addresses.length, `at most one event per address and minute, got ${limited.length}`);
+    const keys = limited.map((e) => `${Math.floor(e.time / MINUTE)} ${e.clientIp}`);
+    assert.equal(new Set(keys.map((k) => k.replace(/2001:db8:1:2::\d+/, '2001:db8:1:2::/64'))).size, keys.length, 'one event per address (IPv6: per /64) and minute');
+    for (const e of limited) {
+      assert.equal(e.userAgent!.length, 256, 'the user agent is cut to 256 characters');
+      assert.ok(e.detail.lastAt as number >= e.time);
+    }
+  });
+
+  test('locked-out refusals: one event per user and minute with a count', async () => {
+    server.clock.advance(10 * MINUTE);
+    const { human } = seeded;
+    for (let i = 0; i < 5; i++) await login('198.51.100.1', { username: human.loginName, password: `wrong ${i}` });
+    for (let i = 0; i < 12; i++) assert.equal((await login(`198.51.100.${2 + i}`, { username: human.loginName, password: human.password })).status, 401);
+    await server.services.audit.flush();
+    const locked = (await auditTrail(server, seeded.accountId, 'login_locked')).filter((e) => e.userId === human.user.userId);
+    assert.equal(locked.length, 1);
+    assert.equal(locked[0]!.detail.count, 12);
+    assert.equal(locked[0]!.loginName, human.loginName);
+    server.clock.advance(15 * MINUTE);
+    await server.services.guard.unlock(seeded.accountId, human.user.userId);
+  });
+
+  test('logins to account ids that do not exist are counted, not stored under those ids, without the text the client sent', async () => {
+    server.clock.advance(MINUTE);
+    const ghosts = Array.from({ length: 30 }, (_, i) => String(990_000 + i));
+    for (const [i, ghost] of ghosts.entries()) {
+      assert.equal((await login(`192.0.2.${1 + (i % 3)}`, { username: `attacker text ${i}`, password: 'guess' }, ghost)).status, 401);
+    }
+    // Over the address budget too: the 429s of a made-up account are no better.
+    for (let i = 0; i < 25; i++) await login('192.0.2.99', { username: 'attacker text', password: 'guess' }, '990999');
+    await server.services.audit.flush();
+
+    for (const ghost of [...ghosts, '990999']) assert.deepEqual(await server.stores.events.listEvents(ghost), []);
+    const unknown = (await server.stores.events.listEvents(UNKNOWN_ACCOUNT, { limit: 1000 })).filter((e) => e.time >= server.clock.now() - MINUTE);
+    const failures = unknown.filter((e) => e.type === 'login_failure');
+    assert.equal(failures.length, 4, 'one per address and minute');
+    assert.equal(failures.reduce((sum, e) => sum + (e.detail.count as number), 0), 30 + 20);
+    assert.ok(failures.every((e) => e.detail.reason === 'unknown_account'));
+    const limited = unknown.filter((e) => e.type === 'login_rate_limited');
+    assert.deepEqual(limited.map((e) => e.detail.count), [5]);
+    const text = JSON.stringify(unknown);
+    assert.ok(!text.includes('attacker text') && !text.includes('FloodBot') && !text.includes('99000'), text.slice(0, 300));
+  });
+
+  test('verified failures stay one event each, with the user agent cut to 256 characters', async () => {
+    server.clock.advance(MINUTE);
+    const before = (await auditTrail(server, seeded.accountId, 'login_failure')).length;
+    for (let i = 0; i < 3; i++) assert.equal((await login('192.0.2.150', { username: `${i}${'n'.repeat(255)}`, password: 'guess' })).status, 401);
+    const failures = (await auditTrail(server, seeded.accountId, 'login_failure')).slice(before);
+    assert.equal(failures.length, 3);
+    for (const e of failures) {
+      assert.equal(e.loginName!.length, 256);
+      assert.equal(e.userAgent!.length, 256);
+    }
+  });
+});
+
+describe('AuditLog per-minute counts', () => {
+  test('past MAX_HELD_KEYS distinct keys in a minute, further ones fold into one event per type and account; the counts still add up', async () => {
+    const stores = await openStores({ databaseUrl: 'sqlite::memory:' });
+    try {
+      const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+      const audit = new AuditLog(stores.events, clock);
+      const heard: number[] = [];
+      audit.onEvent(() => heard.push(1));
+      const flood = MAX_HELD_KEYS + 500;
+      for (let i = 0; i < flood; i++) {
+        await audit.recordPerMinute({ accountId: '123', accountKnown: true, type: 'login_rate_limited', clientIp: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+      }
+      assert.equal((await stores.events.listEvents('123')).length, 0, 'nothing stored during the minute');
+      clock.advance(MINUTE);
+      await audit.record({ accountId: '123', type: 'logout' });
+      const events = await stores.events.listEvents('123', { limit: 100_000 });
+      const limited = events.filter((e) => e.type === 'login_rate_limited');
+      assert.equal(limited.length, MAX_HELD_KEYS + 1);
+      assert.equal(limited.reduce((sum, e) => sum + (e.detail.count as number), 0), flood);
+      assert.equal(limited.find((e) => e.clientIp === null)?.detail.count, 500);
+      assert.equal(heard.length, flood + 1, 'listeners (metrics) hear of every refusal');
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test('a detail too large is replaced by {truncated: true}; long strings in it are cut', async () => {
+    const stores = await openStores({ databaseUrl: 'sqlite::memory:' });
+    try {
+      const audit = new AuditLog(stores.events, new ManualClock(Date.UTC(2026, 5, 1, 12)));
+      await audit.record({ accountId: '123', type: 'admin_change', detail: { list: Array.from({ length: 500 }, (_, i) => i) } });
+      await audit.record({ accountId: '123', type: 'admin_change', detail: { note: 'z'.repeat(5000) } });
+      const details = (await stores.events.listEvents('123')).map((e) => e.detail);
+      assert.ok(details.some((d) => d.truncated === true && Object.keys(d).length === 1));
+      assert.ok(details.some((d) => typeof d.note === 'string' && d.note.length === 256));
+    } finally {
+      await stores.close();
+    }
   });
 });

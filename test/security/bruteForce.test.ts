@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { ManualClock } from '../../src/clock.js';
 import { openStores, type Stores } from '../../src/store/index.js';
@@ -14,6 +15,7 @@ import { auditTrail, errorWithoutTime, passwordLogin } from './support.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
 
 async function addHuman(server: TestServer, accountId: string, loginName: string, password: string) {
   const deps = { stores: server.stores, clock: server.services.clock, hasher: server.services.hasher };
@@ -69,6 +71,7 @@ describe('per-user lockout', () => {
     const lockouts = (await auditTrail(server, seeded.accountId, 'lockout')).slice(lockoutsBefore);
     assert.deepEqual(lockouts.map((e) => e.detail.lockedForMs), expected);
     assert.ok(lockouts.every((e) => e.userId === seeded.human.user.userId && e.loginName === 'Agent.Smith' && e.clientIp === '127.0.0.1'));
+    await server.services.audit.flush();
     const locked = await auditTrail(server, seeded.accountId, 'login_locked');
     assert.equal(locked.length, expected.length, 'each refused locked login is recorded');
   });
@@ -118,6 +121,7 @@ describe('per-address limit on failed logins', () => {
     assert.equal(limited.json.error.responseStatus, 'TOO_MANY_REQUESTS');
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    await server.services.audit.flush();
     const events = await auditTrail(server, seeded.accountId, 'login_rate_limited');
     assert.equal(events.at(-1)?.clientIp, '127.0.0.1');
 
@@ -254,5 +258,104 @@ describe('addressBucket', () => {
     assert.equal(addressBucket('fe80::1%eth0'), 'fe80:0:0:0::/64');
     assert.equal(addressBucket('2001:db8::5:1.2.3.4'), '2001:db8:0:0::/64');
     assert.equal(addressBucket('not an address'), 'not an address');
+  });
+});
+
+describe('familiar addresses: failures from strangers do not lock the user out where they usually log in', () => {
+  let server: TestServer;
+  let seeded: SeededAccount;
+  const dir = mkdtempSync(join(tmpdir(), 'login-service-familiar-'));
+  const HOME = '192.0.2.44';
+  const HOME_V6 = '2001:db8:aa:bb::10';
+  const STRANGER = '203.0.113.9';
+  let userCount = 0;
+
+  before(async () => {
+    // Behind a trusted proxy, so each test can speak from several addresses; no per-address limit here.
+    server = await startTestServer({ env: { DATABASE_URL: `sqlite:${join(dir, 'familiar.db')}`, TRUST_PROXY: '127.0.0.1', LOGIN_FAILURES_PER_MINUTE: '0' } });
+    seeded = await seedAccount(server);
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function newUser() {
+    const loginName = `traveller.${++userCount}`;
+    const password = `passphrase of traveller ${userCount}`;
+    const user = await addHuman(server, seeded.accountId, loginName, password);
+    const login = (address: string, guess = password) => passwordLogin(server, seeded.accountId, loginName, guess, { 'x-forwarded-for': address });
+    return { user, password, login };
+  }
+
+  test('locked by a stranger, the user still gets in from a familiar address; the stranger stays locked out', async () => {
+    const { user, login } = await newUser();
+    assert.equal((await login(HOME)).status, 200, 'home becomes familiar');
+    for (let i = 0; i < 5; i++) assert.equal((await login(STRANGER, `guess ${i}`)).status, 401);
+
+    assert.equal((await login(STRANGER)).status, 401, 'the stranger is locked out, even with the right password');
+    assert.equal((await login('198.51.100.3')).status, 401, 'so is every address that is not familiar');
+    assert.equal((await login(HOME)).status, 200, 'the user gets in from home');
+    assert.equal((await login(HOME, 'wrong at home')).status, 401);
+    assert.equal((await login(HOME)).status, 200, 'one failure at home does not lock home');
+    assert.equal((await login(STRANGER)).status, 401, 'a success at home does not lift the lock elsewhere');
+
+    // The lock elsewhere runs its course and doubles as usual.
+    server.clock.advance(MINUTE);
+    assert.equal((await login(STRANGER, 'guess 6')).status, 401);
+    server.clock.advance(2 * MINUTE - 1);
+    assert.equal((await login(STRANGER)).status, 401, 'locked for 2 min after the 6th failure');
+    assert.equal((await login(HOME)).status, 200);
+
+    const lockouts = (await auditTrail(server, seeded.accountId, 'lockout')).filter((e) => e.userId === user.userId);
+    assert.deepEqual(lockouts.map((e) => [e.detail.from, e.detail.lockedForMs]), [['elsewhere', MINUTE], ['elsewhere', 2 * MINUTE]]);
+    await server.services.audit.flush();
+    const refusals = (await auditTrail(server, seeded.accountId, 'login_locked')).filter((e) => e.userId === user.userId);
+    assert.ok(refusals.length > 0 && refusals.every((e) => e.detail.from === 'elsewhere'));
+  });
+
+  test('IPv6: a familiar address makes its whole /64 familiar, not the next /64', async () => {
+    const { login } = await newUser();
+    assert.equal((await login(HOME_V6)).status, 200);
+    for (let i = 0; i < 5; i++) await login(STRANGER, `guess ${i}`);
+    assert.equal((await login('2001:db8:aa:bb:ffff::1')).status, 200, 'same /64');
+    assert.equal((await login('2001:db8:aa:bc::10')).status, 401, 'another /64 is elsewhere, and locked');
+  });
+
+  test('failures from a familiar address lock the familiar side, not the rest', async () => {
+    const { login } = await newUser();
+    assert.equal((await login(HOME)).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await login(HOME, `guess ${i}`)).status, 401);
+    assert.equal((await login(HOME)).status, 401, 'home is locked');
+    assert.equal((await login(STRANGER)).status, 200, 'elsewhere is not');
+    assert.equal((await login(HOME)).status, 401, 'home stays locked');
+    server.clock.advance(MINUTE);
+    assert.equal((await login(HOME)).status, 200);
+  });
+
+  test('an address stops being familiar 30 days after the last success there', async () => {
+    const { login } = await newUser();
+    assert.equal((await login(HOME)).status, 200);
+    server.clock.advance(29 * DAY);
+    assert.equal((await login(HOME)).status, 200, 'a success renews the 30 days');
+    server.clock.advance(29 * DAY);
+    for (let i = 0; i < 5; i++) await login(STRANGER, `guess ${i}`);
+    assert.equal((await login(HOME)).status, 200, 'still familiar 58 days after the first success');
+    server.clock.advance(31 * DAY);
+    for (let i = 0; i < 5; i++) await login(STRANGER, `guess ${i}`);
+    assert.equal((await login(HOME)).status, 401, 'no longer familiar: locked with the rest');
+  });
+
+  test('the store keeps a digest of account, user and address, never the address', async () => {
+    const { login } = await newUser();
+    assert.equal((await login('192.0.2.201')).status, 200);
+    const db = new Database(join(dir, 'familiar.db'), { readonly: true });
+    try {
+      const keys = (db.prepare('SELECT key FROM counters').all() as Array<{ key: string }>).map((r) => r.key);
+      assert.ok(keys.some((k) => /^familiar:[0-9a-f]{64}$/.test(k)));
+      assert.ok(!keys.some((k) => k.includes('192.0.2')), keys.join(' '));
+    } finally {
+      db.close();
+    }
   });
 });

@@ -824,6 +824,63 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.deepEqual(await stores.counters.getCounter('burst', t), { count: 50, resetAt: t + MINUTE, updatedAt: t });
       });
 
+      contract('increments unless blocked: a rate limit refuses until its window ends', async (stores) => {
+        const t = realNow();
+        const limit = { limit: 3, baseMs: MINUTE, maxMs: MINUTE };
+        for (let i = 0; i < 3; i++) {
+          assert.deepEqual(await stores.counters.incrementCounterUnlessBlocked('rate', MINUTE, t + i, limit), { count: i + 1, resetAt: t + MINUTE, updatedAt: t + i });
+        }
+        assert.equal(await stores.counters.incrementCounterUnlessBlocked('rate', MINUTE, t + 10, limit), null, 'blocked');
+        assert.equal(await stores.counters.incrementCounterUnlessBlocked('rate', MINUTE, t + MINUTE - 1, limit), null, 'blocked to the end of the window');
+        assert.deepEqual(await stores.counters.getCounter('rate', t + 10), { count: 3, resetAt: t + MINUTE, updatedAt: t + 2 }, 'a refusal changes nothing');
+        assert.deepEqual(await stores.counters.incrementCounterUnlessBlocked('rate', MINUTE, t + MINUTE, limit), { count: 1, resetAt: t + 2 * MINUTE, updatedAt: t + MINUTE });
+      });
+
+      contract('increments unless blocked: a lockout blocks base × 2^(count − limit) after the last increment, up to max', async (stores) => {
+        const t = realNow();
+        const lock = { limit: 2, baseMs: 1000, maxMs: 5000 };
+        const take = (at: number) => stores.counters.incrementCounterUnlessBlocked('lock', HOUR, at, lock);
+        assert.equal((await take(t))?.count, 1);
+        assert.equal((await take(t))?.count, 2);
+        assert.equal(await take(t + 999), null, 'count 2: blocked for 1 s');
+        assert.equal((await take(t + 1000))?.count, 3);
+        assert.equal(await take(t + 2999), null, 'count 3: blocked for 2 s');
+        assert.equal((await take(t + 3000))?.count, 4);
+        assert.equal(await take(t + 6999), null, 'count 4: blocked for 4 s');
+        assert.equal((await take(t + 7000))?.count, 5);
+        assert.equal(await take(t + 11_999), null, 'count 5: 8 s, capped at 5 s');
+        assert.equal((await take(t + 12_000))?.count, 6);
+        assert.deepEqual(await stores.counters.getCounter('lock', t + 12_000), { count: 6, resetAt: t + HOUR, updatedAt: t + 12_000 });
+      });
+
+      contract('increments unless blocked, atomically: of 50 at once with a limit of 5, exactly 5 count', async (stores) => {
+        const t = realNow();
+        const block = { limit: 5, baseMs: MINUTE, maxMs: MINUTE };
+        const results = await Promise.all(Array.from({ length: 50 }, () => stores.counters.incrementCounterUnlessBlocked('crowd', MINUTE, t, block)));
+        assert.deepEqual(
+          results.filter((r) => r !== null).map((r) => r!.count).sort((a, b) => a - b),
+          [1, 2, 3, 4, 5],
+        );
+        assert.equal((await stores.counters.getCounter('crowd', t))?.count, 5);
+      });
+
+      contract('releases one increment of the same window only, never below zero', async (stores) => {
+        const t = realNow();
+        const first = await stores.counters.incrementCounter('given-back', MINUTE, t);
+        await stores.counters.incrementCounter('given-back', MINUTE, t + 1000);
+        await stores.counters.releaseCounter('given-back', first.resetAt);
+        assert.deepEqual(await stores.counters.getCounter('given-back', t + 2000), { count: 1, resetAt: t + MINUTE, updatedAt: t + 1000 }, 'updatedAt is kept');
+        await stores.counters.releaseCounter('given-back', first.resetAt);
+        await stores.counters.releaseCounter('given-back', first.resetAt);
+        assert.equal((await stores.counters.getCounter('given-back', t + 2000))?.count, 0);
+        await stores.counters.releaseCounter('never-existed', first.resetAt);
+        assert.equal(await stores.counters.getCounter('never-existed', t), null);
+
+        await stores.counters.incrementCounter('given-back', MINUTE, t + MINUTE);
+        await stores.counters.releaseCounter('given-back', first.resetAt);
+        assert.equal((await stores.counters.getCounter('given-back', t + MINUTE))?.count, 1, 'an increment of an ended window is not taken from the next');
+      });
+
       contract('deletes one counter, and sweeps those whose window has ended', async (stores) => {
         const t = realNow();
         await stores.counters.incrementCounter('short', 1000, t);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Counter, CounterStore } from '../../security/counters.js';
+import type { Counter, CounterBlock, CounterStore } from '../../security/counters.js';
 import { type CounterRow, toCounter } from '../rows.js';
 
 export class PostgresCounterStore implements CounterStore {
@@ -19,6 +19,31 @@ export class PostgresCounterStore implements CounterStore {
       values: [key, now, windowMs],
     });
     return toCounter(rows[0]!);
+  }
+
+  async incrementCounterUnlessBlocked(key: string, windowMs: number, now: number, block: CounterBlock): Promise<Counter | null> {
+    // The same upsert; a blocked counter (see CounterBlock) is left as it is, locked by the statement, and no row comes back.
+    const { rows } = await this.pool.query<CounterRow>({
+      name: 'counters.incrementUnlessBlocked',
+      text: `INSERT INTO counters AS c (key, count, reset_at, updated_at) VALUES ($1, 1, $2::bigint + $3::bigint, $2)
+             ON CONFLICT (key) DO UPDATE SET
+               count = CASE WHEN c.reset_at <= $2 THEN 1 ELSE c.count + 1 END,
+               reset_at = CASE WHEN c.reset_at <= $2 THEN $2::bigint + $3::bigint ELSE c.reset_at END,
+               updated_at = $2
+             WHERE c.reset_at <= $2 OR c.count < $4::integer
+               OR c.updated_at + LEAST($5::bigint * (1::bigint << LEAST(GREATEST(c.count - $4::integer, 0), 30)), $6::bigint) <= $2
+             RETURNING count, reset_at, updated_at`,
+      values: [key, now, windowMs, block.limit, block.baseMs, block.maxMs],
+    });
+    return rows[0] ? toCounter(rows[0]) : null;
+  }
+
+  async releaseCounter(key: string, resetAt: number): Promise<void> {
+    await this.pool.query({
+      name: 'counters.release',
+      text: 'UPDATE counters SET count = count - 1 WHERE key = $1 AND reset_at = $2 AND count > 0',
+      values: [key, resetAt],
+    });
   }
 
   async getCounter(key: string, now: number): Promise<Counter | null> {

@@ -5,14 +5,16 @@
  *   counter-expiry     sorted set of names by resetAt, for the housekeeping sweep
  */
 import type { Redis } from 'ioredis';
-import type { Counter, CounterStore } from '../../security/counters.js';
-import { DELETE_EXPIRED_COUNTERS, INCREMENT_COUNTER } from './scripts.js';
+import type { Counter, CounterBlock, CounterStore } from '../../security/counters.js';
+import { DELETE_EXPIRED_COUNTERS, INCREMENT_COUNTER, INCREMENT_COUNTER_UNLESS_BLOCKED, RELEASE_COUNTER } from './scripts.js';
 import { defineScript, type RedisScript } from './script.js';
 
 const SWEEP_BATCH = 500;
 
 export class RedisCounterStore implements CounterStore {
   private readonly increment: RedisScript;
+  private readonly incrementUnlessBlocked: RedisScript;
+  private readonly release: RedisScript;
   private readonly deleteExpired: RedisScript;
 
   constructor(
@@ -20,6 +22,8 @@ export class RedisCounterStore implements CounterStore {
     private readonly prefix: string,
   ) {
     this.increment = defineScript(redis, 'loginServiceIncrementCounter', INCREMENT_COUNTER);
+    this.incrementUnlessBlocked = defineScript(redis, 'loginServiceIncrementCounterUnlessBlocked', INCREMENT_COUNTER_UNLESS_BLOCKED);
+    this.release = defineScript(redis, 'loginServiceReleaseCounter', RELEASE_COUNTER);
     this.deleteExpired = defineScript(redis, 'loginServiceDeleteExpiredCounters', DELETE_EXPIRED_COUNTERS);
   }
 
@@ -31,6 +35,15 @@ export class RedisCounterStore implements CounterStore {
     // A script, so read-decide-write is one atomic step for every instance.
     const [count, resetAt] = (await this.increment(this.prefix, key, windowMs, now)) as [number, string];
     return { count, resetAt: Number(resetAt), updatedAt: now };
+  }
+
+  async incrementCounterUnlessBlocked(key: string, windowMs: number, now: number, block: CounterBlock): Promise<Counter | null> {
+    const [count, resetAt] = (await this.incrementUnlessBlocked(this.prefix, key, windowMs, now, block.limit, block.baseMs, block.maxMs)) as [number, string?];
+    return resetAt === undefined ? null : { count, resetAt: Number(resetAt), updatedAt: now };
+  }
+
+  async releaseCounter(key: string, resetAt: number): Promise<void> {
+    await this.release(this.prefix, key, resetAt);
   }
 
   async getCounter(key: string, now: number): Promise<Counter | null> {

@@ -184,6 +184,45 @@ redis.call('ZADD', ARGV[1] .. 'counter-expiry', resetAt, ARGV[2])
 return {count, resetAt}
 `;
 
+/**
+ * ARGV: prefix, name, windowMs, now, limit, baseMs, maxMs. As INCREMENT_COUNTER,
+ * unless the counter is blocked (src/security/counters.ts, CounterBlock): then
+ * nothing changes and the answer is {0}.
+ */
+export const INCREMENT_COUNTER_UNLESS_BLOCKED = `
+local key = ARGV[1] .. 'counter:' .. ARGV[2]
+local now = tonumber(ARGV[4])
+local c = redis.call('HMGET', key, 'count', 'resetAt', 'updatedAt')
+local count, resetAt
+if c[1] and tonumber(c[2]) > now then
+  local current = tonumber(c[1])
+  local limit = tonumber(ARGV[5])
+  if current >= limit then
+    local blockMs = math.min(tonumber(ARGV[6]) * 2 ^ math.min(current - limit, 30), tonumber(ARGV[7]))
+    if tonumber(c[3]) + blockMs > now then return {0} end
+  end
+  count = current + 1
+  resetAt = c[2]
+else
+  count = 1
+  resetAt = string.format('%.0f', now + tonumber(ARGV[3]))
+end
+redis.call('HSET', key, 'count', count, 'resetAt', resetAt, 'updatedAt', ARGV[4])
+local ttl = tonumber(resetAt) - now
+if ttl < 1 then ttl = 1 end
+redis.call('PEXPIRE', key, ttl)
+redis.call('ZADD', ARGV[1] .. 'counter-expiry', resetAt, ARGV[2])
+return {count, resetAt}
+`;
+
+/** ARGV: prefix, name, resetAt. Takes back one increment of the window ending at resetAt. */
+export const RELEASE_COUNTER = `
+local key = ARGV[1] .. 'counter:' .. ARGV[2]
+local c = redis.call('HMGET', key, 'count', 'resetAt')
+if c[1] and c[2] == ARGV[3] and tonumber(c[1]) > 0 then redis.call('HINCRBY', key, 'count', -1) end
+return 1
+`;
+
 /** ARGV: prefix, now, batch size. Returns {counters removed, index members visited}. */
 export const DELETE_EXPIRED_COUNTERS = `
 local index = ARGV[1] .. 'counter-expiry'

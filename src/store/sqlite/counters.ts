@@ -1,4 +1,4 @@
-import type { Counter, CounterStore } from '../../security/counters.js';
+import type { Counter, CounterBlock, CounterStore } from '../../security/counters.js';
 import type { SqliteDatabase } from './database.js';
 import { type CounterRow, toCounter } from '../rows.js';
 
@@ -16,6 +16,18 @@ export class SqliteCounterStore implements CounterStore {
            updated_at = @now
          RETURNING count, reset_at, updated_at`,
       ),
+      // The same upsert, but a blocked counter (see CounterBlock) is left as it is and no row comes back.
+      incrementUnlessBlocked: db.prepare(
+        `INSERT INTO counters (key, count, reset_at, updated_at) VALUES (@key, 1, @now + @windowMs, @now)
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN counters.reset_at <= @now THEN 1 ELSE counters.count + 1 END,
+           reset_at = CASE WHEN counters.reset_at <= @now THEN @now + @windowMs ELSE counters.reset_at END,
+           updated_at = @now
+         WHERE counters.reset_at <= @now OR counters.count < @limit
+           OR counters.updated_at + min(@baseMs * (1 << min(max(counters.count - @limit, 0), 30)), @maxMs) <= @now
+         RETURNING count, reset_at, updated_at`,
+      ),
+      release: db.prepare('UPDATE counters SET count = count - 1 WHERE key = ? AND reset_at = ? AND count > 0'),
       get: db.prepare('SELECT count, reset_at, updated_at FROM counters WHERE key = ? AND reset_at > ?'),
       delete: db.prepare('DELETE FROM counters WHERE key = ?'),
       deleteExpired: db.prepare('DELETE FROM counters WHERE reset_at <= ?'),
@@ -24,6 +36,15 @@ export class SqliteCounterStore implements CounterStore {
 
   async incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
     return toCounter(this.q.increment.get({ key, windowMs, now }) as CounterRow);
+  }
+
+  async incrementCounterUnlessBlocked(key: string, windowMs: number, now: number, block: CounterBlock): Promise<Counter | null> {
+    const row = this.q.incrementUnlessBlocked.get({ key, windowMs, now, ...block }) as CounterRow | undefined;
+    return row ? toCounter(row) : null;
+  }
+
+  async releaseCounter(key: string, resetAt: number): Promise<void> {
+    this.q.release.run(key, resetAt);
   }
 
   async getCounter(key: string, now: number): Promise<Counter | null> {
