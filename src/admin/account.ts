@@ -8,6 +8,7 @@ import { DEFAULT_ACCOUNT_SETTINGS, accountSettings, type Account, type AccountPa
 import { BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME } from '../accounts/service.js';
 import type { AuditEvent, EventFilter } from '../events/model.js';
 import type { SessionRecord } from '../sessions/model.js';
+import { DEFAULT_LOGIN_NAME_ATTRIBUTE, normaliseCertificate, ssoConfigProblem, type SsoConfig } from '../sso/model.js';
 import { isValidTimeZone } from '../timezones.js';
 import type { ApiKey, ApiKeyType } from '../users/model.js';
 import { createApiKey, revokeApiKey, type IssuedApiKey, type IssuedClientCredentials } from '../users/service.js';
@@ -104,13 +105,15 @@ export const SETTING_RANGES: Array<{ key: keyof AccountSettings; min: number; ma
   { key: 'lockoutMaxMs', min: 1000, max: 30 * DAY_MS },
   // Checked before hashing: a bound on what one login can make the server hash.
   { key: 'passwordMaxBytes', min: 64, max: 4096 },
+  // Successful Application Logins per bot in 5 s; 0 = no limit.
+  { key: 'applicationLoginLimit', min: 0, max: 100_000 },
 ];
 
 export interface AccountChange {
   name?: string;
   timeZone?: string;
-  /** Replaces these settings; the others keep their values. */
-  settings?: Partial<AccountSettings>;
+  /** Replaces these settings; the others keep their values. `sso: null` removes the identity provider. */
+  settings?: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null };
 }
 
 /** Changes the account's name, time zone or settings, checked against SETTING_RANGES; returns the updated account. */
@@ -124,10 +127,19 @@ export async function changeAccount(ctx: AdminContext, accountId: string, change
     if (!isValidTimeZone(change.timeZone)) throw new InvalidInputError(`unknown IANA time zone "${change.timeZone.slice(0, 80)}"`);
     patch.timeZone = change.timeZone;
   }
-  const changed = change.settings ?? {};
+  const changed: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null } = { ...change.settings };
   for (const [key, value] of Object.entries(changed)) {
     if (key === 'rejectCommonPasswords') {
       if (typeof value !== 'boolean') throw new InvalidInputError('rejectCommonPasswords must be true or false');
+      continue;
+    }
+    if (key === 'sso') {
+      // null removes the identity provider; an object replaces it whole.
+      if (value === null) continue;
+      const sso = { loginNameAttribute: DEFAULT_LOGIN_NAME_ATTRIBUTE, enforce: false, ...(value as object) } as SsoConfig;
+      const problem = ssoConfigProblem(sso);
+      if (problem) throw new InvalidInputError(`sso must be ${problem}`);
+      changed.sso = { ...sso, idpCerts: sso.idpCerts.map(normaliseCertificate) };
       continue;
     }
     const range = SETTING_RANGES.find((r) => r.key === key);
@@ -139,7 +151,10 @@ export async function changeAccount(ctx: AdminContext, accountId: string, change
   const account = await requireAccount(ctx, accountId);
   if (Object.keys(changed).length > 0) {
     // Stored settings hold only what differs from the defaults, so a later change of a default reaches every account that kept it.
-    const settings: Partial<AccountSettings> = { ...account.settings, ...changed };
+    const { sso, ...rest } = changed;
+    const settings: Partial<AccountSettings> = { ...account.settings, ...rest };
+    if (sso === null) delete settings.sso;
+    else if (sso !== undefined) settings.sso = sso;
     for (const key of Object.keys(settings) as Array<keyof AccountSettings>) {
       if (settings[key] === DEFAULT_ACCOUNT_SETTINGS[key]) delete settings[key];
     }

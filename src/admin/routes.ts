@@ -827,6 +827,19 @@ export function adminRoutes(deps: AdminRouteDeps) {
       timeZone: { type: 'string', maxLength: 64, description: 'IANA time zone' },
       ...Object.fromEntries(SETTING_RANGES.map((r) => [r.key, { type: 'integer', minimum: r.alsoZero ? 0 : r.min, maximum: r.max }])),
       rejectCommonPasswords: { type: 'boolean' },
+      sso: {
+        type: ['object', 'null'],
+        description: 'The SAML identity provider (docs/SSO.md); null or left out: none',
+        additionalProperties: false,
+        required: ['idpIssuer', 'idpCerts'],
+        properties: {
+          idpIssuer: { type: 'string', maxLength: 1024 },
+          idpCerts: { type: 'array', items: { type: 'string', maxLength: 16384 }, minItems: 1, maxItems: 5, description: 'PEM certificates' },
+          audience: { type: 'string', maxLength: 1024 },
+          loginNameAttribute: { type: 'string', maxLength: 256 },
+          enforce: { type: 'boolean' },
+        },
+      },
     };
     const settingsOut = { type: 'object', properties: settingsProperties } as const;
     const settingsView = async (accountId: string) => {
@@ -852,7 +865,7 @@ export function adminRoutes(deps: AdminRouteDeps) {
         const ctx = await own(request);
         const { name, timeZone, ...policy } = request.body as Record<string, unknown> & { name: string; timeZone: string };
         const defaults = { ...accountSettings({ settings: {} }) };
-        await changeAccount(ctx, request.params.accountId, { name, timeZone, settings: { ...defaults, ...policy } });
+        await changeAccount(ctx, request.params.accountId, { name, timeZone, settings: { ...defaults, sso: null, ...policy } });
         return settingsView(request.params.accountId);
       },
     );
