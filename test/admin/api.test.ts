@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createAccount } from '../../src/accounts/service.js';
 import { createUser } from '../../src/users/service.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
+import { assertionXml, base64, makeIdp, sign } from '../sso/idp.js';
 
 let server: TestServer;
 let seeded: SeededAccount;
@@ -366,6 +367,45 @@ describe('our own resources', () => {
     assert.equal((await call('PUT', '/settings', { name: 'x', timeZone: 'UTC', sessionTtlMs: 5 })).status, 400);
     assert.equal((await call('PUT', '/settings', { name: 'x', timeZone: 'UTC', colour: 1 })).status, 400);
     assert.equal((await call('GET', '/settings')).json.name, 'Renamed', 'a refused write changed nothing');
+  });
+
+  test('settings: the bot login limit and the SSO identity provider; an SSO login follows what the API set', async () => {
+    const idp = await makeIdp();
+    const current = (await call('GET', '/settings')).json;
+    const sso = { idpIssuer: idp.issuer, idpCerts: [idp.cert], audience: 'urn:test:admin-api' };
+    const put = await call('PUT', '/settings', { ...current, applicationLoginLimit: 3, sso });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.json.applicationLoginLimit, 3);
+    assert.equal(put.json.sso.idpIssuer, idp.issuer);
+    assert.equal(put.json.sso.loginNameAttribute, 'loginName', 'defaults filled in');
+    assert.equal(put.json.sso.enforce, false);
+
+    const now = server.clock.now();
+    const assertion = base64(sign(assertionXml({ issuer: idp.issuer, audience: 'urn:test:admin-api', attributes: { loginName: seeded.human.loginName }, now }), idp));
+    const sso1 = await postJson(`${server.baseUrl}/api/account/123456/login`, { jwt: 'x', assertion });
+    assert.equal(sso1.status, 200, sso1.text);
+
+    const bad = await call('PUT', '/settings', { ...put.json, sso: { idpIssuer: idp.issuer, idpCerts: ['not a certificate'] } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal((await call('GET', '/settings')).json.sso.idpIssuer, idp.issuer, 'a refused write changed nothing');
+
+    const { sso: _left, ...withoutSso } = put.json;
+    const cleared = await call('PUT', '/settings', withoutSso);
+    assert.equal(cleared.status, 200, cleared.text);
+    assert.equal(cleared.json.sso, undefined, 'replaced: left out means none');
+    const again = base64(sign(assertionXml({ issuer: idp.issuer, audience: 'urn:test:admin-api', attributes: { loginName: seeded.human.loginName }, now }), idp));
+    assert.equal((await postJson(`${server.baseUrl}/api/account/123456/login`, { jwt: 'x', assertion: again })).status, 401);
+  });
+
+  test('app keys of type oauth2: appKey and secret only', async () => {
+    const created = await call('POST', '/app-keys', { name: 'client credentials', type: 'oauth2' });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json.type, 'oauth2');
+    assert.ok(created.json.secret);
+    assert.equal(created.json.accessToken, undefined);
+    const listed = (await call('GET', '/app-keys')).json.find((k: { appKey: string }) => k.appKey === created.json.appKey);
+    assert.equal(listed.type, 'oauth2');
+    assert.equal((await call('POST', '/app-keys', { type: 'oauth3' })).status, 400);
   });
 
   test('events: newest first, filtered by user, limited', async () => {
