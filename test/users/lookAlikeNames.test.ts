@@ -61,8 +61,8 @@ describe('look-alike login names through the commands', () => {
       const raw = openSqlite(join(dir, 'store.db'), { migrate: false });
       raw.prepare(
         `INSERT INTO users (user_id, account_id, login_name, login_name_key, user_pid, is_bot, app_key, password_hash, password_changed_at,
-           privileges, is_admin, is_lpa, enabled, created_at) VALUES ('7777777777', ?, 'ａｄｍｉｎ', ?, 'pid-7', 0, NULL, NULL, NULL, '[]', 0, 0, 1, ?)`,
-      ).run(ACCOUNT, unreachableKey('7777777777'), admin.createdAt + 1);
+           is_lpa, enabled, created_at, profile_ids, updated_at) VALUES ('7777777777', ?, 'ａｄｍｉｎ', ?, 'pid-7', 0, NULL, NULL, NULL, 0, 1, ?, '[2]', ?)`,
+      ).run(ACCOUNT, unreachableKey('7777777777'), admin.createdAt + 1, admin.createdAt + 1);
       raw.close();
     } finally {
       await stores.close();
