@@ -54,7 +54,7 @@ import {
   selection,
 } from './http.js';
 import type { DirectoryResource, Profile } from './model.js';
-import { createUsers, deleteUsers, replaceUser, requireAccount, requireUserById, resetPassword, type UserInput } from './users.js';
+import { createUsers, deleteUsers, replaceUser, requireAccount, requireUserById, resetPassword, unlockUser, type UserInput } from './users.js';
 
 export interface AdminRouteDeps {
   stores: Stores;
@@ -463,6 +463,24 @@ export function adminRoutes(deps: AdminRouteDeps) {
         const user = await requireUserById(ctx, request.params.accountId, String(request.params.id));
         await resetPassword(ctx, user, (request.body as { newPassword: string }).newPassword);
         return written(request, reply, await stores.directory.revision(request.params.accountId, 'users'), 200, { id: user.userId });
+      },
+    );
+
+    route(
+      'PUT',
+      '/le-users/users/:id/unlock',
+      {
+        ...usersTag,
+        summary: "Lift a brute-force lockout: the user's failed logins are forgotten (ours; the original has no such route)",
+        params: idParams('string'),
+        querystring: writeQuery(USERS_VERSIONS),
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, wasLocked: { type: 'boolean' }, failuresCleared: { type: 'integer' } } }, ...WRITE_ERRORS },
+      },
+      async (request) => {
+        const ctx = await admin(request);
+        checkVersion(request.query.v, USERS_VERSIONS, 'users');
+        const user = await requireUserById(ctx, request.params.accountId, String(request.params.id));
+        return { id: user.userId, ...(await unlockUser(ctx, user)) };
       },
     );
 

@@ -9,6 +9,7 @@ import { randomDigits, randomUuid } from '../security/tokens.js';
 import { USER_DEFAULTS, type GroupAssignment, type User } from '../users/model.js';
 import { LoginNameError, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
 import { passwordProblem } from '../users/passwordPolicy.js';
+import { failureCount, forgetFailures, lockedUntil } from '../security/bruteForce.js';
 import { AGENT_PROFILE_ID } from './model.js';
 import { InvalidInputError, NotFoundError, PasswordRejectedError, recordAdminEvent, type AdminContext } from './context.js';
 
@@ -244,6 +245,17 @@ export async function resetPassword(ctx: AdminContext, user: User, password: str
   const sessionsEnded = await ctx.stores.sessions.deleteUserSessions(user.accountId, user.userId);
   await recordAdminEvent(ctx, user.accountId, 'password_set', { sessionsEnded }, user);
   return sessionsEnded;
+}
+
+/** Lifts a brute-force lockout: forgets the user's failed logins (familiar addresses stay familiar). */
+export async function unlockUser(ctx: Omit<AdminContext, 'hasher'>, user: User): Promise<{ wasLocked: boolean; failuresCleared: number }> {
+  const account = await requireAccount(ctx, user.accountId);
+  const now = ctx.clock.now();
+  const wasLocked = (await lockedUntil(ctx.stores.counters, user.accountId, user.userId, accountSettings(account), now)) !== null;
+  const failuresCleared = await failureCount(ctx.stores.counters, user.accountId, user.userId, now);
+  await forgetFailures(ctx.stores.counters, user.accountId, user.userId);
+  await recordAdminEvent(ctx, user.accountId, 'user_unlock', { wasLocked, failuresCleared }, user, 'unlock');
+  return { wasLocked, failuresCleared };
 }
 
 /** Enables or disables a user; disabling ends their sessions. Returns how many ended. */

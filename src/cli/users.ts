@@ -3,7 +3,7 @@ import { accountSettings } from '../accounts/model.js';
 import { BruteForceGuard } from '../security/bruteForce.js';
 import { privilegesOf } from '../admin/directory.js';
 import type { Profile } from '../admin/model.js';
-import { requireUserByLoginName, resetPassword, setUserEnabled } from '../admin/users.js';
+import { requireUserByLoginName, resetPassword, setUserEnabled, unlockUser } from '../admin/users.js';
 import { DuplicateError } from '../store/errors.js';
 import type { NamedUser } from '../users/loginName.js';
 import { findLoginNameConflicts } from '../users/loginNameConflicts.js';
@@ -182,12 +182,7 @@ const unlock: Command = {
     const stores = await ctx.stores();
     const account = await requireAccount(ctx, accountId!);
     const user = await requireUser(stores, account.accountId, loginName!);
-    const bruteForce = await guard(ctx);
-    const now = ctx.clock.now();
-    const wasLocked = (await bruteForce.lockedUntil(account.accountId, user, accountSettings(account), now)) !== null;
-    const failuresCleared = await bruteForce.failureCount(account.accountId, user.userId, now);
-    await bruteForce.unlock(account.accountId, user.userId);
-    await ctx.record({ accountId: account.accountId, type: 'unlock', userId: user.userId, loginName: user.loginName, detail: { wasLocked, failuresCleared } });
+    const { wasLocked, failuresCleared } = await unlockUser(await ctx.admin(), user);
     ctx.output({ accountId: account.accountId, userId: user.userId, loginName: user.loginName, wasLocked, failuresCleared }, () =>
       wasLocked ? `unlocked ${user.loginName} (${plural(failuresCleared, 'failed login')} forgotten)` : `${user.loginName} was not locked (${plural(failuresCleared, 'failed login')} forgotten)`,
     );

@@ -166,26 +166,34 @@ export class BruteForceGuard {
   }
 
   /** When the user's lock ends (the later of both sides), or null when not locked. */
-  async lockedUntil(accountId: string, user: User, settings: AccountSettings, now: number): Promise<number | null> {
-    if (settings.lockoutThreshold <= 0) return null;
-    const ends = await Promise.all(
-      (['familiar', 'elsewhere'] as const).map(async (side) => lockEnd(await this.counters.getCounter(sideKey(side, accountId, user.userId), now), settings, now)),
-    );
-    const locked = ends.filter((end): end is number => end !== null);
-    return locked.length > 0 ? Math.max(...locked) : null;
-  }
-
-  /** The user's counted failures, both sides together. */
-  async failureCount(accountId: string, userId: string, now: number): Promise<number> {
-    const counters = await Promise.all([userFailureKey(accountId, userId), familiarFailureKey(accountId, userId)].map((key) => this.counters.getCounter(key, now)));
-    return counters.reduce((sum, counter) => sum + (counter?.count ?? 0), 0);
+  lockedUntil(accountId: string, user: User, settings: AccountSettings, now: number): Promise<number | null> {
+    return lockedUntil(this.counters, accountId, user.userId, settings, now);
   }
 
   /** Admin unlock: forgets the user's failures on both sides (familiar addresses stay familiar). */
-  async unlock(accountId: string, userId: string): Promise<void> {
-    await this.counters.deleteCounter(userFailureKey(accountId, userId));
-    await this.counters.deleteCounter(familiarFailureKey(accountId, userId));
+  unlock(accountId: string, userId: string): Promise<void> {
+    return forgetFailures(this.counters, accountId, userId);
   }
+}
+
+/** When a user's lock ends (the later of both sides), or null when not locked. */
+export async function lockedUntil(counters: CounterStore, accountId: string, userId: string, settings: AccountSettings, now: number): Promise<number | null> {
+  if (settings.lockoutThreshold <= 0) return null;
+  const ends = await Promise.all((['familiar', 'elsewhere'] as const).map(async (side) => lockEnd(await counters.getCounter(sideKey(side, accountId, userId), now), settings, now)));
+  const locked = ends.filter((end): end is number => end !== null);
+  return locked.length > 0 ? Math.max(...locked) : null;
+}
+
+/** A user's counted failures, both sides together. */
+export async function failureCount(counters: CounterStore, accountId: string, userId: string, now: number): Promise<number> {
+  const found = await Promise.all([userFailureKey(accountId, userId), familiarFailureKey(accountId, userId)].map((key) => counters.getCounter(key, now)));
+  return found.reduce((sum, counter) => sum + (counter?.count ?? 0), 0);
+}
+
+/** Forgets a user's failures on both sides (familiar addresses stay familiar). */
+export async function forgetFailures(counters: CounterStore, accountId: string, userId: string): Promise<void> {
+  await counters.deleteCounter(userFailureKey(accountId, userId));
+  await counters.deleteCounter(familiarFailureKey(accountId, userId));
 }
 
 interface Reservation {

@@ -252,6 +252,20 @@ describe('users', () => {
     assert.equal((await login('123456', 'forgetful', 'a fresh new passphrase')).status, 200);
   });
 
+  test('unlock lifts a brute-force lockout; the user logs in again', async () => {
+    const created = await call('POST', '/le-users/users', { loginName: 'locked.out', password: PASSWORD, profileIds: [2] });
+    assert.equal(created.status, 201, created.text);
+    for (let i = 0; i < 5; i++) assert.equal((await login('123456', 'locked.out', 'wrong password guess')).status, 401);
+    assert.equal((await login('123456', 'locked.out', PASSWORD)).status, 401, 'locked');
+    const unlocked = await call('PUT', `/le-users/users/${created.json.id}/unlock`);
+    assert.equal(unlocked.status, 200, unlocked.text);
+    assert.deepEqual(unlocked.json, { id: created.json.id, wasLocked: true, failuresCleared: 5 });
+    assert.equal((await login('123456', 'locked.out', PASSWORD)).status, 200);
+    assert.equal((await call('PUT', '/le-users/users/99999999/unlock')).status, 404);
+    const events = (await call('GET', '/events?user=locked.out&limit=50')).json as Array<{ type: string; detail: Record<string, unknown> }>;
+    assert.ok(events.some((e) => e.type === 'unlock' && e.detail.by === seeded.human.loginName), 'the event names the administrator');
+  });
+
   test('changePwdNextLogin: the next password login gets the password-expired answer', async () => {
     await call('POST', '/le-users/users', { loginName: 'must.change', password: PASSWORD, changePwdNextLogin: true });
     const res = await login('123456', 'must.change', PASSWORD);
