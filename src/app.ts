@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { consoleRoutes } from './console/routes.js';
 import { AuditLog } from './events/audit.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
@@ -196,6 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
+  if (config.console) await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
