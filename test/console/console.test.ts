@@ -140,6 +140,52 @@ describe('console over HTTP', () => {
   });
 });
 
+describe('console keep-alive', () => {
+  let server: TestServer;
+  let seeded: SeededAccount;
+
+  before(async () => {
+    server = await startTestServer();
+    seeded = await seedAccount(server);
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  test('refreshes the session while open, and says so when it has ended elsewhere', async () => {
+    const watched = await watchedPage(browser);
+    const seen: SeenTokens[] = [];
+    recordLogins(watched.page, seen);
+    const { page } = watched;
+    try {
+      await page.clock.install();
+      await page.goto(`${server.baseUrl}/console/`);
+      await signIn(page, seeded.accountId, seeded.human.loginName, seeded.human.password);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+      const refreshed = page.waitForResponse((r) => r.url().includes('/refresh'));
+      await page.clock.fastForward('05:00');
+      assert.equal((await refreshed).status(), 200, 'the keep-alive refreshed the session');
+
+      // The session ends elsewhere (here: a logout with its tokens); the next refresh is refused.
+      const tokens = seen.at(-1)!;
+      const ended = await postJson(`${server.baseUrl}/api/account/${seeded.accountId}/logout`, { csrf: tokens.csrf }, { cookie: `Session_id=${tokens.sessionId}` });
+      assert.equal(ended.status, 200);
+      const refused = page.waitForResponse((r) => r.url().includes('/refresh'));
+      await page.clock.fastForward('05:00');
+      assert.equal((await refused).status(), 401);
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /session has ended/i);
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      assert.equal(seen.length, 1, 'the console did not sign in again on its own');
+      await assertNothingLeaked(watched, seen);
+    } finally {
+      await watched.context.close();
+    }
+  });
+});
+
 describe('console settings', () => {
   test('CONSOLE=false and --console false turn the console off', async () => {
     assert.equal(loadConfig({}).console, true);
