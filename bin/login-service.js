@@ -1,8 +1,5 @@
 #!/usr/bin/env node
-// Entry for the `login-service` command. Sources are TypeScript run through tsx,
-// so no build step stands between `npm install` and a running server.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/main.ts');
+// Entry for the `login-service` command: runs the compiled server in dist/.
+// In a clone, `npm install` (or `npm run build`) compiles it; `npm start` rebuilds when sources changed.
+const { main } = await import('../dist/main.js');
 process.exitCode = await main(process.argv.slice(2));

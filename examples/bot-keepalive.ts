@@ -8,7 +8,7 @@
  * APP_KEY, SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET; optional PROTOCOL
  * (https), KEEPALIVE_INTERVAL_MS (300000), DURATION_MS (run until a signal).
  */
-import { LoginServiceClient, LoginServiceError } from 'login-service';
+import { LoginServiceClient, LoginServiceError } from '@login-service/client';
 
 function env(name: string): string {
   const value = process.env[name];

@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { bearerAuthPlugin } from 'login-service';
+import { bearerAuthPlugin } from '@login-service/client/fastify';
 
 export interface ProtectedServiceOptions {
   /** Base URL of the Login Service, e.g. https://login.example.com */

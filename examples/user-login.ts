@@ -3,7 +3,7 @@
  * client library. Run: ACCOUNT_ID=… DOMAIN=host[:port] USERNAME=… PASSWORD=… npx tsx examples/user-login.ts
  * (PROTOCOL=http for a server without TLS).
  */
-import { LoginServiceClient, LoginServiceError } from 'login-service';
+import { LoginServiceClient, LoginServiceError } from '@login-service/client';
 
 function required(name: string): string {
   const value = process.env[name];

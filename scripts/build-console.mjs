@@ -31,7 +31,8 @@ export async function buildConsole({ outDir = CONSOLE_OUT } = {}) {
     metafile: true,
     write: true,
     logLevel: 'warning',
-    plugins: [nodeEventsShim],
+    // Its paths resolve @login-service/client to the workspace's sources: no client build needed first.
+    tsconfig: 'console/tsconfig.json',
   });
   const outputs = Object.keys(result.metafile.outputs).map((file) => join(root, file));
   const script = outputs.find((f) => f.endsWith('.js'));
@@ -55,23 +56,7 @@ export async function buildConsole({ outDir = CONSOLE_OUT } = {}) {
   return sizes;
 }
 
-// The client library still imports Node's EventEmitter; a browser needs only on/emit.
-const nodeEventsShim = {
-  name: 'node-events-shim',
-  setup(b) {
-    b.onResolve({ filter: /^node:events$/ }, () => ({ path: 'events', namespace: 'shim' }));
-    b.onLoad({ filter: /.*/, namespace: 'shim' }, () => ({
-      loader: 'js',
-      contents: `export class EventEmitter {
-        #l = new Map();
-        on(e, f) { (this.#l.get(e) ?? this.#l.set(e, []).get(e)).push(f); return this; }
-        emit(e, ...a) { const l = this.#l.get(e) ?? []; for (const f of [...l]) f(...a); return l.length > 0; }
-      }`,
-    }));
-  },
-};
-
-/** A digest of the console's sources, so a stale build can be told from a current one. */
+/** A digest of the console's sources (and the client library it bundles), so a stale build can be told from a current one. */
 export function sourcesDigest() {
   const hash = createHash('sha256');
   for (const file of sourceFiles()) hash.update(file).update(readFileSync(join(root, file)));
@@ -79,7 +64,8 @@ export function sourcesDigest() {
 }
 
 function sourceFiles() {
-  return readdirSync(join(root, 'console'), { recursive: true, withFileTypes: true })
+  return ['console', join('packages', 'client', 'src')]
+    .flatMap((dir) => readdirSync(join(root, dir), { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)))
     .sort();

@@ -14,8 +14,7 @@
  * the console says so instead of signing in again on its own: the keep-alive
  * is stopped at the first refused refresh, before it would log in again.
  */
-import { LoginServiceClient } from '../../src/client/client.js';
-import { LoginServiceError } from '../../src/client/errors.js';
+import { LoginServiceClient, LoginServiceError } from '@login-service/client';
 
 export { LoginServiceError };
 

@@ -2,7 +2,14 @@
  * The one error shape of the API (taken from the original documentation):
  *   {"error": {"time": "Sep 22, 2016 4:10:15 PM", "message": "…", "internalCode": 10, "responseStatus": "UNAUTHORIZED"}}
  * `internalCode` values are stable; docs/ERRORS.md lists them.
+ *
+ * The client package owns the wire protocol; the server shares its types only
+ * (nothing of it is loaded at run time), so `satisfies` keeps these codes equal to its own.
  */
+import type { ErrorBody, InternalCode as WireInternalCode } from '@login-service/client/protocol';
+
+export type { ErrorBody };
+
 export const InternalCode = {
   BAD_REQUEST: 1,
   UNSUPPORTED_VERSION: 2,
@@ -21,7 +28,7 @@ export const InternalCode = {
   RATE_LIMITED: 40,
   INTERNAL: 50,
   UNAVAILABLE: 51,
-} as const;
+} as const satisfies typeof WireInternalCode;
 
 export type InternalCodeValue = (typeof InternalCode)[keyof typeof InternalCode];
 
@@ -69,10 +76,6 @@ export const errors = {
   accountUnknown: () => new ApiError(401, InternalCode.ACCOUNT_UNKNOWN, 'Unknown account'),
   notFound: (message = 'Not found') => new ApiError(404, InternalCode.NOT_FOUND, message),
 };
-
-export interface ErrorBody {
-  error: { time: string; message: string; internalCode: number; responseStatus: string };
-}
 
 /** Renders times like the original: "Sep 22, 2016 4:10:15 PM", in the server's time zone. */
 export function createErrorBodyFactory(serverTimeZone: string) {

@@ -19,61 +19,14 @@ import type { Stores } from '../store/index.js';
 import { zoneOffsetMs } from '../timezones.js';
 import type { User } from '../users/model.js';
 import type { BearerSession, SessionRecord } from './model.js';
+// The wire types belong to the client package; type-only, so nothing of it is loaded at run time.
+import type { ApplicationCredentials, LoginCredentials, LoginResponse, PasswordCredentials, SessionInfo } from '@login-service/client/protocol';
 
-export interface PasswordCredentials {
-  username: string;
-  password: string;
-}
-
-export interface ApplicationCredentials {
-  username: string;
-  appKey: string;
-  secret: string;
-  accessToken: string;
-  accessTokenSecret: string;
-}
-
-export type LoginCredentials = PasswordCredentials | ApplicationCredentials;
+export type { ApplicationCredentials, LoginCredentials, LoginResponse, PasswordCredentials, SessionInfo };
 
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
-}
-
-export interface LoginResponse {
-  csrf: string;
-  wsuk: string;
-  config: {
-    loginName: string;
-    userId: string;
-    userPid: string;
-    userPrivileges: number[];
-    serverCurrentTime: number;
-    timeDiff: number;
-    serverTimeZoneName: string;
-    serverTimeGMTDiff: number;
-    isLPA: boolean;
-    isAdmin: boolean;
-    accountTimeZoneId: string;
-  };
-  csdsCollectionResponse: { baseURIs: Array<{ account: string; baseURI: string; service: string }> };
-  accountData: { agentGroupsData: { items: Array<{ id: number; deleted: boolean; name: string }>; revision: number } };
-  sessionTTl: string;
-  bearer: string;
-  sessionId: string;
-}
-
-/** What a bearer check tells another service. */
-export interface SessionInfo {
-  accountId: string;
-  userId: string;
-  loginName: string;
-  userPrivileges: number[];
-  isAdmin: boolean;
-  isLPA: boolean;
-  appKey: string | null;
-  createdAt: number;
-  expiresAt: number;
 }
 
 export interface SessionServiceOptions {

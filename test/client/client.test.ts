@@ -1,7 +1,7 @@
-import { once } from 'node:events';
+import { once } from './events.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginServiceClient, LoginServiceError } from '../../src/client/index.js';
+import { LoginServiceClient, LoginServiceError } from '@login-service/client';
 import { hashToken } from '../../src/security/tokens.js';
 import { seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { drivenTimers } from './fakeTimers.js';

@@ -3,7 +3,7 @@
  * ends when the test says so, so no test ever waits for real time.
  */
 import FakeTimers from '@sinonjs/fake-timers';
-import type { Timers } from '../../src/client/index.js';
+import type { Timers } from '@login-service/client';
 
 export interface DrivenTimers {
   timers: Timers;

@@ -4,7 +4,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LoginServiceClient, bearerAuthMiddleware, bearerAuthPlugin } from '../../src/client/index.js';
+import { LoginServiceClient } from '@login-service/client';
+import { bearerAuthMiddleware } from '@login-service/client/express';
+import { bearerAuthPlugin } from '@login-service/client/fastify';
 import { seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 
 /** The contract's error shape, with the given code. */

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
+import { once } from './events.js';
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginServiceClient, LoginServiceError, type RetryNotice } from '../../src/client/index.js';
+import { LoginServiceClient, LoginServiceError, type RetryNotice } from '@login-service/client';
 import { drivenTimers, type DrivenTimers } from './fakeTimers.js';
 import { startScriptedServer, type ScriptedServer } from './scriptedServer.js';
 

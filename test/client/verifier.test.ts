@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginServiceClient, LoginServiceError, createBearerVerifier, type BearerVerifierOptions, type FetchLike } from '../../src/client/index.js';
+import { LoginServiceClient, LoginServiceError, createBearerVerifier, type BearerVerifierOptions, type FetchLike } from '@login-service/client';
 import { seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { startScriptedServer, type ScriptedServer } from './scriptedServer.js';
 

@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildProtectedService } from '../../examples/protected-service.js';
-import { LoginServiceClient } from '../../src/client/index.js';
+import { LoginServiceClient } from '@login-service/client';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 
 const LIMIT = { timeout: 30_000 };

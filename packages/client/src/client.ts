@@ -3,12 +3,10 @@
  * keep-alive that refreshes every 5 minutes and logs in again when the session
  * is lost, following the retry guidance of the original documentation.
  */
-import { EventEmitter } from 'node:events';
-import type { ApplicationCredentials, LoginCredentials, LoginResponse, PasswordCredentials } from '../sessions/service.js';
 import { LoginServiceError, errorFromResponse, networkError } from './errors.js';
+import { Emitter } from './emitter.js';
+import type { LoginCredentials, LoginResponse } from './protocol.js';
 import { DEFAULT_RETRY_POLICY, reloginBackoff, sleep, systemTimers, withRetries, type RetryNotice, type RetryPolicy, type Timers } from './retry.js';
-
-export type { ApplicationCredentials, LoginCredentials, LoginResponse, PasswordCredentials };
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -56,7 +54,7 @@ const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
-export class LoginServiceClient extends EventEmitter<LoginServiceClientEvents> {
+export class LoginServiceClient extends Emitter<LoginServiceClientEvents> {
   readonly accountId: string;
   private readonly protocol: 'https' | 'http';
   private readonly fetchFn: FetchLike;

@@ -4,8 +4,8 @@
  * put on `request.loginSession`. A route opts out with `config: { bearerAuth: false }`.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import fp from 'fastify-plugin';
-import { bearerAuthenticator, type BearerAuthOptions, type SessionInfo } from './verifier.js';
+import type { SessionInfo } from './protocol.js';
+import { bearerAuthenticator, type BearerAuthOptions } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,4 +33,12 @@ const plugin: FastifyPluginAsync<BearerAuthOptions> = async (app, options) => {
   });
 };
 
-export const bearerAuthPlugin = fp(plugin, { fastify: '5.x', name: 'login-service-bearer-auth' });
+// What fastify-plugin would set, written out so the adapter needs no package at run time:
+// skip-override applies the hook to the scope that registers the plugin, not to a child scope.
+Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'login-service-bearer-auth',
+  [Symbol.for('plugin-meta')]: { fastify: '5.x', name: 'login-service-bearer-auth' },
+});
+
+export const bearerAuthPlugin = plugin;

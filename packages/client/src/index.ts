@@ -1,16 +1,14 @@
 /**
- * The client library of the Login Service: what `import … from 'login-service'` gives.
- * docs/CLIENT.md describes each export.
+ * `@login-service/client`: the client library of the Login Service.
+ * docs/CLIENT.md describes each export. The Fastify and Express adapters are
+ * the subpaths `@login-service/client/fastify` and `@login-service/client/express`;
+ * the wire types alone are `@login-service/client/protocol`.
  */
 export {
   LoginServiceClient,
-  type ApplicationCredentials,
   type FetchLike,
-  type LoginCredentials,
-  type LoginResponse,
   type LoginServiceClientEvents,
   type LoginServiceClientOptions,
-  type PasswordCredentials,
   type SessionTokens,
 } from './client.js';
 export { LoginServiceError, type LoginServiceErrorInit } from './errors.js';
@@ -22,7 +20,14 @@ export {
   type BearerAuthOutcome,
   type BearerVerifier,
   type BearerVerifierOptions,
-  type SessionInfo,
 } from './verifier.js';
-export { bearerAuthPlugin } from './fastify.js';
-export { bearerAuthMiddleware, type BearerAuthRequest } from './express.js';
+export {
+  InternalCode,
+  type ApplicationCredentials,
+  type ErrorBody,
+  type InternalCodeValue,
+  type LoginCredentials,
+  type LoginResponse,
+  type PasswordCredentials,
+  type SessionInfo,
+} from './protocol.js';

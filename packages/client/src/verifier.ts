@@ -7,13 +7,9 @@
  * accepted for at most `cacheTtlMs`. An answer is never kept past the
  * session's own expiry. Failures to reach the service are never cached.
  */
-import { InternalCode, createErrorBodyFactory, errors, type ErrorBody } from '../http/errors.js';
-import { bearerToken } from '../http/request.js';
-import type { SessionInfo } from '../sessions/service.js';
 import type { FetchLike } from './client.js';
 import { errorFromResponse, networkError } from './errors.js';
-
-export type { SessionInfo };
+import { BEARER_INVALID_MESSAGE, InternalCode, bearerToken, createErrorBodyFactory, type ErrorBody, type SessionInfo } from './protocol.js';
 
 export interface BearerVerifierOptions {
   /** The Login Service, e.g. `https://login.example.com` (no trailing path). */
@@ -132,12 +128,11 @@ export function bearerAuthenticator(options: BearerAuthOptions): (authorization:
   const verifier = 'verifier' in options ? options.verifier : createBearerVerifier(options);
   const now = ('now' in options && options.now) || Date.now;
   const errorBody = createErrorBodyFactory(options.serverTimeZone ?? 'UTC');
-  const invalid = errors.bearerInvalid();
   const refuse = (challenge: string): BearerAuthOutcome => ({
     session: null,
-    status: invalid.statusCode,
+    status: 401,
     headers: { 'www-authenticate': challenge },
-    body: errorBody(invalid.statusCode, invalid.internalCode, invalid.message, now()),
+    body: errorBody(401, InternalCode.BEARER_INVALID, BEARER_INVALID_MESSAGE, now()),
   });
 
   return async (authorization) => {

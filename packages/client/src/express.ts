@@ -3,8 +3,8 @@
  * bearers: puts the session on `req.loginSession`, or answers 401 in the
  * contract's error shape (503 when the Login Service cannot be reached).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerAuthenticator, type BearerAuthOptions, type SessionInfo } from './verifier.js';
+import type { SessionInfo } from './protocol.js';
+import { bearerAuthenticator, type BearerAuthOptions } from './verifier.js';
 
 declare global {
   namespace Express {
@@ -15,11 +15,22 @@ declare global {
   }
 }
 
-export type BearerAuthRequest = IncomingMessage & { loginSession?: SessionInfo };
+/** The parts of Node's IncomingMessage the middleware reads and writes. */
+export interface BearerAuthRequest {
+  headers: { authorization?: string | undefined };
+  loginSession?: SessionInfo;
+}
+
+/** The parts of Node's ServerResponse the middleware uses. */
+export interface BearerAuthResponse {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(body: string): unknown;
+}
 
 export function bearerAuthMiddleware(options: BearerAuthOptions) {
   const authenticate = bearerAuthenticator(options);
-  return (req: BearerAuthRequest, res: ServerResponse, next: (error?: unknown) => void): void => {
+  return (req: BearerAuthRequest, res: BearerAuthResponse, next: (error?: unknown) => void): void => {
     authenticate(req.headers.authorization).then(
       (outcome) => {
         if (outcome.session) {
