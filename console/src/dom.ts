@@ -133,3 +133,10 @@ export function apiDate(time: Date = new Date()): string {
 export function formatTime(ms: number): string {
   return new Date(ms).toLocaleString();
 }
+
+/** A time the API gave (ISO 8601 or milliseconds) in the reader's locale; '' when there is none. */
+export function formatWhen(value: unknown): string {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isFinite(ms)) return formatTime(ms);
+  return typeof value === 'string' ? value : '';
+}

@@ -4,16 +4,17 @@
  * shown once, each with a copy button, and dropped when the panel closes.
  */
 import { paths, versions } from '../api.js';
-import { button, confirmAction, field, formatTime, h, input, messageArea, openDialog, select, table } from '../dom.js';
+import { button, confirmAction, field, formatWhen, h, input, messageArea, openDialog, table } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
 interface ApiKey {
   appKey: string;
   name?: string;
-  type?: string;
+  active?: boolean;
   createdAt?: number | string;
-  revoked?: boolean;
   revokedAt?: number | string | null;
+  /** Login names of the bots bound to the key. */
+  bots?: string[];
   [field: string]: unknown;
 }
 
@@ -22,16 +23,14 @@ const q = { v: versions.own };
 const SECRET_FIELDS = ['appKey', 'secret', 'accessToken', 'accessTokenSecret'];
 const LABELS: Record<string, string> = { appKey: 'App key', secret: 'Secret', accessToken: 'Access token', accessTokenSecret: 'Access token secret' };
 
-const when = (value: unknown) => (typeof value === 'number' ? formatTime(value) : typeof value === 'string' ? value : '');
 
 export async function apiKeysPage(ctx: PageContext): Promise<Node> {
   const { body: keys } = await ctx.api.get<ApiKey[]>(paths.appKeys, q);
   const messages = messageArea();
-  const isRevoked = (k: ApiKey) => k.revoked === true || (k.revokedAt !== undefined && k.revokedAt !== null);
+  const isRevoked = (k: ApiKey) => k.active === false || (k.revokedAt !== undefined && k.revokedAt !== null);
 
   function create(): void {
     const name = input({ name: 'name', required: true, autocomplete: 'off' });
-    const type = select([{ value: 'oauth1', label: 'OAuth 1.0 (four values)' }, { value: 'oauth2', label: 'OAuth 2.0 (client id and secret)' }], 'oauth1', { name: 'type' });
     const formMessages = messageArea();
     openDialog('New API key', (close) =>
       h(
@@ -41,7 +40,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
             submit: async (event) => {
               event.preventDefault();
               try {
-                const { body } = await ctx.api.call<Record<string, unknown>>('POST', paths.appKeys, { query: q, body: { name: name.value.trim(), type: type.value } });
+                const { body } = await ctx.api.call<Record<string, unknown>>('POST', paths.appKeys, { query: q, body: { name: name.value.trim(), type: 'oauth1' } });
                 close();
                 showSecrets(body, () => ctx.refresh());
               } catch (error) {
@@ -51,7 +50,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
           },
         },
         field('Name', name),
-        field('Type', type),
+        h('p', null, 'An OAuth 1.0 key: an app key, a secret, an access token and its secret.'),
         formMessages.el,
         h('div', { class: 'actions' }, button('Cancel', close), h('button', { type: 'submit', class: 'primary' }, 'Create')),
       ),
@@ -69,9 +68,9 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
       [
         { header: 'Name', cell: (k) => k.name ?? '' },
         { header: 'App key', cell: (k) => h('code', null, k.appKey) },
-        { header: 'Type', cell: (k) => k.type ?? '' },
-        { header: 'Created', cell: (k) => when(k.createdAt) },
-        { header: 'Status', cell: (k) => (isRevoked(k) ? `revoked ${when(k.revokedAt)}`.trim() : 'active') },
+        { header: 'Bots', cell: (k) => (k.bots ?? []).join(', ') },
+        { header: 'Created', cell: (k) => formatWhen(k.createdAt) },
+        { header: 'Status', cell: (k) => (isRevoked(k) ? `revoked ${formatWhen(k.revokedAt)}`.trim() : 'active') },
         {
           header: 'Actions',
           cell: (k) =>

@@ -26,8 +26,14 @@ function describe(detail: Record<string, unknown> | undefined): string {
 }
 
 export async function eventsPage(ctx: PageContext): Promise<Node> {
-  const since = filter.since ? new Date(filter.since).getTime() : undefined;
-  const { body } = await ctx.api.get<AuditEvent[]>(paths.events, { ...q, user: filter.user || undefined, since: Number.isFinite(since) ? since : undefined, limit: filter.limit || undefined });
+  // The form's local time, sent as ISO 8601 in UTC.
+  const since = filter.since ? new Date(filter.since) : null;
+  const { body } = await ctx.api.get<AuditEvent[]>(paths.events, {
+    ...q,
+    user: filter.user || undefined,
+    since: since && Number.isFinite(since.getTime()) ? since.toISOString() : undefined,
+    limit: filter.limit || undefined,
+  });
   const events = [...body].sort((a, b) => timeOf(b) - timeOf(a));
   const user = input({ type: 'search', name: 'user', value: filter.user, placeholder: 'login name' });
   const sinceInput = input({ type: 'datetime-local', name: 'since', value: filter.since });

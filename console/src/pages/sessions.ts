@@ -1,6 +1,6 @@
 /** Live sessions (never their tokens): list, filter by user, revoke a user's or all. */
 import { paths, versions } from '../api.js';
-import { button, confirmAction, field, formatTime, h, input, messageArea, table } from '../dom.js';
+import { button, confirmAction, field, formatWhen, h, input, messageArea, table } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
 interface LiveSession {
@@ -8,14 +8,13 @@ interface LiveSession {
   userId?: string;
   createdAt?: number | string;
   expiresAt?: number | string;
-  lastRefreshAt?: number | string | null;
+  appKey?: string | null;
   clientIp?: string | null;
   userAgent?: string | null;
   [field: string]: unknown;
 }
 
 const q = { v: versions.own };
-const when = (value: unknown) => (typeof value === 'number' ? formatTime(value) : typeof value === 'string' ? value : '');
 
 /** The filter survives refreshes after a revoke. */
 let userFilter = '';
@@ -64,8 +63,9 @@ export async function sessionsPage(ctx: PageContext): Promise<Node> {
       'Sessions',
       [
         { header: 'User', cell: (s) => s.loginName ?? s.userId ?? '' },
-        { header: 'Started', cell: (s) => when(s.createdAt) },
-        { header: 'Expires', cell: (s) => when(s.expiresAt) },
+        { header: 'Kind', cell: (s) => (s.appKey ? 'bot' : 'person') },
+        { header: 'Started', cell: (s) => formatWhen(s.createdAt) },
+        { header: 'Expires', cell: (s) => formatWhen(s.expiresAt) },
         { header: 'Address', cell: (s) => s.clientIp ?? '' },
         {
           header: 'Actions',
