@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
+import { ADMIN_TAGS, adminRoutes } from './admin/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { consoleRoutes } from './console/routes.js';
@@ -180,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         { name: 'sessions', description: 'Login, refresh, logout, bearer check' },
         { name: 'domain', description: 'Service discovery (Domain API)' },
         { name: 'operations', description: 'Health, readiness, metrics' },
+        ...ADMIN_TAGS,
       ],
     },
   });
@@ -197,6 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
+  await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
   if (config.console) await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,9 +1,16 @@
 /** Accounts (tenants): what they are and the storage contract every backend implements. */
 
+/** An agent group. `-1` is every account's main group, the root of the tree; it cannot be deleted. */
 export interface AgentGroup {
   id: number;
   name: string;
+  description: string;
+  /** The parent group; null only for the main group. */
+  parentGroupId: number | null;
+  isEnabled: boolean;
+  /** Soft delete: kept, shown only on request. */
   deleted: boolean;
+  updatedAt: number;
 }
 
 /** Per-account policy. Stored as one JSON document so new settings need no migration. */
@@ -39,14 +46,13 @@ export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   lockoutMaxMs: 15 * 60_000,
 };
 
-export const MAIN_GROUP: AgentGroup = { id: -1, name: 'Main Group', deleted: false };
+export const MAIN_GROUP_ID = -1;
+export const MAIN_GROUP_NAME = 'Main Group';
 
 export interface Account {
   accountId: string;
   name: string;
   timeZone: string;
-  agentGroups: AgentGroup[];
-  agentGroupsRevision: number;
   /** Only what differs from the defaults; read through `accountSettings()`. */
   settings: Partial<AccountSettings>;
   createdAt: number;
@@ -65,15 +71,17 @@ export interface AccountPatch {
   name?: string;
   timeZone?: string;
   settings?: Partial<AccountSettings>;
-  agentGroups?: AgentGroup[];
 }
 
 export interface AccountStore {
-  /** Throws DuplicateError when the id is taken. */
+  /**
+   * Throws DuplicateError when the id is taken. The account starts with its
+   * main group and one built-in profile per role type (admin/model.ts).
+   */
   createAccount(account: Account): Promise<void>;
   getAccount(accountId: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
-  /** Replacing agent groups bumps their revision. False when the account does not exist. */
+  /** False when the account does not exist. */
   updateAccount(accountId: string, patch: AccountPatch): Promise<boolean>;
   /** Insert or replace one service's base URI. */
   setServiceBaseURI(accountId: string, service: string, baseURI: string): Promise<void>;

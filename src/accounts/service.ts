@@ -2,7 +2,7 @@
 import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import { isValidTimeZone } from '../timezones.js';
-import { MAIN_GROUP, isAccountId, type Account, type ServiceBaseURI } from './model.js';
+import { isAccountId, type Account, type ServiceBaseURI } from './model.js';
 
 /** The Login Service itself: every account has it, at this server's public address unless overridden. */
 export const LOGIN_SERVICE_NAME = 'agentVep';
@@ -28,8 +28,6 @@ export async function createAccount(stores: Stores, clock: Clock, input: NewAcco
     accountId: input.accountId,
     name: input.name ?? `Account ${input.accountId}`,
     timeZone,
-    agentGroups: [MAIN_GROUP],
-    agentGroupsRevision: 1,
     settings: {},
     createdAt: clock.now(),
   };

@@ -1,5 +1,6 @@
 /** `account create | list | set`. */
-import { DEFAULT_ACCOUNT_SETTINGS, accountSettings, type Account, type AccountPatch, type AccountSettings } from '../accounts/model.js';
+import { changeAccount } from '../admin/account.js';
+import { accountSettings, type Account, type AccountPatch, type AccountSettings } from '../accounts/model.js';
 import { InvalidInputError, createAccount } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
 import { NotFoundError } from '../users/service.js';
@@ -130,20 +131,11 @@ const set: Command = {
       throw new UsageError('account set needs at least one change (--name, --time-zone or a policy flag)');
     }
 
-    const stores = await ctx.stores();
-    const account = await requireAccount(ctx, accountId!);
-    if (Object.keys(changedSettings).length > 0) {
-      // Stored settings hold only what differs from the defaults, so a later change of a default reaches every account that kept it.
-      const settings: Partial<AccountSettings> = { ...account.settings, ...changedSettings };
-      for (const key of Object.keys(settings) as Array<keyof AccountSettings>) {
-        if (settings[key] === DEFAULT_ACCOUNT_SETTINGS[key]) delete settings[key];
-      }
-      patch.settings = settings;
-    }
-    await stores.accounts.updateAccount(account.accountId, patch);
-    const updated = (await stores.accounts.getAccount(account.accountId))!;
-    const changes = { ...(patch.name !== undefined && { name: patch.name }), ...(patch.timeZone !== undefined && { timeZone: patch.timeZone }), ...changedSettings };
-    await ctx.recordAdminChange(account.accountId, 'account_set', { changes });
+    const updated = await changeAccount(await ctx.admin(), accountId!, {
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.timeZone !== undefined && { timeZone: patch.timeZone }),
+      ...(Object.keys(changedSettings).length > 0 && { settings: changedSettings }),
+    });
     ctx.output(accountView(updated), () =>
       [`updated account ${updated.accountId} "${updated.name}" (time zone ${updated.timeZone})`, settingsText(accountSettings(updated))].join('\n'),
     );

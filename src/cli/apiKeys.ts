@@ -1,6 +1,6 @@
 /** `apikey create | list | revoke`. Secrets are shown once, at creation, and never again. */
 import type { ApiKey } from '../users/model.js';
-import { createApiKey, revokeApiKey } from '../users/service.js';
+import { issueApiKey, listApiKeys, revokeKey } from '../admin/account.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';
@@ -29,8 +29,7 @@ const create: Command = {
   async run(ctx, [accountId], options) {
     const name = stringFlag(options, 'name');
     if (name !== undefined && name.length > 256) throw new UsageError('--name must be at most 256 characters');
-    const { key, issued } = await createApiKey(await ctx.stores(), ctx.clock, accountId!, name);
-    await ctx.recordAdminChange(key.accountId, 'apikey_create', { appKey: key.appKey, name: key.name });
+    const { key, issued } = await issueApiKey(await ctx.admin(), accountId!, name);
     ctx.output({ accountId: key.accountId, name: key.name, ...issued, createdAt: isoTime(key.createdAt) }, () =>
       [
         `created API key for account ${key.accountId}${key.name ? ` "${key.name}"` : ''}`,
@@ -53,9 +52,9 @@ const list: Command = {
   summary: 'list an account\'s API keys and the bots using them (never the secrets)',
   async run(ctx, [accountId]) {
     const account = await requireAccount(ctx, accountId!);
-    const stores = await ctx.stores();
-    const [keys, users] = await Promise.all([stores.apiKeys.listApiKeys(account.accountId), stores.users.listUsers(account.accountId)]);
-    const views = keys.map((k) => keyView(k, users.filter((u) => u.isBot && u.appKey === k.appKey).map((u) => u.loginName)));
+    const listed = await listApiKeys(await ctx.admin(), account.accountId);
+    const keys = listed.map((l) => l.key);
+    const views = listed.map((l) => keyView(l.key, l.bots));
     ctx.output(views, () =>
       views.length === 0
         ? `no API keys in account ${account.accountId}`
@@ -74,8 +73,7 @@ const revoke: Command = {
   synopsis: '',
   summary: 'revoke an API key; ends the sessions of the bots that logged in with it',
   async run(ctx, [accountId, appKey]) {
-    const sessionsEnded = await revokeApiKey(await ctx.stores(), ctx.clock, accountId!, appKey!);
-    await ctx.recordAdminChange(accountId!, 'apikey_revoke', { appKey, sessionsEnded });
+    const sessionsEnded = await revokeKey(await ctx.admin(), accountId!, appKey!);
     ctx.output({ accountId, appKey, sessionsEnded }, () => `revoked API key ${appKey}; ${plural(sessionsEnded, 'bot session')} ended`);
   },
 };

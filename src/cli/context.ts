@@ -7,6 +7,8 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { AuditLog, type AuditInput } from '../events/audit.js';
 import { openConfiguredStores, type Stores } from '../store/index.js';
+import { CLI_ACTOR, type AdminContext } from '../admin/context.js';
+import { PasswordHasher } from '../security/passwords.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -27,7 +29,7 @@ export class UsageError extends Error {
 const withoutCredentials = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
 /** Every admin event says it came from the command line, so it stands apart from API traffic. */
-const VIA_CLI = { via: 'cli' } as const;
+const VIA_CLI = { via: 'cli', by: 'cli' } as const;
 
 export class CliContext {
   readonly clock: Clock = systemClock;
@@ -56,6 +58,11 @@ export class CliContext {
       });
     }
     return this.auditLog;
+  }
+
+  /** What the administration actions (admin/) run with: their events name `cli` as the actor. */
+  async admin(): Promise<AdminContext> {
+    return { stores: await this.stores(), clock: this.clock, hasher: new PasswordHasher(undefined, this.config.hashConcurrency), audit: await this.audit(), actor: CLI_ACTOR };
   }
 
   /** Records an audit event marked as coming from the command line. */

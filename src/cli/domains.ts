@@ -1,5 +1,6 @@
 /** `domain set | list`: the service base URIs the Domain API and the login response report. */
-import { BASE_URI, InvalidInputError, LOGIN_SERVICE_NAME, SERVICE_NAME, serviceBaseURIs } from '../accounts/service.js';
+import { LOGIN_SERVICE_NAME, serviceBaseURIs } from '../accounts/service.js';
+import { setServiceBaseURI } from '../admin/account.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { table } from './format.js';
@@ -11,13 +12,8 @@ const set: Command = {
   synopsis: '',
   summary: `set where one of the account's services lives (host[:port]); ${LOGIN_SERVICE_NAME} defaults to this server's public host`,
   async run(ctx, [accountId, service, baseURI]) {
-    if (!SERVICE_NAME.test(service!)) throw new InvalidInputError(`service must be a letter followed by up to 63 letters, digits, "_", "." or "-"; got "${service}"`);
-    if (!BASE_URI.test(baseURI!)) throw new InvalidInputError(`baseURI must be host[:port] without scheme or path, got "${baseURI}"`);
-    const account = await requireAccount(ctx, accountId!);
-    const stores = await ctx.stores();
-    const previous = (await stores.accounts.listServiceBaseURIs(account.accountId)).find((s) => s.service === service)?.baseURI ?? null;
-    await stores.accounts.setServiceBaseURI(account.accountId, service!, baseURI!);
-    await ctx.recordAdminChange(account.accountId, 'domain_set', { service, baseURI, previous });
+    const previous = await setServiceBaseURI(await ctx.admin(), accountId!, service!, baseURI!);
+    const account = { accountId: accountId! };
     ctx.output({ accountId: account.accountId, service, baseURI, previous }, () =>
       previous === null || previous === baseURI ? `${service} of account ${account.accountId} is at ${baseURI}` : `${service} of account ${account.accountId} moved from ${previous} to ${baseURI}`,
     );

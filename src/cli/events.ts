@@ -1,4 +1,5 @@
 /** `events list`: the audit trail, newest first. */
+import { listEvents } from '../admin/account.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { isoTime, shortTime, table } from './format.js';
@@ -17,8 +18,7 @@ const list: Command = {
     const limit = integerFlag(options, 'limit', 1, 100_000) ?? DEFAULT_LIMIT;
     const loginName = stringFlag(options, 'user');
     const account = await requireAccount(ctx, accountId!);
-    // Filtered by the name as recorded, not by an existing user: failed logins under unknown names matter too.
-    const events = await (await ctx.stores()).events.listEvents(account.accountId, { loginName, since, limit });
+    const events = await listEvents(await ctx.admin(), account.accountId, { loginName, since, limit });
     ctx.output(
       events.map((e) => ({ time: isoTime(e.time), type: e.type, userId: e.userId, loginName: e.loginName, clientIp: e.clientIp, userAgent: e.userAgent, detail: e.detail })),
       () =>

@@ -1,6 +1,6 @@
 /** `session list | revoke`. Sessions are shown without any token or digest. */
 import type { SessionRecord } from '../sessions/model.js';
-import { requireUser } from '../users/service.js';
+import { listSessions, revokeSessions } from '../admin/account.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';
@@ -29,10 +29,9 @@ const list: Command = {
   summary: 'list live sessions of an account or of one user',
   async run(ctx, [accountId], options) {
     const account = await requireAccount(ctx, accountId!);
-    const stores = await ctx.stores();
     const loginName = stringFlag(options, 'user');
-    const user = loginName === undefined ? undefined : await requireUser(stores, account.accountId, loginName);
-    const sessions = await stores.sessions.listSessions(account.accountId, ctx.clock.now(), user?.userId);
+    const sessions = await listSessions(await ctx.admin(), account.accountId, loginName);
+    const user = loginName === undefined ? undefined : { loginName: sessions[0]?.loginName ?? loginName };
     ctx.output(sessions.map(sessionView), () =>
       sessions.length === 0
         ? `no live sessions${user ? ` of ${user.loginName}` : ''} in account ${account.accountId}`
@@ -54,15 +53,12 @@ const revoke: Command = {
     const loginName = stringFlag(options, 'user');
     if ((loginName === undefined) === !options.all) throw new UsageError('session revoke needs exactly one of --user LOGIN and --all');
     const account = await requireAccount(ctx, accountId!);
-    const stores = await ctx.stores();
+    const admin = await ctx.admin();
     if (loginName !== undefined) {
-      const user = await requireUser(stores, account.accountId, loginName);
-      const ended = await stores.sessions.deleteUserSessions(account.accountId, user.userId);
-      await ctx.record({ accountId: account.accountId, type: 'session_revoked', userId: user.userId, loginName: user.loginName, detail: { reason: 'admin', sessionsEnded: ended } });
+      const { sessionsEnded: ended, user } = (await revokeSessions(admin, account.accountId, { loginName })) as { sessionsEnded: number; user: { userId: string; loginName: string } };
       ctx.output({ accountId: account.accountId, loginName: user.loginName, userId: user.userId, sessionsEnded: ended }, () => `${plural(ended, 'session')} of ${user.loginName} ended`);
     } else {
-      const ended = await stores.sessions.deleteAccountSessions(account.accountId);
-      await ctx.record({ accountId: account.accountId, type: 'session_revoked', detail: { reason: 'admin', scope: 'account', sessionsEnded: ended } });
+      const { sessionsEnded: ended } = await revokeSessions(admin, account.accountId, { all: true });
       ctx.output({ accountId: account.accountId, sessionsEnded: ended }, () => `${plural(ended, 'session')} in account ${account.accountId} ended`);
     }
   },

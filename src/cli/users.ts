@@ -1,17 +1,20 @@
 /** `user create | list | set-password | disable | enable | unlock`. */
 import { accountSettings } from '../accounts/model.js';
 import { BruteForceGuard, userFailureKey } from '../security/bruteForce.js';
-import { PasswordHasher } from '../security/passwords.js';
+import { privilegesOf } from '../admin/directory.js';
+import type { Profile } from '../admin/model.js';
+import { requireUserByLoginName, resetPassword, setUserEnabled } from '../admin/users.js';
 import { DuplicateError } from '../store/errors.js';
 import type { User } from '../users/model.js';
-import { createUser, disableUser, requireUser, setPassword, type UserAdminDeps } from '../users/service.js';
+import { createUser, requireUser } from '../users/service.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError, type CliContext, type CliOptions } from './context.js';
 import { isoTime, plural, shortTime, table } from './format.js';
 import { privilegesFlag, readFirstLine, readHiddenLine, stringFlag } from './input.js';
 
-export function userView(user: User, lockedUntil: number | null = null) {
+export function userView(user: User, profiles: Profile[], lockedUntil: number | null = null) {
+  const { privileges, isAdmin } = privilegesOf(user.profileIds, profiles);
   return {
     accountId: user.accountId,
     userId: user.userId,
@@ -19,9 +22,10 @@ export function userView(user: User, lockedUntil: number | null = null) {
     loginName: user.loginName,
     isBot: user.isBot,
     appKey: user.appKey,
-    isAdmin: user.isAdmin,
+    isAdmin,
     isLPA: user.isLPA,
-    privileges: user.privileges,
+    privileges,
+    profileIds: user.profileIds,
     enabled: user.enabled,
     lockedUntil: isoTime(lockedUntil),
     passwordChangedAt: isoTime(user.passwordChangedAt),
@@ -29,8 +33,8 @@ export function userView(user: User, lockedUntil: number | null = null) {
   };
 }
 
-async function adminDeps(ctx: CliContext): Promise<UserAdminDeps> {
-  return { stores: await ctx.stores(), clock: ctx.clock, hasher: new PasswordHasher(undefined, ctx.config.hashConcurrency) };
+async function profilesOf(ctx: CliContext, accountId: string): Promise<Profile[]> {
+  return (await ctx.stores()).directory.listProfiles(accountId);
 }
 
 async function guard(ctx: CliContext): Promise<BruteForceGuard> {
@@ -70,7 +74,7 @@ const create: Command = {
     }
     let user: User;
     try {
-      user = await createUser(await adminDeps(ctx), {
+      user = await createUser(await ctx.admin(), {
         accountId: accountId!,
         loginName: loginName!,
         password,
@@ -83,8 +87,7 @@ const create: Command = {
       if (e instanceof DuplicateError) throw new DuplicateError(`user ${loginName} in account ${accountId}`);
       throw e;
     }
-    await ctx.recordAdminChange(user.accountId, 'user_create', { isBot: user.isBot, isAdmin: user.isAdmin, privileges: user.privileges, appKey: user.appKey }, user);
-    ctx.output(userView(user), () => `created ${user.isBot ? 'bot' : 'user'} ${user.loginName} (userId ${user.userId}) in account ${user.accountId}`);
+    ctx.output(userView(user, await profilesOf(ctx, user.accountId)), () => `created ${user.isBot ? 'bot' : 'user'} ${user.loginName} (userId ${user.userId}) in account ${user.accountId}`);
   },
 };
 
@@ -101,24 +104,22 @@ const list: Command = {
     const settings = accountSettings(account);
     const now = ctx.clock.now();
     const users = await stores.users.listUsers(account.accountId);
+    const profiles = await profilesOf(ctx, account.accountId);
     const rows = await Promise.all(users.map(async (user) => ({ user, lockedUntil: await bruteForce.lockedUntil(account.accountId, user, settings, now) })));
+    const views = rows.map(({ user, lockedUntil }) => userView(user, profiles, lockedUntil));
     ctx.output(
-      rows.map(({ user, lockedUntil }) => userView(user, lockedUntil)),
+      views,
       () => {
         if (rows.length === 0) return `no users in account ${account.accountId}`;
         const status = (u: User, lockedUntil: number | null) => (!u.enabled ? 'disabled' : lockedUntil !== null ? `locked until ${shortTime(lockedUntil)}` : 'enabled');
         return table(
           ['LOGIN NAME', 'USER ID', 'KIND', 'ADMIN', 'STATUS', 'PRIVILEGES', 'APP KEY', 'CREATED'],
-          rows.map(({ user: u, lockedUntil }) => [u.loginName, u.userId, u.isBot ? 'bot' : 'user', u.isAdmin ? 'yes' : 'no', status(u, lockedUntil), u.privileges.join(','), u.appKey, shortTime(u.createdAt)]),
+          rows.map(({ user: u, lockedUntil }, i) => [u.loginName, u.userId, u.isBot ? 'bot' : 'user', views[i]!.isAdmin ? 'yes' : 'no', status(u, lockedUntil), views[i]!.privileges.join(','), u.appKey, shortTime(u.createdAt)]),
         );
       },
     );
   },
 };
-
-async function liveSessionCount(ctx: CliContext, user: User): Promise<number> {
-  return (await (await ctx.stores()).sessions.listSessions(user.accountId, ctx.clock.now(), user.userId)).length;
-}
 
 const setPasswordCommand: Command = {
   name: 'user set-password',
@@ -128,10 +129,9 @@ const setPasswordCommand: Command = {
   summary: 'set a user\'s password; ends their sessions',
   async run(ctx, [accountId, loginName], options) {
     const password = await passwordFrom(ctx, options);
-    const deps = await adminDeps(ctx);
-    const sessionsEnded = await liveSessionCount(ctx, await requireUser(deps.stores, accountId!, loginName!));
-    const user = await setPassword(deps, accountId!, loginName!, password);
-    await ctx.recordAdminChange(user.accountId, 'password_set', { sessionsEnded }, user);
+    const admin = await ctx.admin();
+    const user = await requireUserByLoginName(admin, accountId!, loginName!);
+    const sessionsEnded = await resetPassword(admin, user, password);
     ctx.output({ accountId: user.accountId, userId: user.userId, loginName: user.loginName, sessionsEnded }, () => `password set for ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
   },
 };
@@ -143,11 +143,11 @@ const disable: Command = {
   synopsis: '',
   summary: 'disable a user (logins fail); ends their sessions',
   async run(ctx, [accountId, loginName]) {
-    const stores = await ctx.stores();
-    const sessionsEnded = await liveSessionCount(ctx, await requireUser(stores, accountId!, loginName!));
-    const user = await disableUser(stores, accountId!, loginName!);
-    await ctx.recordAdminChange(user.accountId, 'user_disable', { sessionsEnded }, user);
-    ctx.output({ ...userView(user), sessionsEnded }, () => `disabled ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
+    const admin = await ctx.admin();
+    const found = await requireUserByLoginName(admin, accountId!, loginName!);
+    const sessionsEnded = await setUserEnabled(admin, found, false);
+    const user = { ...found, enabled: false };
+    ctx.output({ ...userView(user, await profilesOf(ctx, user.accountId)), sessionsEnded }, () => `disabled ${user.loginName}; ${plural(sessionsEnded, 'session')} ended`);
   },
 };
 
@@ -158,13 +158,10 @@ const enable: Command = {
   synopsis: '',
   summary: 'enable a disabled user again',
   async run(ctx, [accountId, loginName]) {
-    const stores = await ctx.stores();
-    const user = await requireUser(stores, accountId!, loginName!);
-    if (!user.enabled) {
-      await stores.users.updateUser(user.accountId, user.userId, { enabled: true });
-      await ctx.recordAdminChange(user.accountId, 'user_enable', {}, user);
-    }
-    ctx.output(userView({ ...user, enabled: true }), () => (user.enabled ? `${user.loginName} was already enabled` : `enabled ${user.loginName}`));
+    const admin = await ctx.admin();
+    const user = await requireUserByLoginName(admin, accountId!, loginName!);
+    await setUserEnabled(admin, user, true);
+    ctx.output(userView({ ...user, enabled: true }, await profilesOf(ctx, user.accountId)), () => (user.enabled ? `${user.loginName} was already enabled` : `enabled ${user.loginName}`));
   },
 };
 

@@ -7,7 +7,8 @@
  * - login: the argon2 verification dominates; everything else is a few reads
  *   by key and one insert.
  */
-import { accountSettings, type Account, type ServiceBaseURI } from '../accounts/model.js';
+import { accountSettings, type Account, type AgentGroup, type ServiceBaseURI } from '../accounts/model.js';
+import { privilegesOf } from '../admin/directory.js';
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
@@ -113,12 +114,15 @@ export class SessionService {
       return fail(reason, user);
     }
     if (!user.enabled) return fail('disabled', user);
-    if (!isApplicationLogin(credentials) && settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now) {
+    const passwordExpired = settings.passwordMaxAgeMs > 0 && (user.passwordChangedAt ?? user.createdAt) + settings.passwordMaxAgeMs <= now;
+    if (!isApplicationLogin(credentials) && (passwordExpired || user.changePwdNextLogin)) {
       await audit.record({ accountId, type: 'password_expired', userId: user.userId, loginName: user.loginName, clientIp: client.ip, userAgent: client.userAgent });
       throw new ApiError(401, InternalCode.PASSWORD_EXPIRED, 'Password expired: it must be changed by an administrator');
     }
 
     await guard.recordSuccess(accountId, user);
+    // The user's profiles decide, at each login, what the session may do.
+    const grants = privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId));
     const sessionId = randomToken();
     const csrf = randomToken();
     const bearer = randomToken();
@@ -129,8 +133,8 @@ export class SessionService {
       accountId,
       userId: user.userId,
       loginName: user.loginName,
-      privileges: user.privileges,
-      isAdmin: user.isAdmin,
+      privileges: grants.privileges,
+      isAdmin: grants.isAdmin,
       isLPA: user.isLPA,
       appKey: isApplicationLogin(credentials) ? credentials.appKey : null,
       wsuk: randomDigits(18),
@@ -154,7 +158,8 @@ export class SessionService {
       detail: isApplicationLogin(credentials) ? { method, appKey: credentials.appKey } : { method },
     });
     const baseURIs = await serviceBaseURIs(stores, accountId, this.o.publicHost);
-    return this.loginResponse(account, user, session, { sessionId, csrf, bearer }, baseURIs, now);
+    const groups = { items: await stores.directory.listAgentGroups(accountId), revision: await stores.directory.revision(accountId, 'agentGroups') };
+    return this.loginResponse(account, user, session, { sessionId, csrf, bearer }, baseURIs, groups, now);
   }
 
   /** Moves the session's idle expiry to now + its TTL (never past its absolute end). */
@@ -210,7 +215,7 @@ export class SessionService {
     const secretOk = tokenMatches(c.secret, key.secretHash);
     const tokenOk = digestsEqual(hashToken(c.accessToken), hashToken(key.accessToken));
     const tokenSecretOk = tokenMatches(c.accessTokenSecret, key.accessTokenSecretHash);
-    return user !== null && secretOk && tokenOk && tokenSecretOk && key.revokedAt === null && user.isBot && user.appKey === c.appKey;
+    return user !== null && secretOk && tokenOk && tokenSecretOk && key.revokedAt === null && user.isBot && user.appKey !== null && user.appKey.split(',').includes(c.appKey);
   }
 
   private async enforceSessionCap(account: Account, user: User, cap: number, now: number): Promise<void> {
@@ -227,6 +232,7 @@ export class SessionService {
     session: SessionRecord,
     tokens: { sessionId: string; csrf: string; bearer: string },
     baseURIs: ServiceBaseURI[],
+    groups: { items: AgentGroup[]; revision: number },
     now: number,
   ): LoginResponse {
     const serverOffset = zoneOffsetMs(this.o.serverTimeZone, now);
@@ -237,14 +243,14 @@ export class SessionService {
         loginName: user.loginName,
         userId: user.userId,
         userPid: user.userPid,
-        userPrivileges: user.privileges,
+        userPrivileges: session.privileges,
         serverCurrentTime: now,
         // Account wall-clock time minus server wall-clock time (docs/API.md).
         timeDiff: zoneOffsetMs(account.timeZone, now) - serverOffset,
         serverTimeZoneName: this.o.serverTimeZone,
         serverTimeGMTDiff: serverOffset,
         isLPA: user.isLPA,
-        isAdmin: user.isAdmin,
+        isAdmin: session.isAdmin,
         accountTimeZoneId: account.timeZone,
       },
       csdsCollectionResponse: {
@@ -252,8 +258,8 @@ export class SessionService {
       },
       accountData: {
         agentGroupsData: {
-          items: account.agentGroups.map((g) => ({ id: g.id, deleted: g.deleted, name: g.name })),
-          revision: account.agentGroupsRevision,
+          items: groups.items.map((g) => ({ id: g.id, deleted: g.deleted, name: g.name })),
+          revision: groups.revision,
         },
       },
       sessionTTl: String(session.ttlMs),

@@ -8,6 +8,7 @@ import type { ApiKeyStore, UserStore } from '../users/model.js';
 import type { SessionStore } from '../sessions/model.js';
 import type { CounterStore } from '../security/counters.js';
 import type { EventStore } from '../events/model.js';
+import type { DirectoryStore } from '../admin/model.js';
 import type { Config } from '../config.js';
 
 export interface Stores {
@@ -19,6 +20,8 @@ export interface Stores {
   sessions: SessionStore;
   counters: CounterStore;
   events: EventStore;
+  /** Agent groups, profiles and revisions (SQL only: Redis keeps sessions and counters). */
+  directory: DirectoryStore;
   /** Resolves when every backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,11 +4,12 @@
  * true/false) and a JSON value (text vs parsed jsonb) come back, which the two
  * readers below absorb.
  */
-import type { Account } from '../accounts/model.js';
+import type { Profile, RoleTypeId } from '../admin/model.js';
+import type { Account, AgentGroup } from '../accounts/model.js';
 import type { AuditEvent } from '../events/model.js';
 import type { Counter } from '../security/counters.js';
 import type { BearerSession, SessionRecord } from '../sessions/model.js';
-import type { ApiKey, User } from '../users/model.js';
+import type { ApiKey, GroupAssignment, User } from '../users/model.js';
 
 type SqlBoolean = boolean | number;
 type SqlJson<T> = T | string;
@@ -20,8 +21,6 @@ export interface AccountRow {
   account_id: string;
   name: string;
   time_zone: string;
-  agent_groups: SqlJson<Account['agentGroups']>;
-  agent_groups_revision: number;
   settings: SqlJson<Account['settings']>;
   created_at: number;
 }
@@ -30,8 +29,6 @@ export const toAccount = (r: AccountRow): Account => ({
   accountId: r.account_id,
   name: r.name,
   timeZone: r.time_zone,
-  agentGroups: json(r.agent_groups),
-  agentGroupsRevision: r.agent_groups_revision,
   settings: json(r.settings),
   createdAt: r.created_at,
 });
@@ -45,11 +42,23 @@ export interface UserRow {
   app_key: string | null;
   password_hash: string | null;
   password_changed_at: number | null;
-  privileges: SqlJson<number[]>;
-  is_admin: SqlBoolean;
   is_lpa: SqlBoolean;
   enabled: SqlBoolean;
   created_at: number;
+  full_name: string;
+  nickname: string;
+  email: string;
+  employee_id: string;
+  description: string;
+  mobile_number: string;
+  max_chats: number;
+  skill_ids: SqlJson<number[]>;
+  member_of: SqlJson<GroupAssignment> | null;
+  manager_of: SqlJson<GroupAssignment[]>;
+  profile_ids: SqlJson<number[]>;
+  change_pwd_next_login: SqlBoolean;
+  deleted: SqlBoolean;
+  updated_at: number;
 }
 
 export const toUser = (r: UserRow): User => ({
@@ -61,11 +70,97 @@ export const toUser = (r: UserRow): User => ({
   appKey: r.app_key,
   passwordHash: r.password_hash,
   passwordChangedAt: r.password_changed_at,
-  privileges: json(r.privileges),
-  isAdmin: bool(r.is_admin),
   isLPA: bool(r.is_lpa),
   enabled: bool(r.enabled),
   createdAt: r.created_at,
+  fullName: r.full_name,
+  nickname: r.nickname,
+  email: r.email,
+  employeeId: r.employee_id,
+  description: r.description,
+  mobileNumber: r.mobile_number,
+  maxChats: r.max_chats,
+  skillIds: json(r.skill_ids),
+  memberOf: r.member_of === null ? null : json(r.member_of),
+  managerOf: json(r.manager_of),
+  profileIds: json(r.profile_ids),
+  changePwdNextLogin: bool(r.change_pwd_next_login),
+  deleted: bool(r.deleted),
+  updatedAt: r.updated_at,
+});
+
+/** The values of a user's columns, named as the columns, for both SQL backends' writes. */
+export function userColumns(u: User, loginNameKey: string) {
+  return {
+    user_id: u.userId,
+    account_id: u.accountId,
+    login_name: u.loginName,
+    login_name_key: loginNameKey,
+    user_pid: u.userPid,
+    is_bot: u.isBot,
+    app_key: u.appKey,
+    password_hash: u.passwordHash,
+    password_changed_at: u.passwordChangedAt,
+    is_lpa: u.isLPA,
+    enabled: u.enabled,
+    created_at: u.createdAt,
+    full_name: u.fullName,
+    nickname: u.nickname,
+    email: u.email,
+    employee_id: u.employeeId,
+    description: u.description,
+    mobile_number: u.mobileNumber,
+    max_chats: u.maxChats,
+    skill_ids: JSON.stringify(u.skillIds),
+    member_of: u.memberOf === null ? null : JSON.stringify(u.memberOf),
+    manager_of: JSON.stringify(u.managerOf),
+    profile_ids: JSON.stringify(u.profileIds),
+    change_pwd_next_login: u.changePwdNextLogin,
+    deleted: u.deleted,
+    updated_at: u.updatedAt,
+  };
+}
+
+export const USER_COLUMNS = Object.keys(userColumns({ skillIds: [], managerOf: [], profileIds: [], memberOf: null } as unknown as User, ''));
+
+export interface AgentGroupRow {
+  group_id: number;
+  name: string;
+  description: string;
+  parent_group_id: number | null;
+  is_enabled: SqlBoolean;
+  deleted: SqlBoolean;
+  updated_at: number;
+}
+
+export const toAgentGroup = (r: AgentGroupRow): AgentGroup => ({
+  id: r.group_id,
+  name: r.name,
+  description: r.description,
+  parentGroupId: r.parent_group_id,
+  isEnabled: bool(r.is_enabled),
+  deleted: bool(r.deleted),
+  updatedAt: r.updated_at,
+});
+
+export interface ProfileRow {
+  profile_id: number;
+  name: string;
+  description: string;
+  role_type_id: number;
+  permissions: SqlJson<number[]>;
+  built_in: SqlBoolean;
+  updated_at: number;
+}
+
+export const toProfile = (r: ProfileRow): Profile => ({
+  id: r.profile_id,
+  name: r.name,
+  description: r.description,
+  roleTypeId: r.role_type_id as RoleTypeId,
+  permissions: json(r.permissions),
+  builtIn: bool(r.built_in),
+  updatedAt: r.updated_at,
 });
 
 export interface ApiKeyRow {

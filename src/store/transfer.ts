@@ -16,15 +16,19 @@ import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
 import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
-import type { ApiKey, User } from '../users/model.js';
+import type { Profile, RoleTypeId } from '../admin/model.js';
+import type { ApiKey, GroupAssignment, User } from '../users/model.js';
 import { DuplicateError } from './errors.js';
 import type { Stores } from './index.js';
 
 export const DUMP_FORMAT = 'login-service-installation';
-export const DUMP_VERSION = 1;
+export const DUMP_VERSION = 2;
 
 export interface AccountDump extends Account {
   serviceBaseURIs: ServiceBaseURI[];
+  /** Deleted ones too. */
+  agentGroups: AgentGroup[];
+  profiles: Profile[];
 }
 
 export interface InstallationDump {
@@ -46,8 +50,13 @@ export interface ImportCounts {
 export async function exportInstallation(stores: Stores): Promise<InstallationDump> {
   const dump: InstallationDump = { format: DUMP_FORMAT, version: DUMP_VERSION, exportedAt: new Date().toISOString(), accounts: [], users: [], apiKeys: [] };
   for (const account of await stores.accounts.listAccounts()) {
-    dump.accounts.push({ ...account, serviceBaseURIs: await stores.accounts.listServiceBaseURIs(account.accountId) });
-    dump.users.push(...(await stores.users.listUsers(account.accountId)));
+    dump.accounts.push({
+      ...account,
+      serviceBaseURIs: await stores.accounts.listServiceBaseURIs(account.accountId),
+      agentGroups: await stores.directory.listAgentGroups(account.accountId, { includeDeleted: true }),
+      profiles: await stores.directory.listProfiles(account.accountId),
+    });
+    dump.users.push(...(await stores.users.listUsers(account.accountId, { includeDeleted: true })));
     dump.apiKeys.push(...(await stores.apiKeys.listApiKeys(account.accountId)));
   }
   return dump;
@@ -71,7 +80,7 @@ export async function importInstallation(stores: Stores, dump: InstallationDump)
   const takenUserIds = new Set<string>();
   const takenUserPids = new Set<string>();
   for (const existing of await stores.accounts.listAccounts()) {
-    for (const u of await stores.users.listUsers(existing.accountId)) {
+    for (const u of await stores.users.listUsers(existing.accountId, { includeDeleted: true })) {
       takenUserIds.add(u.userId);
       takenUserPids.add(u.userPid);
     }
@@ -81,13 +90,18 @@ export async function importInstallation(stores: Stores, dump: InstallationDump)
     if (takenUserPids.has(u.userPid)) throw new DuplicateError(`user pid ${u.userPid}`);
   }
 
-  for (const { serviceBaseURIs, ...account } of accounts) {
+  for (const { serviceBaseURIs, agentGroups, profiles, ...account } of accounts) {
     await stores.accounts.createAccount(account);
     for (const uri of serviceBaseURIs) await stores.accounts.setServiceBaseURI(account.accountId, uri.service, uri.baseURI);
+    await stores.directory.writeAgentGroups(account.accountId, { put: agentGroups });
+    await stores.directory.writeProfiles(account.accountId, { put: profiles });
   }
   // Keys before users: a bot names the key it logs in with.
   for (const key of apiKeys) await stores.apiKeys.createApiKey(key);
-  for (const user of users) await stores.users.createUser(user);
+  for (const a of accounts) {
+    const theirs = users.filter((u) => u.accountId === a.accountId);
+    if (theirs.length > 0) await stores.users.writeUsers(a.accountId, { create: theirs });
+  }
   return { accounts: accounts.length, users: users.length, apiKeys: apiKeys.length };
 }
 
@@ -118,7 +132,35 @@ const object = (v: unknown, p: string) => (isObject(v) ? v : fail(p, 'an object'
 
 const agentGroup: Check<AgentGroup> = (v, p) => {
   const o = object(v, p);
-  return { id: int(o.id, `${p}.id`), name: str(o.name, `${p}.name`), deleted: bool(o.deleted, `${p}.deleted`) };
+  return {
+    id: int(o.id, `${p}.id`),
+    name: str(o.name, `${p}.name`),
+    description: str(o.description, `${p}.description`),
+    parentGroupId: nullable(int)(o.parentGroupId, `${p}.parentGroupId`),
+    isEnabled: bool(o.isEnabled, `${p}.isEnabled`),
+    deleted: bool(o.deleted, `${p}.deleted`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+  };
+};
+
+const profile: Check<Profile> = (v, p) => {
+  const o = object(v, p);
+  const roleTypeId = int(o.roleTypeId, `${p}.roleTypeId`);
+  if (roleTypeId < 1 || roleTypeId > 4) fail(`${p}.roleTypeId`, '1, 2, 3 or 4');
+  return {
+    id: int(o.id, `${p}.id`),
+    name: nonEmpty(o.name, `${p}.name`),
+    description: str(o.description, `${p}.description`),
+    roleTypeId: roleTypeId as RoleTypeId,
+    permissions: arrayOf(int)(o.permissions, `${p}.permissions`),
+    builtIn: bool(o.builtIn, `${p}.builtIn`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+  };
+};
+
+const assignment: Check<GroupAssignment> = (v, p) => {
+  const o = object(v, p);
+  return { agentGroupId: int(o.agentGroupId, `${p}.agentGroupId`), assignmentDate: int(o.assignmentDate, `${p}.assignmentDate`) };
 };
 
 const accountDump: Check<AccountDump> = (v, p) => {
@@ -134,7 +176,7 @@ const accountDump: Check<AccountDump> = (v, p) => {
     name: str(o.name, `${p}.name`),
     timeZone,
     agentGroups: arrayOf(agentGroup)(o.agentGroups, `${p}.agentGroups`),
-    agentGroupsRevision: int(o.agentGroupsRevision, `${p}.agentGroupsRevision`),
+    profiles: arrayOf(profile)(o.profiles, `${p}.profiles`),
     settings,
     createdAt: int(o.createdAt, `${p}.createdAt`),
     serviceBaseURIs: arrayOf((u, up) => {
@@ -155,11 +197,23 @@ const user: Check<User> = (v, p) => {
     appKey: nullable(nonEmpty)(o.appKey, `${p}.appKey`),
     passwordHash: nullable(nonEmpty)(o.passwordHash, `${p}.passwordHash`),
     passwordChangedAt: nullable(int)(o.passwordChangedAt, `${p}.passwordChangedAt`),
-    privileges: arrayOf(int)(o.privileges, `${p}.privileges`),
-    isAdmin: bool(o.isAdmin, `${p}.isAdmin`),
     isLPA: bool(o.isLPA, `${p}.isLPA`),
     enabled: bool(o.enabled, `${p}.enabled`),
     createdAt: int(o.createdAt, `${p}.createdAt`),
+    fullName: str(o.fullName, `${p}.fullName`),
+    nickname: str(o.nickname, `${p}.nickname`),
+    email: str(o.email, `${p}.email`),
+    employeeId: str(o.employeeId, `${p}.employeeId`),
+    description: str(o.description, `${p}.description`),
+    mobileNumber: str(o.mobileNumber, `${p}.mobileNumber`),
+    maxChats: int(o.maxChats, `${p}.maxChats`),
+    skillIds: arrayOf(int)(o.skillIds, `${p}.skillIds`),
+    memberOf: nullable(assignment)(o.memberOf, `${p}.memberOf`),
+    managerOf: arrayOf(assignment)(o.managerOf, `${p}.managerOf`),
+    profileIds: arrayOf(int)(o.profileIds, `${p}.profileIds`),
+    changePwdNextLogin: bool(o.changePwdNextLogin, `${p}.changePwdNextLogin`),
+    deleted: bool(o.deleted, `${p}.deleted`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
   };
 };
 
@@ -200,7 +254,7 @@ function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; api
   apiKeys.forEach((k, i) => accountIds.has(k.accountId) || fail(`apiKeys[${i}].accountId`, 'the id of an account in the document'));
   unique(users, (u) => u.userId, 'users', 'the userId');
   unique(users, (u) => u.userPid, 'users', 'the userPid');
-  unique(users, (u) => `${u.accountId}\n${u.loginName.toLowerCase()}`, 'users', 'the login name (case-insensitively) in its account');
+  unique(users.filter((u) => !u.deleted), (u) => `${u.accountId}\n${u.loginName.toLowerCase()}`, 'users', 'the login name (case-insensitively) in its account');
   unique(apiKeys, (k) => `${k.accountId}\n${k.appKey}`, 'apiKeys', 'the appKey in its account');
   accounts.forEach((a, i) => unique(a.serviceBaseURIs, (u) => u.service, `accounts[${i}].serviceBaseURIs`, 'the service'));
   return { accounts, users, apiKeys };

@@ -8,35 +8,92 @@ export interface User {
   userPid: string;
   loginName: string;
   isBot: boolean;
-  /** The API key a bot logs in with; null for humans. */
+  /** The API key(s) a bot may log in with, comma-separated (`allowedAppKeys`); null for humans. */
   appKey: string | null;
   /** argon2id PHC string; null for bots. */
   passwordHash: string | null;
   passwordChangedAt: number | null;
-  privileges: number[];
-  isAdmin: boolean;
   /** Platform staff flag reported as `isLPA`. */
   isLPA: boolean;
   enabled: boolean;
   createdAt: number;
+  fullName: string;
+  nickname: string;
+  email: string;
+  employeeId: string;
+  description: string;
+  mobileNumber: string;
+  maxChats: number;
+  skillIds: number[];
+  /** The group the user belongs to; null for none. */
+  memberOf: GroupAssignment | null;
+  managerOf: GroupAssignment[];
+  /** At least one; the profiles decide the privileges and the administrator flag at login. */
+  profileIds: number[];
+  /** The next password login is refused as expired until the password is changed. */
+  changePwdNextLogin: boolean;
+  /** Soft delete: the row stays (for audit and `include_deleted`), the login name is free again. */
+  deleted: boolean;
+  updatedAt: number;
 }
+
+export interface GroupAssignment {
+  agentGroupId: number;
+  /** Milliseconds since the epoch. */
+  assignmentDate: number;
+}
+
+/** The fields a new user takes when the caller gives none. */
+export const USER_DEFAULTS = {
+  fullName: '',
+  nickname: '',
+  email: '',
+  employeeId: '',
+  description: '',
+  mobileNumber: '',
+  maxChats: 0,
+  skillIds: [] as number[],
+  managerOf: [] as GroupAssignment[],
+  changePwdNextLogin: false,
+  deleted: false,
+};
 
 export interface UserPatch {
   passwordHash?: string;
   passwordChangedAt?: number;
   enabled?: boolean;
-  privileges?: number[];
-  isAdmin?: boolean;
+  changePwdNextLogin?: boolean;
+}
+
+export interface UserWrite {
+  create?: User[];
+  /** Whole rows, matched by userId; a row with `deleted` frees its login name. */
+  replace?: User[];
+  /** When given, the write happens only if the users' revision is still this (else RevisionMismatchError). */
+  expectedRevision?: number;
 }
 
 export interface UserStore {
-  /** Throws DuplicateError when the login name (case-insensitively, per account) or user id is taken. */
+  /**
+   * Throws DuplicateError when the login name (case-insensitively, per
+   * account, among users not deleted) or user id is taken. Every write below
+   * bumps the account's users revision.
+   */
   createUser(user: User): Promise<void>;
-  /** Case-insensitive on the login name. */
+  /** Case-insensitive on the login name; never a deleted user. */
   getUserByLoginName(accountId: string, loginName: string): Promise<User | null>;
+  /** Deleted users too (`deleted: true`). */
   getUserById(accountId: string, userId: string): Promise<User | null>;
-  listUsers(accountId: string): Promise<User[]>;
+  /** Ordered by login name; deleted users only when asked. */
+  listUsers(accountId: string, options?: { includeDeleted?: boolean }): Promise<User[]>;
   updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean>;
+  /**
+   * All or nothing, as one revision: DuplicateError on a taken login name or
+   * id, UnknownReferenceError when a user names a group (memberOf, managerOf)
+   * or profile that does not exist (or is deleted), RevisionMismatchError
+   * (admin/model.ts). Returns the new revision.
+   */
+  writeUsers(accountId: string, write: UserWrite): Promise<number>;
 }
 
 /**

@@ -76,7 +76,7 @@ export async function changeOwnPassword(deps: PasswordChangeDeps, accountId: str
     throw new ApiError(400, InternalCode.PASSWORD_REJECTED, 'Password rejected: the new password must differ from the current one');
   }
   const passwordHash = await hasher.hash(change.newPassword);
-  await stores.users.updateUser(accountId, user.userId, { passwordHash, passwordChangedAt: now });
+  await stores.users.updateUser(accountId, user.userId, { passwordHash, passwordChangedAt: now, changePwdNextLogin: false });
 
   // Listed after the new hash is stored, so a login racing with the change cannot slip a session past this sweep unless it already has the new password.
   let ended = 0;

@@ -205,7 +205,7 @@ describe('login-service commands (in process)', () => {
       assert.deepEqual(account.settings, {}, 'values back at their defaults are not stored');
       assert.equal(account.timeZone, 'America/New_York');
       const events = await stores.events.listEvents(ACCOUNT, { limit: 1 });
-      assert.deepEqual(events[0]!.detail, { action: 'account_set', changes: { passwordMaxAgeMs: 0, absoluteSessionLifetimeMs: 0, lockoutThreshold: 5 }, via: 'cli' });
+      assert.deepEqual(events[0]!.detail, { action: 'account_set', changes: { passwordMaxAgeMs: 0, absoluteSessionLifetimeMs: 0, lockoutThreshold: 5 }, via: 'cli', by: 'cli' });
     });
   });
 
@@ -245,9 +245,13 @@ describe('login-service commands (in process)', () => {
       assert.equal(passwordSet.type, 'admin_change');
       assert.equal(passwordSet.loginName, 'alice');
       const [latestDomain] = events.filter((e) => e.detail.action === 'domain_set');
-      assert.deepEqual(latestDomain!.detail, { action: 'domain_set', service: 'smt', baseURI: 'smt2.example.com', previous: 'smt.example.com', via: 'cli' });
+      assert.deepEqual(latestDomain!.detail, { action: 'domain_set', service: 'smt', baseURI: 'smt2.example.com', previous: 'smt.example.com', via: 'cli', by: 'cli' });
       const created = events.find((e) => e.detail.action === 'user_create' && e.loginName === 'erin')!;
-      assert.deepEqual(created.detail, { action: 'user_create', isBot: false, isAdmin: true, privileges: [100, 101], appKey: null, via: 'cli' });
+      const { profileIds, ...rest } = created.detail;
+      assert.deepEqual(rest, { action: 'user_create', isBot: false, appKey: null, enabled: true, memberOf: -1, via: 'cli', by: 'cli' });
+      // --admin --privileges 100,101: the Administrator profile and one carrying exactly those privileges.
+      const profile = events.find((e) => e.detail.action === 'profile_create' && JSON.stringify(e.detail.permissions) === '[100,101]')!;
+      assert.deepEqual(profileIds, [1, profile.detail.profileId]);
     });
   });
 

@@ -227,7 +227,7 @@ describe('login-service commands against a running server', () => {
     const types = new Set(events.json.map((e: any) => e.type));
     for (const type of ['lockout', 'login_locked', 'unlock', 'login_success']) assert.ok(types.has(type), `${type} recorded`);
     const unlock = events.json.find((e: any) => e.type === 'unlock');
-    assert.deepEqual(unlock.detail, { wasLocked: true, failuresCleared: 5, via: 'cli' });
+    assert.deepEqual(unlock.detail, { wasLocked: true, failuresCleared: 5, via: 'cli', by: 'cli' });
   });
 
   test('domain set changes what the Domain API and login report; domain list includes agentVep', async () => {

@@ -10,7 +10,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Account } from '../../src/accounts/model.js';
+import type { Account, AgentGroup } from '../../src/accounts/model.js';
+import { InUseError, RevisionMismatchError, UnknownReferenceError } from '../../src/admin/model.js';
 import type { AuditEvent } from '../../src/events/model.js';
 import { bearerSessionOf, type SessionRecord } from '../../src/sessions/model.js';
 import { DuplicateError } from '../../src/store/errors.js';
@@ -31,8 +32,6 @@ function account(accountId: string, createdAt: number, overrides: Partial<Accoun
     accountId,
     name: `Account ${accountId}`,
     timeZone: 'Europe/Athens',
-    agentGroups: [{ id: -1, name: 'Main Group', deleted: false }],
-    agentGroupsRevision: 1,
     settings: {},
     createdAt,
     ...overrides,
@@ -50,11 +49,23 @@ function user(accountId: string, loginName: string, createdAt: number, overrides
     appKey: null,
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
     passwordChangedAt: createdAt,
-    privileges: [100, 101, 1730],
-    isAdmin: false,
     isLPA: false,
     enabled: true,
     createdAt,
+    fullName: 'Agent Smith',
+    nickname: 'Smithy',
+    email: 'smith@example.com',
+    employeeId: 'E-1',
+    description: '',
+    mobileNumber: '+30 210 000 0000',
+    maxChats: 3,
+    skillIds: [5, 7],
+    memberOf: { agentGroupId: -1, assignmentDate: createdAt },
+    managerOf: [],
+    profileIds: [2],
+    changePwdNextLogin: false,
+    deleted: false,
+    updatedAt: createdAt,
     ...overrides,
   };
 }
@@ -125,7 +136,7 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
     describe('AccountStore', () => {
       contract('creates, gets and lists accounts, ordered by id', async (stores) => {
         const t = realNow();
-        const a = account('1234', t, { settings: { sessionTtlMs: 2 * HOUR, lockoutThreshold: 3 }, agentGroupsRevision: 7 });
+        const a = account('1234', t, { settings: { sessionTtlMs: 2 * HOUR, lockoutThreshold: 3 } });
         await stores.accounts.createAccount(a);
         await stores.accounts.createAccount(account('99', t + 1));
         await stores.accounts.createAccount(account('100', t + 2));
@@ -145,26 +156,13 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
         assert.equal((await stores.accounts.listAccounts()).length, 1);
       });
 
-      contract('updates what a patch names; replacing agent groups bumps their revision', async (stores) => {
+      contract('updates what a patch names', async (stores) => {
         const t = realNow();
         await stores.accounts.createAccount(account('1', t));
         assert.equal(await stores.accounts.updateAccount('1', { name: 'Renamed', timeZone: 'UTC' }), true);
         let a = await stores.accounts.getAccount('1');
         assert.equal(a?.name, 'Renamed');
         assert.equal(a?.timeZone, 'UTC');
-        assert.equal(a?.agentGroupsRevision, 1, 'a patch without agent groups keeps the revision');
-
-        const groups = [
-          { id: -1, name: 'Main Group', deleted: false },
-          { id: 7, name: 'Sales', deleted: false },
-          { id: 8, name: 'Gone', deleted: true },
-        ];
-        assert.equal(await stores.accounts.updateAccount('1', { agentGroups: groups }), true);
-        a = await stores.accounts.getAccount('1');
-        assert.deepEqual(a?.agentGroups, groups);
-        assert.equal(a?.agentGroupsRevision, 2);
-        await stores.accounts.updateAccount('1', { agentGroups: groups.slice(0, 2) });
-        assert.equal((await stores.accounts.getAccount('1'))?.agentGroupsRevision, 3);
 
         assert.equal(await stores.accounts.updateAccount('1', { settings: { maxSessionsPerUser: 2 } }), true);
         a = await stores.accounts.getAccount('1');
@@ -211,7 +209,7 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
         const t = realNow();
         await stores.accounts.createAccount(account('1', t));
         await stores.accounts.createAccount(account('2', t));
-        const human = user('1', 'Agent.Smith', t, { isAdmin: true, isLPA: true, privileges: [] });
+        const human = user('1', 'Agent.Smith', t, { isLPA: true, profileIds: [1, 2], managerOf: [{ agentGroupId: -1, assignmentDate: t - 1000 }] });
         const bot = user('1', 'bot-1', t, { isBot: true, appKey: 'app-key-1', passwordHash: null, passwordChangedAt: null, enabled: false });
         await stores.users.createUser(human);
         await stores.users.createUser(bot);
@@ -261,19 +259,150 @@ export function storeContract(label: string, open: OpenEmptyStores): void {
         const u = user('1', 'Agent.Smith', t);
         await stores.users.createUser(u);
         assert.equal(await stores.users.updateUser('1', u.userId, { passwordHash: '$argon2id$new', passwordChangedAt: t + HOUR }), true);
-        assert.equal(await stores.users.updateUser('1', u.userId, { enabled: false, privileges: [1800], isAdmin: true }), true);
+        assert.equal(await stores.users.updateUser('1', u.userId, { enabled: false, changePwdNextLogin: true }), true);
         assert.deepEqual(await stores.users.getUserById('1', u.userId), {
           ...u,
           passwordHash: '$argon2id$new',
           passwordChangedAt: t + HOUR,
+          updatedAt: t + HOUR,
           enabled: false,
-          privileges: [1800],
-          isAdmin: true,
+          changePwdNextLogin: true,
         });
         assert.equal(await stores.users.updateUser('1', u.userId, {}), true);
         assert.equal(await stores.users.updateUser('1', '404', { enabled: true }), false);
         assert.equal(await stores.users.updateUser('2', u.userId, { enabled: true }), false, 'another account');
         assert.equal((await stores.users.getUserById('1', u.userId))?.enabled, false);
+      });
+    });
+
+    describe('DirectoryStore (agent groups, profiles, revisions)', () => {
+      const group = (name: string, t: number, overrides: Partial<AgentGroup> = {}) => ({ name, description: '', parentGroupId: -1, isEnabled: true, deleted: false, updatedAt: t, ...overrides });
+      const profile = (name: string, t: number, permissions: number[] = []) => ({ name, description: '', roleTypeId: 2 as const, permissions, builtIn: false, updatedAt: t });
+
+      contract('a new account has its main group, one built-in profile per role type, and revision 1 of each resource', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        assert.deepEqual(await stores.directory.listAgentGroups('1'), [
+          { id: -1, name: 'Main Group', description: '', parentGroupId: null, isEnabled: true, deleted: false, updatedAt: t },
+        ]);
+        const profiles = await stores.directory.listProfiles('1');
+        assert.deepEqual(profiles.map((p) => [p.id, p.name, p.roleTypeId, p.builtIn]), [
+          [1, 'Administrator', 1, true],
+          [2, 'Agent', 2, true],
+          [3, 'Agent Manager', 3, true],
+          [4, 'Campaign Manager', 4, true],
+        ]);
+        for (const r of ['users', 'agentGroups', 'profiles'] as const) assert.equal(await stores.directory.revision('1', r), 1, r);
+        assert.equal(await stores.directory.revision('2', 'users'), 0, 'an unknown account');
+      });
+
+      contract('every user write bumps the users revision once; a stale expected revision changes nothing', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const a = user('1', 'a', t);
+        await stores.users.createUser(a);
+        assert.equal(await stores.directory.revision('1', 'users'), 2);
+        await stores.users.updateUser('1', a.userId, { enabled: false });
+        assert.equal(await stores.directory.revision('1', 'users'), 3);
+        assert.equal(await stores.users.writeUsers('1', { create: [user('1', 'b', t), user('1', 'c', t)], expectedRevision: 3 }), 4);
+        await assert.rejects(stores.users.writeUsers('1', { create: [user('1', 'd', t)], expectedRevision: 3 }), RevisionMismatchError);
+        assert.equal(await stores.users.getUserByLoginName('1', 'd'), null);
+        assert.equal(await stores.directory.revision('1', 'users'), 4);
+      });
+
+      contract('a list of users is written whole or not at all', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        await stores.users.createUser(user('1', 'taken', t));
+        await assert.rejects(stores.users.writeUsers('1', { create: [user('1', 'fresh', t), user('1', 'TAKEN', t)] }), DuplicateError);
+        await assert.rejects(stores.users.writeUsers('1', { create: [user('1', 'fresh', t), user('1', 'other', t, { profileIds: [99] })] }), UnknownReferenceError);
+        await assert.rejects(
+          stores.users.writeUsers('1', { create: [user('1', 'fresh', t, { memberOf: { agentGroupId: 42, assignmentDate: t } })] }),
+          UnknownReferenceError,
+        );
+        assert.deepEqual((await stores.users.listUsers('1')).map((u) => u.loginName), ['taken']);
+        assert.equal(await stores.directory.revision('1', 'users'), 2);
+      });
+
+      contract('a deleted user is kept, found by id only, and frees the login name', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const u = user('1', 'Leaver', t);
+        await stores.users.createUser(u);
+        await stores.users.writeUsers('1', { replace: [{ ...u, deleted: true, updatedAt: t + 1 }] });
+        assert.equal(await stores.users.getUserByLoginName('1', 'leaver'), null);
+        assert.deepEqual(await stores.users.getUserById('1', u.userId), { ...u, deleted: true, updatedAt: t + 1 });
+        assert.deepEqual(await stores.users.listUsers('1'), []);
+        assert.deepEqual((await stores.users.listUsers('1', { includeDeleted: true })).map((x) => x.userId), [u.userId]);
+        const again = user('1', 'LEAVER', t);
+        await stores.users.createUser(again);
+        assert.equal((await stores.users.getUserByLoginName('1', 'leaver'))?.userId, again.userId);
+        await assert.rejects(stores.users.writeUsers('1', { replace: [{ ...u, loginName: 'ghost', userId: '404' }] }), UnknownReferenceError);
+      });
+
+      contract('agent groups: ids given in order, names unique among siblings, parents must exist', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const { revision, ids } = await stores.directory.writeAgentGroups('1', { create: [group('Sales', t), group('Support', t)] });
+        assert.deepEqual(ids, [1, 2]);
+        assert.equal(revision, 2);
+        const [child] = (await stores.directory.writeAgentGroups('1', { create: [group('Tier 1', t, { parentGroupId: 2 })] })).ids;
+        await assert.rejects(stores.directory.writeAgentGroups('1', { create: [group('sales', t)] }), DuplicateError);
+        await assert.rejects(stores.directory.writeAgentGroups('1', { create: [group('Orphan', t, { parentGroupId: 77 })] }), UnknownReferenceError);
+        await assert.rejects(stores.directory.writeAgentGroups('1', { create: [group('Ok', t), group('Ok', t)] }), DuplicateError, 'all or nothing');
+        await assert.rejects(
+          stores.directory.writeAgentGroups('1', { replace: [{ ...group('Support', t, { parentGroupId: child! }), id: 2 }] }),
+          UnknownReferenceError,
+          'no cycles',
+        );
+        await assert.rejects(stores.directory.writeAgentGroups('1', { create: [group('Late', t)], expectedRevision: 2 }), RevisionMismatchError);
+        assert.deepEqual((await stores.directory.listAgentGroups('1')).map((g) => [g.id, g.name, g.parentGroupId]), [
+          [-1, 'Main Group', null],
+          [1, 'Sales', -1],
+          [2, 'Support', -1],
+          [3, 'Tier 1', 2],
+        ]);
+        assert.equal(await stores.directory.revision('1', 'agentGroups'), 3);
+      });
+
+      contract('agent groups in use (members, managers, children, the main group) cannot be deleted; a deleted one is kept', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const { ids } = await stores.directory.writeAgentGroups('1', { create: [group('A', t), group('B', t), group('C', t)] });
+        const [a, b, c] = ids as [number, number, number];
+        await stores.directory.writeAgentGroups('1', { create: [group('A child', t, { parentGroupId: c })] });
+        await stores.users.createUser(user('1', 'member', t, { memberOf: { agentGroupId: a, assignmentDate: t } }));
+        await stores.users.createUser(user('1', 'manager', t, { managerOf: [{ agentGroupId: b, assignmentDate: t }] }));
+        const groups = await stores.directory.listAgentGroups('1');
+        const del = (id: number) => stores.directory.writeAgentGroups('1', { replace: [{ ...groups.find((g) => g.id === id)!, deleted: true }] });
+        for (const id of [-1, a, b, c]) await assert.rejects(del(id), InUseError, String(id));
+        const before = await stores.directory.revision('1', 'agentGroups');
+        const d = (await stores.directory.writeAgentGroups('1', { create: [group('D', t)] })).ids[0]!;
+        await stores.directory.writeAgentGroups('1', { replace: [{ ...group('D', t), id: d, deleted: true }] });
+        assert.equal(await stores.directory.revision('1', 'agentGroups'), before + 2);
+        assert.equal((await stores.directory.listAgentGroups('1')).some((g) => g.id === d), false);
+        assert.equal((await stores.directory.listAgentGroups('1', { includeDeleted: true })).find((g) => g.id === d)?.deleted, true);
+        await assert.rejects(stores.users.createUser(user('1', 'late', t, { memberOf: { agentGroupId: d, assignmentDate: t } })), UnknownReferenceError);
+      });
+
+      contract('profiles: names unique, built-in and assigned ones cannot be deleted', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const { ids, revision } = await stores.directory.writeProfiles('1', { create: [profile('Chat', t, [100, 101]), profile('Voice', t)] });
+        assert.deepEqual(ids, [5, 6]);
+        assert.equal(revision, 2);
+        await assert.rejects(stores.directory.writeProfiles('1', { create: [profile('CHAT', t)] }), DuplicateError);
+        await stores.users.createUser(user('1', 'chatter', t, { profileIds: [2, 5] }));
+        await assert.rejects(stores.directory.writeProfiles('1', { delete: [5] }), InUseError);
+        await assert.rejects(stores.directory.writeProfiles('1', { delete: [1] }), InUseError);
+        await assert.rejects(stores.directory.writeProfiles('1', { delete: [6, 5] }), InUseError, 'all or nothing');
+        assert.equal((await stores.directory.listProfiles('1')).length, 6);
+        await stores.directory.writeProfiles('1', { delete: [6] });
+        await stores.directory.writeProfiles('1', { replace: [{ ...profile('Chat', t, [100]), id: 5 }] });
+        const listed = await stores.directory.listProfiles('1');
+        assert.deepEqual(listed.map((p) => p.id), [1, 2, 3, 4, 5]);
+        assert.deepEqual(listed[4]!.permissions, [100]);
+        assert.equal(await stores.directory.revision('1', 'profiles'), 4);
       });
     });
 

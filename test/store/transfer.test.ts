@@ -20,7 +20,7 @@ import { createTestDatabase, type TestDatabase } from './postgresDatabase.js';
 
 const AGENT_GROUPS = [
   { id: -1, name: 'Main Group', deleted: false },
-  { id: 12, name: 'Night shift', deleted: false },
+  { id: 1, name: 'Night shift', deleted: false },
 ];
 
 let dump: InstallationDump;
@@ -33,7 +33,10 @@ before(async () => {
     main = await seedAccount(source, '123456');
     other = await seedAccount(source, '777', 'UTC');
     await source.stores.accounts.setServiceBaseURI('123456', 'msgHist', 'msghist.example.com:8443');
-    await source.stores.accounts.updateAccount('123456', { agentGroups: AGENT_GROUPS, settings: { sessionTtlMs: 3_600_000, lockoutThreshold: 3 } });
+    await source.stores.accounts.updateAccount('123456', { settings: { sessionTtlMs: 3_600_000, lockoutThreshold: 3 } });
+    await source.stores.directory.writeAgentGroups('123456', {
+      create: [{ name: 'Night shift', description: '', parentGroupId: -1, isEnabled: true, deleted: false, updatedAt: source.clock.now() }],
+    });
     const { issued } = await createApiKey(source.stores, source.clock, '123456', 'retired key');
     await revokeApiKey(source.stores, source.clock, '123456', issued.appKey);
     // Through JSON, as the CLI writes and reads it.
@@ -45,14 +48,14 @@ before(async () => {
 
 test('the export holds every account, user (with password hash) and API key (digests only)', () => {
   assert.equal(dump.format, 'login-service-installation');
-  assert.equal(dump.version, 1);
+  assert.equal(dump.version, 2);
   assert.deepEqual(
     dump.accounts.map((a) => a.accountId),
     ['123456', '777'],
   );
   const account = dump.accounts[0]!;
-  assert.deepEqual(account.agentGroups, AGENT_GROUPS);
-  assert.equal(account.agentGroupsRevision, 2);
+  assert.deepEqual(account.agentGroups.map(({ id, name, deleted }) => ({ id, name, deleted })), AGENT_GROUPS);
+  assert.deepEqual(account.profiles.map((p) => p.name).slice(0, 4), ['Administrator', 'Agent', 'Agent Manager', 'Campaign Manager']);
   assert.deepEqual(account.settings, { sessionTtlMs: 3_600_000, lockoutThreshold: 3 });
   assert.deepEqual(account.serviceBaseURIs, [{ service: 'msgHist', baseURI: 'msghist.example.com:8443' }]);
   assert.equal(dump.users.length, 4);
@@ -139,7 +142,7 @@ function moveInto(label: string, open: () => Promise<Stores>, cleanUp: () => Pro
       const cases: Array<[unknown, RegExp]> = [
         [null, /the document must be an object/],
         [{ ...dump, format: 'something-else' }, /format must be/],
-        [{ ...dump, version: 2 }, /version must be 1/],
+        [{ ...dump, version: 1 }, /version must be 2/],
         [{ ...dump, accounts: [{ ...fresh, timeZone: 'Mars/Olympus' }], users: [], apiKeys: [] }, /accounts\[0\]\.timeZone/],
         [{ ...dump, accounts: [fresh], users: [{ ...dump.users[0]!, accountId: '4242', passwordHash: 5 }], apiKeys: [] }, /users\[0\]\.passwordHash/],
         [{ ...dump, accounts: [fresh], users: [], apiKeys: [{ ...dump.apiKeys[0]!, accountId: '5' }] }, /apiKeys\[0\]\.accountId must be the id of an account in the document/],

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
 import { DuplicateError } from '../errors.js';
 import { isUniqueViolation } from './database.js';
+import { inDirectoryTransaction } from './directory.js';
 import { type AccountRow, toAccount } from '../rows.js';
 
 export class PostgresAccountStore implements AccountStore {
@@ -9,12 +10,14 @@ export class PostgresAccountStore implements AccountStore {
 
   async createAccount(a: Account): Promise<void> {
     try {
-      await this.pool.query({
-        name: 'accounts.insert',
-        text: `INSERT INTO accounts (account_id, name, time_zone, agent_groups, agent_groups_revision, settings, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        // JSON is passed as text: node-postgres would turn a JS array into a PostgreSQL array.
-        values: [a.accountId, a.name, a.timeZone, JSON.stringify(a.agentGroups), a.agentGroupsRevision, JSON.stringify(a.settings), a.createdAt],
+      await inDirectoryTransaction(this.pool, a.accountId, async (tx) => {
+        await tx.client.query({
+          name: 'accounts.insert',
+          text: `INSERT INTO accounts (account_id, name, time_zone, settings, created_at) VALUES ($1, $2, $3, $4, $5)`,
+          // JSON is passed as text: node-postgres would turn a JS array into a PostgreSQL array.
+          values: [a.accountId, a.name, a.timeZone, JSON.stringify(a.settings), a.createdAt],
+        });
+        await tx.seed(a.createdAt);
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw new DuplicateError(`account ${a.accountId}`);
@@ -39,9 +42,6 @@ export class PostgresAccountStore implements AccountStore {
     if (patch.name !== undefined) sets.push(`name = ${param(patch.name)}`);
     if (patch.timeZone !== undefined) sets.push(`time_zone = ${param(patch.timeZone)}`);
     if (patch.settings !== undefined) sets.push(`settings = ${param(JSON.stringify(patch.settings))}`);
-    if (patch.agentGroups !== undefined) {
-      sets.push(`agent_groups = ${param(JSON.stringify(patch.agentGroups))}`, 'agent_groups_revision = agent_groups_revision + 1');
-    }
     if (sets.length === 0) return (await this.getAccount(accountId)) !== null;
     const r = await this.pool.query(`UPDATE accounts SET ${sets.join(', ')} WHERE account_id = $1`, values);
     return (r.rowCount ?? 0) > 0;

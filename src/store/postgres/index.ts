@@ -9,6 +9,7 @@ import { PostgresApiKeyStore, PostgresUserStore } from './users.js';
 import { PostgresSessionStore } from './sessions.js';
 import { PostgresCounterStore } from './counters.js';
 import { PostgresEventStore } from './events.js';
+import { PostgresDirectoryStore } from './directory.js';
 
 export { migratePostgres } from './database.js';
 
@@ -37,6 +38,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     sessions: new PostgresSessionStore(pool),
     counters: new PostgresCounterStore(pool),
     events: new PostgresEventStore(pool),
+    directory: new PostgresDirectoryStore(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

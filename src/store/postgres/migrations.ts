@@ -107,4 +107,83 @@ export const POSTGRES_MIGRATIONS: string[] = [
   DROP INDEX sessions_by_expiry;
   ALTER TABLE sessions SET (fillfactor = 90);
   `,
+  // 3: the account directory, as in SQLite (see there): agent groups as rows, profiles, a revision
+  // per resource type, the new user fields; existing users mapped onto profiles.
+  `
+  CREATE TABLE agent_groups (
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    parent_group_id INTEGER,
+    is_enabled BOOLEAN NOT NULL,
+    deleted BOOLEAN NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, group_id)
+  );
+  CREATE TABLE profiles (
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    profile_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    description TEXT NOT NULL,
+    role_type_id INTEGER NOT NULL,
+    permissions JSONB NOT NULL,
+    built_in BOOLEAN NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, profile_id),
+    UNIQUE (account_id, name_key)
+  );
+  CREATE TABLE revisions (
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    resource TEXT COLLATE "C" NOT NULL,
+    revision BIGINT NOT NULL,
+    PRIMARY KEY (account_id, resource)
+  );
+
+  INSERT INTO agent_groups (account_id, group_id, name, description, parent_group_id, is_enabled, deleted, updated_at)
+    SELECT a.account_id, (g->>'id')::int, g->>'name', '',
+      CASE WHEN (g->>'id')::int = -1 THEN NULL ELSE -1 END, true, COALESCE((g->>'deleted')::boolean, false), a.created_at
+    FROM accounts a, jsonb_array_elements(a.agent_groups) g;
+  INSERT INTO agent_groups (account_id, group_id, name, description, parent_group_id, is_enabled, deleted, updated_at)
+    SELECT account_id, -1, 'Main Group', '', NULL, true, false, created_at FROM accounts
+    ON CONFLICT DO NOTHING;
+  INSERT INTO profiles (account_id, profile_id, name, name_key, description, role_type_id, permissions, built_in, updated_at)
+    SELECT a.account_id, b.id, b.name, lower(b.name), 'Built-in ' || lower(b.name) || ' profile', b.id, '[]'::jsonb, true, a.created_at
+    FROM accounts a, (VALUES (1, 'Administrator'), (2, 'Agent'), (3, 'Agent Manager'), (4, 'Campaign Manager')) AS b(id, name);
+  INSERT INTO profiles (account_id, profile_id, name, name_key, description, role_type_id, permissions, built_in, updated_at)
+    SELECT account_id, 4 + ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY privileges::text), 'Privileges ' || privileges::text,
+      lower('Privileges ' || privileges::text), 'Privileges of users before profiles', 2, privileges, false, 0
+    FROM (SELECT DISTINCT account_id, privileges FROM users WHERE privileges <> '[]'::jsonb) d;
+  INSERT INTO revisions (account_id, resource, revision)
+    SELECT account_id, 'agentGroups', agent_groups_revision FROM accounts
+    UNION ALL SELECT account_id, 'profiles', 1 FROM accounts
+    UNION ALL SELECT account_id, 'users', 1 FROM accounts;
+
+  ALTER TABLE users
+    ADD COLUMN full_name TEXT NOT NULL DEFAULT '',
+    ADD COLUMN nickname TEXT NOT NULL DEFAULT '',
+    ADD COLUMN email TEXT NOT NULL DEFAULT '',
+    ADD COLUMN employee_id TEXT NOT NULL DEFAULT '',
+    ADD COLUMN description TEXT NOT NULL DEFAULT '',
+    ADD COLUMN mobile_number TEXT NOT NULL DEFAULT '',
+    ADD COLUMN max_chats INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN skill_ids JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN member_of JSONB,
+    ADD COLUMN manager_of JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN profile_ids JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN change_pwd_next_login BOOLEAN NOT NULL DEFAULT false,
+    ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false,
+    ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
+  UPDATE users SET
+    updated_at = created_at,
+    member_of = jsonb_build_object('agentGroupId', -1, 'assignmentDate', created_at),
+    profile_ids = CASE
+      WHEN privileges = '[]'::jsonb THEN jsonb_build_array(CASE WHEN is_admin THEN 1 ELSE 2 END)
+      ELSE jsonb_build_array(CASE WHEN is_admin THEN 1 ELSE 2 END,
+        (SELECT p.profile_id FROM profiles p WHERE p.account_id = users.account_id AND NOT p.built_in AND p.permissions = users.privileges))
+    END;
+  ALTER TABLE users DROP COLUMN privileges, DROP COLUMN is_admin;
+  ALTER TABLE accounts DROP COLUMN agent_groups, DROP COLUMN agent_groups_revision;
+  `,
 ];

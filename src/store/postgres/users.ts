@@ -1,8 +1,10 @@
 import type pg from 'pg';
-import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
+import { UnknownReferenceError, deletedLoginNameKey, unresolvedReference } from '../../admin/model.js';
+import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../users/model.js';
 import { DuplicateError } from '../errors.js';
 import { isUniqueViolation } from './database.js';
-import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
+import { inDirectoryTransaction } from './directory.js';
+import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns } from '../rows.js';
 
 /**
  * The case-insensitive key of a login name. Lower-cased here rather than by
@@ -11,23 +13,40 @@ import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
  */
 const loginNameKey = (loginName: string) => loginName.toLowerCase();
 
+const INSERT_USER = `INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+const REPLACE_USER = `UPDATE users SET ${USER_COLUMNS.map((c, i) => `${c} = $${i + 1}`).filter((_, i) => USER_COLUMNS[i] !== 'user_id' && USER_COLUMNS[i] !== 'account_id').join(', ')}
+  WHERE user_id = $${USER_COLUMNS.indexOf('user_id') + 1} AND account_id = $${USER_COLUMNS.indexOf('account_id') + 1}`;
+
+const userValues = (u: User) => Object.values(userColumns(u, u.deleted ? deletedLoginNameKey(u.userId) : loginNameKey(u.loginName)));
+
 export class PostgresUserStore implements UserStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async createUser(u: User): Promise<void> {
+    await this.writeUsers(u.accountId, { create: [u] });
+  }
+
+  async writeUsers(accountId: string, write: UserWrite): Promise<number> {
+    const users = [...(write.create ?? []), ...(write.replace ?? [])];
     try {
-      await this.pool.query({
-        name: 'users.insert',
-        text: `INSERT INTO users (user_id, account_id, login_name, login_name_key, user_pid, is_bot, app_key, password_hash,
-                 password_changed_at, privileges, is_admin, is_lpa, enabled, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-        values: [
-          u.userId, u.accountId, u.loginName, loginNameKey(u.loginName), u.userPid, u.isBot, u.appKey, u.passwordHash,
-          u.passwordChangedAt, JSON.stringify(u.privileges), u.isAdmin, u.isLPA, u.enabled, u.createdAt,
-        ],
+      return await inDirectoryTransaction(this.pool, accountId, async (tx) => {
+        await tx.check('users', write.expectedRevision);
+        if (users.some((u) => !u.deleted)) {
+          const refs = await tx.references();
+          for (const u of users) {
+            const problem = unresolvedReference(u, refs);
+            if (problem) throw new UnknownReferenceError(`user ${u.loginName}: ${problem}`);
+          }
+        }
+        for (const u of write.create ?? []) await tx.client.query({ name: 'users.insert', text: INSERT_USER, values: userValues({ ...u, accountId }) });
+        for (const u of write.replace ?? []) {
+          const r = await tx.client.query({ name: 'users.replace', text: REPLACE_USER, values: userValues({ ...u, accountId }) });
+          if ((r.rowCount ?? 0) === 0) throw new UnknownReferenceError(`user ${u.userId} does not exist`);
+        }
+        return tx.bump('users');
       });
     } catch (e) {
-      if (isUniqueViolation(e)) throw new DuplicateError(`user ${u.loginName}`);
+      if (isUniqueViolation(e)) throw new DuplicateError(`user ${users.map((u) => u.loginName).join(', ')}`);
       throw e;
     }
   }
@@ -50,11 +69,11 @@ export class PostgresUserStore implements UserStore {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
-  async listUsers(accountId: string): Promise<User[]> {
+  async listUsers(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<User[]> {
     const { rows } = await this.pool.query<UserRow>({
       name: 'users.list',
-      text: 'SELECT * FROM users WHERE account_id = $1 ORDER BY login_name_key',
-      values: [accountId],
+      text: 'SELECT * FROM users WHERE account_id = $1 AND (NOT deleted OR $2) ORDER BY login_name_key',
+      values: [accountId, options.includeDeleted === true],
     });
     return rows.map(toUser);
   }
@@ -64,13 +83,16 @@ export class PostgresUserStore implements UserStore {
     const values: unknown[] = [accountId, userId];
     const param = (v: unknown) => (values.push(v), `$${values.length}`);
     if (patch.passwordHash !== undefined) sets.push(`password_hash = ${param(patch.passwordHash)}`);
-    if (patch.passwordChangedAt !== undefined) sets.push(`password_changed_at = ${param(patch.passwordChangedAt)}`);
+    if (patch.passwordChangedAt !== undefined) sets.push(`password_changed_at = ${param(patch.passwordChangedAt)}`, `updated_at = ${param(patch.passwordChangedAt)}`);
     if (patch.enabled !== undefined) sets.push(`enabled = ${param(patch.enabled)}`);
-    if (patch.privileges !== undefined) sets.push(`privileges = ${param(JSON.stringify(patch.privileges))}`);
-    if (patch.isAdmin !== undefined) sets.push(`is_admin = ${param(patch.isAdmin)}`);
+    if (patch.changePwdNextLogin !== undefined) sets.push(`change_pwd_next_login = ${param(patch.changePwdNextLogin)}`);
     if (sets.length === 0) return (await this.getUserById(accountId, userId)) !== null;
-    const r = await this.pool.query(`UPDATE users SET ${sets.join(', ')} WHERE account_id = $1 AND user_id = $2`, values);
-    return (r.rowCount ?? 0) > 0;
+    return inDirectoryTransaction(this.pool, accountId, async (tx) => {
+      const r = await tx.client.query(`UPDATE users SET ${sets.join(', ')} WHERE account_id = $1 AND user_id = $2`, values);
+      const changed = (r.rowCount ?? 0) > 0;
+      if (changed) await tx.bump('users');
+      return changed;
+    });
   }
 }
 

@@ -1,16 +1,20 @@
 import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
 import { DuplicateError } from '../errors.js';
 import type { SqliteDatabase } from './database.js';
+import { SqliteDirectoryStore } from './directory.js';
 import { type AccountRow, toAccount } from '../rows.js';
 
 export class SqliteAccountStore implements AccountStore {
   private readonly q;
 
+  private readonly directory: SqliteDirectoryStore;
+
   constructor(private readonly db: SqliteDatabase) {
+    this.directory = new SqliteDirectoryStore(db);
     this.q = {
       insert: db.prepare(
-        `INSERT INTO accounts (account_id, name, time_zone, agent_groups, agent_groups_revision, settings, created_at)
-         VALUES (@accountId, @name, @timeZone, @agentGroups, @agentGroupsRevision, @settings, @createdAt)`,
+        `INSERT INTO accounts (account_id, name, time_zone, settings, created_at)
+         VALUES (@accountId, @name, @timeZone, @settings, @createdAt)`,
       ),
       get: db.prepare('SELECT * FROM accounts WHERE account_id = ?'),
       list: db.prepare('SELECT * FROM accounts ORDER BY account_id'),
@@ -25,11 +29,10 @@ export class SqliteAccountStore implements AccountStore {
 
   async createAccount(a: Account): Promise<void> {
     try {
-      this.q.insert.run({
-        ...a,
-        agentGroups: JSON.stringify(a.agentGroups),
-        settings: JSON.stringify(a.settings),
-      });
+      this.db.transaction(() => {
+        this.q.insert.run({ accountId: a.accountId, name: a.name, timeZone: a.timeZone, createdAt: a.createdAt, settings: JSON.stringify(a.settings) });
+        this.directory.seedAccount(a.accountId, a.createdAt);
+      }).immediate();
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateError(`account ${a.accountId}`);
       throw e;
@@ -51,10 +54,6 @@ export class SqliteAccountStore implements AccountStore {
     if (patch.name !== undefined) sets.push('name = ?'), values.push(patch.name);
     if (patch.timeZone !== undefined) sets.push('time_zone = ?'), values.push(patch.timeZone);
     if (patch.settings !== undefined) sets.push('settings = ?'), values.push(JSON.stringify(patch.settings));
-    if (patch.agentGroups !== undefined) {
-      sets.push('agent_groups = ?', 'agent_groups_revision = agent_groups_revision + 1');
-      values.push(JSON.stringify(patch.agentGroups));
-    }
     if (sets.length === 0) return (await this.getAccount(accountId)) !== null;
     const r = this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE account_id = ?`).run(...values, accountId);
     return r.changes > 0;

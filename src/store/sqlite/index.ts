@@ -5,6 +5,7 @@ import { SqliteApiKeyStore, SqliteUserStore } from './users.js';
 import { SqliteSessionStore } from './sessions.js';
 import { SqliteCounterStore } from './counters.js';
 import { SqliteEventStore } from './events.js';
+import { SqliteDirectoryStore } from './directory.js';
 import { turnReadsOn } from './turnReads.js';
 import { DEFAULT_BEARER_CACHE_SIZE } from './bearerCache.js';
 
@@ -25,6 +26,7 @@ export function openSqliteStores(path: string, options: SqliteStoresOptions = {}
     sessions: new SqliteSessionStore(db, turn, options.bearerCacheSize ?? DEFAULT_BEARER_CACHE_SIZE),
     counters: new SqliteCounterStore(db),
     events: new SqliteEventStore(db),
+    directory: new SqliteDirectoryStore(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

@@ -96,4 +96,88 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX sessions_by_sweep ON sessions(sweep_after);
   DROP INDEX sessions_by_expiry;
   `,
+  // 3: the account directory. Agent groups move from a JSON list on the account to rows; profiles
+  // (one built-in per role type, ids 1-4) decide privileges; each resource type has a revision.
+  // Existing users keep what they had: an administrator gets the Administrator profile (1), anyone
+  // else the Agent profile (2), and each distinct privilege list of an account becomes a profile of
+  // its own ("Privileges [..]", role type Agent) given to the users who had it. A deleted user keeps
+  // a login_name_key no name can have (admin/model.ts), so the name is free again.
+  `
+  CREATE TABLE agent_groups (
+    account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    parent_group_id INTEGER,
+    is_enabled INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, group_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE profiles (
+    account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    profile_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    description TEXT NOT NULL,
+    role_type_id INTEGER NOT NULL,
+    permissions TEXT NOT NULL,
+    built_in INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, profile_id),
+    UNIQUE (account_id, name_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE revisions (
+    account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    resource TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    PRIMARY KEY (account_id, resource)
+  ) WITHOUT ROWID;
+
+  INSERT INTO agent_groups (account_id, group_id, name, description, parent_group_id, is_enabled, deleted, updated_at)
+    SELECT a.account_id, json_extract(g.value, '$.id'), json_extract(g.value, '$.name'), '',
+      CASE WHEN json_extract(g.value, '$.id') = -1 THEN NULL ELSE -1 END, 1,
+      CASE WHEN json_extract(g.value, '$.deleted') THEN 1 ELSE 0 END, a.created_at
+    FROM accounts a, json_each(a.agent_groups) g;
+  INSERT OR IGNORE INTO agent_groups (account_id, group_id, name, description, parent_group_id, is_enabled, deleted, updated_at)
+    SELECT account_id, -1, 'Main Group', '', NULL, 1, 0, created_at FROM accounts;
+  INSERT INTO profiles (account_id, profile_id, name, name_key, description, role_type_id, permissions, built_in, updated_at)
+    SELECT a.account_id, b.id, b.name, lower(b.name), 'Built-in ' || lower(b.name) || ' profile', b.id, '[]', 1, a.created_at
+    FROM accounts a, (SELECT 1 AS id, 'Administrator' AS name UNION ALL SELECT 2, 'Agent' UNION ALL SELECT 3, 'Agent Manager' UNION ALL SELECT 4, 'Campaign Manager') b;
+  INSERT INTO profiles (account_id, profile_id, name, name_key, description, role_type_id, permissions, built_in, updated_at)
+    SELECT account_id, 4 + ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY privileges), 'Privileges ' || privileges,
+      lower('Privileges ' || privileges), 'Privileges of users before profiles', 2, privileges, 0, 0
+    FROM (SELECT DISTINCT account_id, privileges FROM users WHERE privileges <> '[]');
+  INSERT INTO revisions (account_id, resource, revision)
+    SELECT account_id, 'agentGroups', agent_groups_revision FROM accounts
+    UNION ALL SELECT account_id, 'profiles', 1 FROM accounts
+    UNION ALL SELECT account_id, 'users', 1 FROM accounts;
+
+  ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN employee_id TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN mobile_number TEXT NOT NULL DEFAULT '';
+  ALTER TABLE users ADD COLUMN max_chats INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN skill_ids TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE users ADD COLUMN member_of TEXT;
+  ALTER TABLE users ADD COLUMN manager_of TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE users ADD COLUMN profile_ids TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE users ADD COLUMN change_pwd_next_login INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE users SET
+    updated_at = created_at,
+    member_of = json_object('agentGroupId', -1, 'assignmentDate', created_at),
+    profile_ids = CASE
+      WHEN privileges = '[]' THEN json_array(CASE WHEN is_admin THEN 1 ELSE 2 END)
+      ELSE json_array(CASE WHEN is_admin THEN 1 ELSE 2 END,
+        (SELECT p.profile_id FROM profiles p WHERE p.account_id = users.account_id AND p.built_in = 0 AND p.permissions = users.privileges))
+    END;
+  ALTER TABLE users DROP COLUMN privileges;
+  ALTER TABLE users DROP COLUMN is_admin;
+  ALTER TABLE accounts DROP COLUMN agent_groups;
+  ALTER TABLE accounts DROP COLUMN agent_groups_revision;
+  `,
 ];

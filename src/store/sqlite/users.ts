@@ -1,41 +1,63 @@
-import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore } from '../../users/model.js';
+import { UnknownReferenceError, deletedLoginNameKey, unresolvedReference } from '../../admin/model.js';
+import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../users/model.js';
 import { DuplicateError } from '../errors.js';
 import type { SqliteDatabase } from './database.js';
-import { type UserRow, toUser, type ApiKeyRow, toApiKey } from '../rows.js';
+import { SqliteDirectoryTx } from './directory.js';
+import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns } from '../rows.js';
 
 const isUniqueViolation = (e: unknown) =>
   ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string }).code ?? '');
 
+const sqliteValue = (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
 export class SqliteUserStore implements UserStore {
   private readonly q;
+  private readonly tx: SqliteDirectoryTx;
 
   constructor(private readonly db: SqliteDatabase) {
+    this.tx = new SqliteDirectoryTx(db);
     this.q = {
-      insert: db.prepare(
-        `INSERT INTO users (user_id, account_id, login_name, login_name_key, user_pid, is_bot, app_key, password_hash,
-           password_changed_at, privileges, is_admin, is_lpa, enabled, created_at)
-         VALUES (@userId, @accountId, @loginName, @loginNameKey, @userPid, @isBot, @appKey, @passwordHash,
-           @passwordChangedAt, @privileges, @isAdmin, @isLPA, @enabled, @createdAt)`,
+      insert: db.prepare(`INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map((c) => `@${c}`).join(', ')})`),
+      replace: db.prepare(
+        `UPDATE users SET ${USER_COLUMNS.filter((c) => c !== 'user_id' && c !== 'account_id').map((c) => `${c} = @${c}`).join(', ')}
+         WHERE account_id = @account_id AND user_id = @user_id`,
       ),
       byLogin: db.prepare('SELECT * FROM users WHERE account_id = ? AND login_name_key = ?'),
       byId: db.prepare('SELECT * FROM users WHERE account_id = ? AND user_id = ?'),
-      list: db.prepare('SELECT * FROM users WHERE account_id = ? ORDER BY login_name_key'),
+      list: db.prepare('SELECT * FROM users WHERE account_id = ? AND (deleted = 0 OR ?) ORDER BY login_name_key'),
     };
   }
 
+  private row(u: User) {
+    const columns = userColumns(u, u.deleted ? deletedLoginNameKey(u.userId) : u.loginName.toLowerCase());
+    for (const key of Object.keys(columns) as Array<keyof typeof columns>) (columns as Record<string, unknown>)[key] = sqliteValue(columns[key]);
+    return columns;
+  }
+
   async createUser(u: User): Promise<void> {
+    await this.writeUsers(u.accountId, { create: [u] });
+  }
+
+  async writeUsers(accountId: string, write: UserWrite): Promise<number> {
     try {
-      this.q.insert.run({
-        ...u,
-        loginNameKey: u.loginName.toLowerCase(),
-        isBot: u.isBot ? 1 : 0,
-        privileges: JSON.stringify(u.privileges),
-        isAdmin: u.isAdmin ? 1 : 0,
-        isLPA: u.isLPA ? 1 : 0,
-        enabled: u.enabled ? 1 : 0,
-      });
+      return this.db.transaction(() => {
+        this.tx.check(accountId, 'users', write.expectedRevision);
+        const users = [...(write.create ?? []), ...(write.replace ?? [])];
+        if (users.some((u) => !u.deleted)) {
+          const refs = this.tx.references(accountId);
+          for (const u of users) {
+            const problem = unresolvedReference(u, refs);
+            if (problem) throw new UnknownReferenceError(`user ${u.loginName}: ${problem}`);
+          }
+        }
+        for (const u of write.create ?? []) this.q.insert.run(this.row({ ...u, accountId }));
+        for (const u of write.replace ?? []) {
+          if (this.q.replace.run(this.row({ ...u, accountId })).changes === 0) throw new UnknownReferenceError(`user ${u.userId} does not exist`);
+        }
+        return this.tx.bump(accountId, 'users');
+      }).immediate();
     } catch (e) {
-      if (isUniqueViolation(e)) throw new DuplicateError(`user ${u.loginName}`);
+      if (isUniqueViolation(e)) throw new DuplicateError(`user ${[...(write.create ?? []), ...(write.replace ?? [])].map((u) => u.loginName).join(', ')}`);
       throw e;
     }
   }
@@ -50,23 +72,24 @@ export class SqliteUserStore implements UserStore {
     return row ? toUser(row) : null;
   }
 
-  async listUsers(accountId: string): Promise<User[]> {
-    return (this.q.list.all(accountId) as UserRow[]).map(toUser);
+  async listUsers(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<User[]> {
+    return (this.q.list.all(accountId, options.includeDeleted ? 1 : 0) as UserRow[]).map(toUser);
   }
 
   async updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean> {
     const sets: string[] = [];
     const values: unknown[] = [];
     if (patch.passwordHash !== undefined) sets.push('password_hash = ?'), values.push(patch.passwordHash);
-    if (patch.passwordChangedAt !== undefined) sets.push('password_changed_at = ?'), values.push(patch.passwordChangedAt);
+    if (patch.passwordChangedAt !== undefined) sets.push('password_changed_at = ?', 'updated_at = ?'), values.push(patch.passwordChangedAt, patch.passwordChangedAt);
     if (patch.enabled !== undefined) sets.push('enabled = ?'), values.push(patch.enabled ? 1 : 0);
-    if (patch.privileges !== undefined) sets.push('privileges = ?'), values.push(JSON.stringify(patch.privileges));
-    if (patch.isAdmin !== undefined) sets.push('is_admin = ?'), values.push(patch.isAdmin ? 1 : 0);
+    if (patch.changePwdNextLogin !== undefined) sets.push('change_pwd_next_login = ?'), values.push(patch.changePwdNextLogin ? 1 : 0);
     if (sets.length === 0) return (await this.getUserById(accountId, userId)) !== null;
-    const r = this.db
-      .prepare(`UPDATE users SET ${sets.join(', ')} WHERE account_id = ? AND user_id = ?`)
-      .run(...values, accountId, userId);
-    return r.changes > 0;
+    const update = this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE account_id = ? AND user_id = ?`);
+    return this.db.transaction(() => {
+      const changed = update.run(...values, accountId, userId).changes > 0;
+      if (changed) this.tx.bump(accountId, 'users');
+      return changed;
+    }).immediate();
   }
 }
 

@@ -1,0 +1,72 @@
+/**
+ * What every administration action runs with, whether the CLI or the HTTP
+ * API asked: the stores, the clock, the hasher, the audit log and who acts.
+ * Actions check their input, write, and record one audit event naming the
+ * actor; the CLI and the routes only translate their input and the errors.
+ */
+import type { Clock } from '../clock.js';
+import type { AuditInput, AuditLog } from '../events/audit.js';
+import type { PasswordHasher } from '../security/passwords.js';
+import type { Stores } from '../store/index.js';
+import { InvalidInputError } from '../accounts/service.js';
+
+/** Who acts: the command line on the server's host, or an administrator's session. */
+export type Actor = { via: 'cli' } | { via: 'api'; userId: string; loginName: string; clientIp: string | null; userAgent: string | null };
+
+export const CLI_ACTOR: Actor = { via: 'cli' };
+
+export interface AdminDeps {
+  stores: Stores;
+  clock: Clock;
+  hasher: PasswordHasher;
+  /** Null only where no one acts (first start, test fixtures): nothing is recorded. */
+  audit: AuditLog | null;
+}
+
+export interface AdminContext extends AdminDeps {
+  actor: Actor;
+}
+
+// Refused values (HTTP 400) and unknown accounts or users (HTTP 404); the CLI prints their message.
+export { InvalidInputError } from '../accounts/service.js';
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A password the account's policy refuses (HTTP 400 with the password-rejected code). */
+export class PasswordRejectedError extends InvalidInputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PasswordRejectedError';
+  }
+}
+
+/**
+ * One `admin_change` event (or `type` when given) naming the actor: `by` is
+ * the administrator's login name or `cli`. Never a password or secret.
+ */
+export async function recordAdminEvent(
+  ctx: AdminContext,
+  accountId: string,
+  action: string,
+  detail: Record<string, unknown> = {},
+  subject?: { userId: string; loginName: string },
+  type: AuditInput['type'] = 'admin_change',
+): Promise<void> {
+  const { actor } = ctx;
+  if (!ctx.audit) return;
+  const by = actor.via === 'cli' ? { via: 'cli', by: 'cli' } : { via: 'api', by: actor.loginName, byUserId: actor.userId };
+  await ctx.audit.record({
+    accountId,
+    type,
+    userId: subject?.userId,
+    loginName: subject?.loginName,
+    clientIp: actor.via === 'api' ? actor.clientIp : null,
+    userAgent: actor.via === 'api' ? actor.userAgent : null,
+    detail: type === 'admin_change' ? { action, ...detail, ...by } : { ...detail, ...by },
+  });
+}

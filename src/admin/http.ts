@@ -1,0 +1,105 @@
+/**
+ * What every administration route shares: who may call (the bearer of an
+ * administrator of the same account), versions, revisions (`ac-revision`,
+ * ETag, If-Match, If-None-Match), `select`, and the mapping of the actions'
+ * errors onto the API's error shape.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, InternalCode, errors } from '../http/errors.js';
+import { bearerToken } from '../http/request.js';
+import { hashToken } from '../security/tokens.js';
+import type { Clock } from '../clock.js';
+import { DuplicateError } from '../store/errors.js';
+import type { Stores } from '../store/index.js';
+import { InvalidInputError, NotFoundError, PasswordRejectedError, type Actor } from './context.js';
+import { InUseError, RevisionMismatchError, UnknownReferenceError } from './model.js';
+
+/** The administrator a request acts as: a live session of this account whose profiles include an administrator's. */
+export async function administrator(stores: Stores, clock: Clock, request: FastifyRequest, accountId: string): Promise<Actor> {
+  const header = request.headers.authorization;
+  const bearer = bearerToken(typeof header === 'string' ? header : undefined);
+  if (!bearer) throw errors.bearerInvalid();
+  const session = await stores.sessions.findSessionByBearer(hashToken(bearer));
+  const now = clock.now();
+  if (!session || session.expiresAt <= now || (session.hardExpiresAt !== null && session.hardExpiresAt <= now)) throw errors.bearerInvalid();
+  if (session.accountId !== accountId) throw new ApiError(403, InternalCode.ADMIN_REQUIRED, 'Forbidden: the bearer belongs to another account');
+  if (!session.isAdmin) throw new ApiError(403, InternalCode.ADMIN_REQUIRED, 'Forbidden: only an administrator of the account may do this');
+  const ua = request.headers['user-agent'];
+  return { via: 'api', userId: session.userId, loginName: session.loginName, clientIp: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
+}
+
+/** `v`: absent means the newest of `accepted` (listed newest last); anything else not listed is refused. */
+export function checkVersion(v: string | undefined, accepted: readonly string[], resource: string): void {
+  if (v === undefined || accepted.includes(v)) return;
+  throw new ApiError(400, InternalCode.UNSUPPORTED_VERSION, `Unsupported API version: ${resource} accepts v=${accepted.join(', ')}`);
+}
+
+/** The revision an `If-Match` names (quotes and a weak prefix optional), or undefined for none or `*`. */
+export function expectedRevision(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined || header.trim() === '*') return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(String(header));
+  if (!m) throw errors.badRequest('Bad request: If-Match must be a revision number');
+  return Number(m[1]);
+}
+
+/** Sets `ac-revision` and ETag; true when the request's `If-None-Match` already has this revision (answer 304). */
+export function revisionHeaders(request: FastifyRequest, reply: FastifyReply, revision: number): boolean {
+  reply.header('ac-revision', String(revision));
+  reply.header('etag', `"${revision}"`);
+  const none = request.headers['if-none-match'];
+  if (request.method !== 'GET' || none === undefined) return false;
+  return String(none)
+    .split(',')
+    .some((tag) => tag.trim().replace(/^W\//, '').replace(/"/g, '') === String(revision));
+}
+
+/** The fields `select` names (`$all` or absent: null, every field); an unknown name is refused. */
+export function selection(select: string | undefined, fields: readonly string[]): string[] | null {
+  if (select === undefined || select.trim() === '' || select.trim() === '$all') return null;
+  const names = select.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.find((n) => !fields.includes(n));
+  if (unknown !== undefined) throw errors.badRequest(`Bad request: select names an unknown field "${unknown.slice(0, 64)}"; fields are ${fields.join(', ')}`);
+  return names;
+}
+
+/** `item` with only `id` and the selected fields. */
+export function project<T extends Record<string, unknown>>(item: T, selected: string[] | null): Partial<T> {
+  if (selected === null) return item;
+  const out: Record<string, unknown> = { id: item.id };
+  for (const name of selected) out[name] = item[name];
+  return out as Partial<T>;
+}
+
+/** The actions' errors as the API's: what the caller sent is wrong (400), missing (404), clashes or is in use (409), or is stale (412). */
+export function apiErrorOf(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (error instanceof PasswordRejectedError) return new ApiError(400, InternalCode.PASSWORD_REJECTED, `Password rejected: ${error.message}`);
+  if (error instanceof InvalidInputError || error instanceof UnknownReferenceError) return errors.badRequest(`Bad request: ${error.message}`);
+  if (error instanceof NotFoundError) return errors.notFound(`Not found: ${error.message}`);
+  if (error instanceof DuplicateError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
+  if (error instanceof InUseError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
+  if (error instanceof RevisionMismatchError) {
+    return new ApiError(412, InternalCode.REVISION_MISMATCH, `Precondition failed: the revision is now ${error.current}`, { 'ac-revision': String(error.current), etag: `"${error.current}"` });
+  }
+  return null;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** "YYYY-MM-DD HH:mm:ss" in UTC, the original's date format. */
+export function formatDate(ms: number | null): string | null {
+  if (ms === null) return null;
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+export const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$';
+
+export function parseDate(text: string): number {
+  const ms = Date.parse(`${text.replace(' ', 'T')}Z`);
+  if (!Number.isFinite(ms)) throw errors.badRequest(`Bad request: "${text.slice(0, 32)}" is not a date (YYYY-MM-DD HH:mm:ss)`);
+  return ms;
+}
+
+export const isoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
