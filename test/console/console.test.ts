@@ -127,6 +127,202 @@ describe('console over HTTP', () => {
     await assertNothingLeaked(watched, seen);
   });
 
+  const newUser = { loginName: 'maria.lopez', fullName: 'Maria Lopez', password: 'a long enough passphrase 42' };
+  let newUserTokens: { bearer: string } | null = null;
+
+  test('creating a user shows them in the list', async () => {
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('cell', { name: seeded.human.loginName, exact: true }).waitFor();
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New user' });
+    await dialog.getByLabel('Login name').fill(newUser.loginName);
+    await dialog.getByLabel('Full name').fill(newUser.fullName);
+    await dialog.getByLabel('Password', { exact: true }).fill(newUser.password);
+    await screenshot(page, 'new-user');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('cell', { name: newUser.loginName, exact: true }).waitFor();
+    assert.equal(await dialog.count(), 0, 'the form closed');
+    assert.match(await page.getByRole('status').innerText(), /maria\.lopez is created/);
+    await screenshot(page, 'users');
+
+    // The search narrows the list to the users that match.
+    await page.getByLabel('Search').fill('maria');
+    await page.getByRole('cell', { name: seeded.human.loginName, exact: true }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('cell', { name: newUser.loginName, exact: true }).count(), 1);
+    await assertNothingLeaked(watched, seen);
+  });
+
+  test('the new user logs in through the API', async () => {
+    server.clock.advance(60_000);
+    const login = await postJson(`${server.baseUrl}/api/account/${seeded.accountId}/login?v=1.3`, { username: newUser.loginName, password: newUser.password });
+    assert.equal(login.status, 200, login.text);
+    assert.equal(login.json.config.loginName, newUser.loginName);
+    newUserTokens = { bearer: login.json.bearer };
+    const check = await fetch(`${server.baseUrl}/api/account/${seeded.accountId}/session`, { headers: { authorization: `Bearer ${login.json.bearer}` } });
+    assert.equal(check.status, 200);
+  });
+
+  test('the audit events show the login, newest first, and filter by user', async () => {
+    server.clock.advance(60_000);
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
+    const rows = page.getByRole('row').filter({ hasText: 'login_success' });
+    await rows.first().waitFor();
+    // Newest first: the new user's login came after the administrator's.
+    assert.match(await rows.first().innerText(), /maria\.lopez/);
+    assert.match(await rows.last().innerText(), new RegExp(seeded.human.loginName.replace('.', '\\.')));
+    await screenshot(page, 'events');
+
+    await page.getByLabel('User').fill(newUser.loginName);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('cell', { name: seeded.human.loginName, exact: true }).waitFor({ state: 'detached' });
+    const shown = await page.locator('tbody tr').allInnerTexts();
+    assert.ok(shown.length >= 1);
+    for (const row of shown) assert.match(row, /maria\.lopez/);
+    // Events of a time after everything: none.
+    await page.getByLabel('Since').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText('No events match.').waitFor();
+    await assertNothingLeaked(watched, seen);
+  });
+
+  test("revoking a user's sessions ends them", async () => {
+    await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+    const revoke = page.getByRole('button', { name: `Revoke the sessions of ${newUser.loginName}` });
+    await revoke.waitFor();
+    await screenshot(page, 'sessions');
+    await revoke.click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('status').filter({ hasText: `The sessions of ${newUser.loginName} have ended` }).waitFor();
+    assert.equal(await revoke.count(), 0, 'the session is gone from the list');
+    const check = await fetch(`${server.baseUrl}/api/account/${seeded.accountId}/session`, { headers: { authorization: `Bearer ${newUserTokens!.bearer}` } });
+    assert.equal(check.status, 401, 'the revoked bearer is refused');
+    // The administrator's own session is untouched.
+    assert.equal(await page.getByRole('button', { name: `Revoke the sessions of ${seeded.human.loginName}` }).count(), 1);
+    await assertNothingLeaked(watched, seen);
+  });
+
+  test('an API key is created with its secrets shown once, then revoked', async () => {
+    await watched.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    await page.getByRole('link', { name: 'API keys', exact: true }).click();
+    await page.getByRole('button', { name: 'New API key' }).click();
+    const form = page.getByRole('dialog', { name: 'New API key' });
+    await form.getByLabel('Name').fill('chat bot');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const shown = page.getByRole('dialog', { name: 'API key created' });
+    await shown.waitFor();
+    const values: Record<string, string> = {};
+    for (const label of ['App key', 'Secret', 'Access token', 'Access token secret']) {
+      values[label] = await shown.getByLabel(label, { exact: true }).innerText();
+      assert.match(values[label]!, /^\S{8,}$/, label);
+    }
+    await shown.getByRole('button', { name: 'Copy secret', exact: true }).click();
+    await shown.getByRole('status').filter({ hasText: 'Secret copied.' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), values.Secret);
+    await screenshot(page, 'api-key-created');
+    await shown.getByRole('button', { name: 'Done' }).click();
+
+    const row = page.getByRole('row').filter({ hasText: 'chat bot' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /active/);
+    const list = await page.locator('main').innerText();
+    for (const label of ['Secret', 'Access token', 'Access token secret']) assert.ok(!list.includes(values[label]!), `${label} is not shown again`);
+    await screenshot(page, 'api-keys');
+
+    await page.getByRole('button', { name: 'Revoke chat bot' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('status').filter({ hasText: 'is revoked' }).waitFor();
+    assert.match(await page.getByRole('row').filter({ hasText: 'chat bot' }).innerText(), /revoked/);
+    const keys = await fetch(`${server.baseUrl}/api/account/${seeded.accountId}/configuration/app-keys?v=1.0`, { headers: { authorization: `Bearer ${seen.at(-1)!.bearer}` } });
+    const key = ((await keys.json()) as Array<{ appKey: string; active: boolean }>).find((k) => k.appKey === values['App key']);
+    assert.equal(key?.active, false, 'the server holds the key as revoked');
+    await assertNothingLeaked(watched, seen);
+  });
+
+  test('a user is edited, disabled and enabled, given a new password, and deleted', async () => {
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    const row = () => page.getByRole('row').filter({ has: page.getByRole('cell', { name: newUser.loginName, exact: true }) });
+    await row().waitFor();
+
+    await page.getByRole('button', { name: `Edit ${newUser.loginName}` }).click();
+    const edit = page.getByRole('dialog', { name: `Edit ${newUser.loginName}` });
+    await edit.getByLabel('Full name').fill('Maria López');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: `${newUser.loginName} is saved` }).waitFor();
+    assert.match(await row().innerText(), /Maria López/);
+
+    await page.getByRole('button', { name: `Disable ${newUser.loginName}` }).click();
+    await page.getByRole('status').filter({ hasText: 'is now disabled' }).waitFor();
+    assert.match(await row().innerText(), /disabled/);
+    const refused = await postJson(`${server.baseUrl}/api/account/${seeded.accountId}/login?v=1.3`, { username: newUser.loginName, password: newUser.password });
+    assert.equal(refused.status, 401, 'a disabled user cannot log in');
+    await page.getByRole('button', { name: `Enable ${newUser.loginName}` }).click();
+    await page.getByRole('status').filter({ hasText: 'is now enabled' }).waitFor();
+
+    const newPassword = 'another long passphrase 43';
+    await page.getByRole('button', { name: `Reset the password of ${newUser.loginName}` }).click();
+    const reset = page.getByRole('dialog', { name: `Reset the password of ${newUser.loginName}` });
+    await reset.getByLabel('New password').fill(newPassword);
+    await reset.getByRole('button', { name: 'Reset password' }).click();
+    await page.getByRole('status').filter({ hasText: 'is changed' }).waitFor();
+    const login = await postJson(`${server.baseUrl}/api/account/${seeded.accountId}/login?v=1.3`, { username: newUser.loginName, password: newPassword });
+    assert.equal(login.status, 200, 'the new password logs in');
+
+    await page.getByRole('button', { name: `Delete ${newUser.loginName}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('status').filter({ hasText: `${newUser.loginName} is deleted` }).waitFor();
+    assert.equal(await row().count(), 0);
+    const gone = await fetch(`${server.baseUrl}/api/account/${seeded.accountId}/session`, { headers: { authorization: `Bearer ${login.json.bearer}` } });
+    assert.equal(gone.status, 401, "a deleted user's sessions end");
+    await assertNothingLeaked(watched, seen);
+  });
+
+  test('agent groups and profiles are created and deleted', async () => {
+    await page.getByRole('link', { name: 'Agent groups', exact: true }).click();
+    await page.getByRole('button', { name: 'New agent group' }).click();
+    const group = page.getByRole('dialog', { name: 'New agent group' });
+    await group.getByLabel('Name').fill('Night shift');
+    await group.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('cell', { name: 'Night shift', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Delete Night shift' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('cell', { name: 'Night shift', exact: true }).waitFor({ state: 'detached' });
+
+    await page.getByRole('link', { name: 'Profiles', exact: true }).click();
+    await page.getByRole('button', { name: 'New profile' }).click();
+    const profile = page.getByRole('dialog', { name: 'New profile' });
+    await profile.getByLabel('Name').fill('Supervisors');
+    await profile.getByLabel('Role').selectOption({ label: 'Agent Manager' });
+    await profile.getByLabel('Permissions').fill('100, 101');
+    await profile.getByRole('button', { name: 'Create' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Supervisors' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Agent Manager\s+100, 101/);
+    await page.getByRole('button', { name: 'Delete Supervisors' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    await assertNothingLeaked(watched, seen);
+  });
+
+  test('the other pages load: agent groups, profiles, base URIs, settings', async () => {
+    for (const [link, expected] of [
+      ['Agent groups', 'Main Group'],
+      ['Profiles', 'Administrator'],
+      ['Base URIs', 'agentVep'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('cell', { name: expected, exact: true }).first().waitFor();
+    }
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    const ttl = page.getByLabel('Session TTL (ms)');
+    await ttl.waitFor();
+    await screenshot(page, 'settings');
+    await ttl.fill('3600000');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    assert.equal(await page.getByLabel('Session TTL (ms)').inputValue(), '3600000');
+    await assertNothingLeaked(watched, seen);
+  });
+
   test('signing out ends the session on the server', async () => {
     const tokens = seen.at(-1)!;
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -117,7 +117,7 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
                 button('Unlock', act('Unlocking', () => api.call('PUT', `${paths.users}/${u.id}/unlock`, { query: q, body: {} }), `${u.loginName} is unlocked.`), {
                   attrs: { 'aria-label': `Unlock ${u.loginName}` },
                 }),
-                u.isApiUser ? null : button('Reset password', () => resetPassword(ctx, u, messages), { attrs: { 'aria-label': `Reset the password of ${u.loginName}` } }),
+                u.isApiUser ? null : button('Reset password', () => resetPassword(ctx, u), { attrs: { 'aria-label': `Reset the password of ${u.loginName}` } }),
                 button(
                   'Delete',
                   async () => {
@@ -285,7 +285,7 @@ function editUser(ctx: PageContext, user: User, revision: string | null, groups:
   fullName.focus();
 }
 
-function resetPassword(ctx: PageContext, user: User, pageMessages: ReturnType<typeof messageArea>): void {
+function resetPassword(ctx: PageContext, user: User): void {
   const password = input({ name: 'newPassword', type: 'password', required: true, autocomplete: 'new-password' });
   const messages = messageArea();
   openDialog(`Reset the password of ${user.loginName}`, (close) =>
@@ -299,7 +299,8 @@ function resetPassword(ctx: PageContext, user: User, pageMessages: ReturnType<ty
             try {
               await ctx.api.call('PUT', `${paths.users}/${user.id}/resetPassword`, { query: q, body: { newPassword: password.value } });
               close();
-              pageMessages.info(`The password of ${user.loginName} is changed; their sessions have ended.`);
+              // A new password is a change to the user: read the list (and its revision) again.
+              ctx.refresh(`The password of ${user.loginName} is changed; their sessions have ended.`);
             } catch (error) {
               messages.error(problem(error));
             }
