@@ -11,7 +11,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
-import { ADMIN_TAGS, adminRoutes } from './admin/routes.js';
+import { ADMIN_TAGS, adminRoutes, apiReference } from './admin/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { consoleRoutes } from './console/routes.js';
@@ -203,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (config.console) await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (config.apiDocs) await app.register(apiReference);
 
   return { app, services, ops };
 }

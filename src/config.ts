@@ -51,6 +51,8 @@ export interface Config {
   metrics: boolean;
   /** When not 0, /metrics is served on this port only (not on the public one), summed over all workers. */
   metricsPort: number;
+  /** Serve the interactive API reference (Swagger UI) at /docs. */
+  apiDocs: boolean;
   /** After SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending traffic first. */
   shutdownDelayMs: number;
   /** After that, how long in-flight requests get to finish before their connections are cut. */
@@ -201,6 +203,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
       return port;
     },
   },
+  { key: 'apiDocs', env: 'API_DOCS', flag: 'api-docs', parse: boolean(true) },
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
   { key: 'console', env: 'CONSOLE', flag: 'console', parse: boolean(true) },
@@ -230,6 +233,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'redis-key-prefix': ['PREFIX', 'prefix of every Redis key, so installations can share one Redis'],
   metrics: ['BOOL', 'serve Prometheus metrics at GET /metrics (default true)'],
   'metrics-port': ['N', 'serve /metrics on this port only; 0 = on the listening port (default 0)'],
+  'api-docs': ['BOOL', 'serve the interactive API reference (Swagger UI) at /docs (default true)'],
   'shutdown-delay-ms': ['MS', 'after SIGTERM, /readyz answers 503 this long before closing (default 0)'],
   'shutdown-timeout-ms': ['MS', 'then in-flight requests get this long to finish (default 25000)'],
   'headers-timeout-ms': ['MS', "a request's head must arrive within this (default 10000)"],

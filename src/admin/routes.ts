@@ -3,6 +3,7 @@
  * (docs/ADMIN-API.md). Each route checks who calls, validates its input
  * against its JSON schema, and runs the same action as the CLI (admin/).
  */
+import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountSettings, type AgentGroup } from '../accounts/model.js';
 import { serviceBaseURIs } from '../accounts/service.js';
@@ -864,3 +865,19 @@ export const ADMIN_TAGS = [
   { name: 'admin: events', description: 'Audit events (v 1.0)' },
   { name: 'admin: settings', description: 'Account settings (v 1.0)' },
 ];
+
+/**
+ * The interactive API reference (Swagger UI) at /docs, from the OpenAPI
+ * document the routes' schemas make. Its page needs scripts and styles, so it
+ * carries its own Content-Security-Policy instead of the API's `default-src
+ * 'none'` (without upgrade-insecure-requests, which would break plain-HTTP
+ * installations).
+ */
+export async function apiReference(app: FastifyInstance): Promise<void> {
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;/, ''),
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+  });
+}
