@@ -24,7 +24,8 @@
  *
  * SPEC is a name, then comma-separated parts, each allowed more than once:
  *   root=DIR         our server from another checkout (a git worktree with a
- *                    node_modules link), e.g. the commit before a change
+ *                    node_modules link, built with `npm run build` when it has
+ *                    a dist/), e.g. the commit before a change
  *   node=FLAGS       node flags for the server process, space-separated
  *   env=NAME=VALUE   a server setting, as its environment variable
  *   pre=KIND:SECONDS load before the rounds (KIND validate, refresh or login),

@@ -145,6 +145,25 @@ await client.login({ username: 'agent' });
 client.on('loggedIn', () => {});
 `;
 
+/**
+ * better-sqlite3 downloads a prebuilt binary from GitHub when it installs, and
+ * compiles SQLite (minutes) when it cannot; CI reaches only the npm registry.
+ * The binary already built for this checkout stands in, through prebuild-install's
+ * "local prebuilds" (a folder of the tarballs it would download).
+ */
+function localPrebuilds(dir: string): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const packageDir = join(require.resolve('better-sqlite3/package.json'), '..');
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const libc = process.platform === 'linux' && !glibc ? 'musl' : '';
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}${libc}-${process.arch}.tar.gz`;
+  const prebuilds = join(dir, 'prebuilds');
+  mkdirSync(prebuilds);
+  ok('tar', ['czf', join(prebuilds, name), 'build/Release/better_sqlite3.node'], packageDir);
+  return { npm_config_better_sqlite3_local_prebuilds: prebuilds };
+}
+
 function typeCheck(project: string, file: string): { status: number | null; output: string } {
   const config = {
     compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM'], types: [], strict: true, noEmit: true, skipLibCheck: false },
@@ -256,7 +275,8 @@ describe('packages', () => {
   test('the server tarball installs for production on its own and `login-service serve` answers; the installed client logs in to it', { timeout: 15 * 60_000 }, async () => {
     const prefix = join(dir, 'prefix');
     // Dependencies come from the registry, through the local npm cache when it has them.
-    await okAsync('npm', ['install', '--global', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, server.file], dir);
+    const args = ['install', '--global', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, server.file];
+    await okAsync('npm', args, dir, cleanEnv(localPrebuilds(dir)));
     const installed = join(prefix, 'lib', 'node_modules', 'login-service');
     for (const name of ['tsx', 'typescript', 'esbuild', '@login-service']) assert.equal(existsSync(join(installed, 'node_modules', name)), false, name);
 
@@ -277,8 +297,10 @@ describe('packages', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
     // The first start on an empty store prints the demo account's administrator once.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) assert.fail(`serve exited with ${child.exitCode}: ${out}${err}`);
+      if (Date.now() > deadline) assert.fail(`serve did not answer within 60 s: ${out}${err}`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
       if (ready && /password: /.test(out)) break;
       await new Promise((r) => setTimeout(r, 100));
