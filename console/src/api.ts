@@ -26,6 +26,11 @@ type Query = Record<string, string | number | boolean | undefined | null>;
 export class AdminApi {
   constructor(private readonly session: ConsoleSession) {}
 
+  /** The signed-in account's id; '' when signed out. */
+  get accountId(): string {
+    return this.session.signedIn?.accountId ?? '';
+  }
+
   async call<T>(method: string, path: string, options: { query?: Query; body?: unknown; ifMatch?: string | null } = {}): Promise<ApiResponse<T>> {
     const who = this.session.signedIn;
     const bearer = this.session.bearer;

@@ -258,6 +258,12 @@ describe('console over HTTP', () => {
     await page.getByRole('button', { name: `Enable ${newUser.loginName}` }).click();
     await page.getByRole('status').filter({ hasText: 'is now enabled' }).waitFor();
 
+    // Unlock: the administration API has no such route yet, so the console says how to unlock on the server.
+    await page.getByRole('button', { name: `Unlock ${newUser.loginName}` }).click();
+    const unlocked = page.getByRole('status').filter({ hasText: `${newUser.loginName} is unlocked` });
+    const howTo = page.getByRole('alert').filter({ hasText: `login-service user unlock ${seeded.accountId} ${newUser.loginName}` });
+    await unlocked.or(howTo).waitFor();
+
     const newPassword = 'another long passphrase 43';
     await page.getByRole('button', { name: `Reset the password of ${newUser.loginName}` }).click();
     const reset = page.getByRole('dialog', { name: `Reset the password of ${newUser.loginName}` });
