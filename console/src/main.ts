@@ -83,6 +83,11 @@ function showSignIn(notice?: string): void {
   account.focus();
 }
 
+function signedOut(notice?: string): void {
+  history.replaceState(null, '', location.pathname);
+  showSignIn(notice);
+}
+
 function signInProblem(error: unknown): string {
   if (error instanceof LoginServiceError) {
     if (error.status === 401) return 'Sign-in failed: check the account, username and password.';
@@ -107,13 +112,10 @@ async function showShell(): Promise<void> {
   );
   const signOut = button('Sign out', () => {
     signOut.disabled = true;
-    session
-      .signOut()
-      .catch(() => undefined)
-      .finally(() => {
-        history.replaceState(null, '', location.pathname);
-        showSignIn();
-      });
+    session.signOut().then(
+      () => signedOut(),
+      () => signedOut('Signed out here, but the server could not be reached to end the session: it ends on its own when its time is up.'),
+    );
   });
   const header = h(
     'header',
