@@ -72,6 +72,11 @@ function editorFor(name: string, value: Json, path: string): Editor {
       read: () => Object.fromEntries(editors.map(([child, e]) => [child, e.read()])),
     };
   }
+  if (typeof value === 'string' && value.includes('\n')) {
+    // Certificates and other multi-line values keep their lines.
+    const area = h('textarea', { name: path, rows: Math.min(12, value.split('\n').length + 1), value });
+    return { node: field(label, area), read: () => area.value };
+  }
   if (typeof value === 'string' || value === null) {
     const box = input({ name: path, value: value ?? '' });
     return { node: field(label, box), read: () => (value === null && box.value === '' ? null : box.value) };
