@@ -58,9 +58,9 @@ function showSignIn(notice?: string): void {
           session
             .signIn(account.value.trim(), username.value.trim(), password.value)
             .then((who) => {
-              if (!who.isAdmin) messages.info('Signed in, but this user is not an administrator: most pages will be refused.');
-              if (!location.hash) location.hash = '#/users';
-              void showShell();
+              // replaceState: no hashchange, so the shell's first page is the only one rendered.
+              if (!location.hash) history.replaceState(null, '', '#/users');
+              void showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls.');
             })
             .catch((error: unknown) => {
               password.value = '';
@@ -103,7 +103,7 @@ function currentPath(): string {
   return PAGES.some((p) => p.path === path) ? path : 'users';
 }
 
-async function showShell(): Promise<void> {
+async function showShell(notice?: string): Promise<void> {
   const who = session.signedIn!;
   const nav = h(
     'nav',
@@ -126,7 +126,7 @@ async function showShell(): Promise<void> {
   );
   const main = h('main', { id: 'page', attrs: { tabindex: '-1' } });
   replaceChildren(root, header, h('div', { class: 'layout' }, nav, main));
-  await showPage();
+  await showPage(notice);
 }
 
 async function showPage(notice?: string): Promise<void> {

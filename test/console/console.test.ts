@@ -14,6 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { generate } from 'selfsigned';
 import { loadConfig } from '../../src/config.js';
 import { CONSOLE_CSP } from '../../src/console/routes.js';
+import { createUser } from '../../src/users/service.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { ensureConsoleBuilt, launchBrowser, screenshot, watchedPage, type WatchedPage } from './browser.js';
 
@@ -384,6 +385,33 @@ describe('console keep-alive', () => {
       await assertNothingLeaked(watched, seen);
     } finally {
       await watched.context.close();
+    }
+  });
+});
+
+describe('console for a user who is not an administrator', () => {
+  test('signs in, and the pages say the administration API refuses them', async () => {
+    const server = await startTestServer();
+    const watched = await watchedPage(browser);
+    try {
+      const seeded = await seedAccount(server);
+      const password = 'an agent passphrase 44';
+      await createUser({ stores: server.stores, clock: server.services.clock, hasher: server.services.hasher }, { accountId: seeded.accountId, loginName: 'agent.only', password, privileges: [100] });
+      const { page } = watched;
+      await page.goto(`${server.baseUrl}/console/`);
+      await signIn(page, seeded.accountId, 'agent.only', password);
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'not an administrator' }).waitFor();
+      const refused = page.getByRole('alert');
+      await refused.waitFor();
+      assert.match(await refused.innerText(), /administrator/i);
+      assert.equal(await page.getByRole('table').count(), 0, 'no users are shown');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      assert.deepEqual(watched.problems, []);
+    } finally {
+      await watched.context.close();
+      await server.close();
     }
   });
 });
