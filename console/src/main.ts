@@ -40,6 +40,8 @@ window.addEventListener('hashchange', () => {
 
 function showSignIn(notice?: string): void {
   document.title = 'Sign in · Login Service console';
+  // Dialogs live beside the app, not in it: a form left open must not outlive the session.
+  for (const dialog of document.querySelectorAll('dialog')) dialog.close();
   const messages = messageArea();
   if (notice) messages.error(notice);
   const account = input({ name: 'account', required: true, autocomplete: 'organization', inputMode: 'numeric', attrs: { pattern: '[0-9]+' } });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { generate } from 'selfsigned';
+import { firstStartMessage } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { CONSOLE_CSP } from '../../src/console/routes.js';
 import { createUser } from '../../src/users/service.js';
@@ -370,7 +371,9 @@ describe('console keep-alive', () => {
       await page.clock.fastForward('05:00');
       assert.equal((await refreshed).status(), 200, 'the keep-alive refreshed the session');
 
-      // The session ends elsewhere (here: a logout with its tokens); the next refresh is refused.
+      // A form is open when the session ends elsewhere (here: a logout with its tokens); the next refresh is refused.
+      await page.getByRole('button', { name: 'New user' }).click();
+      await page.getByRole('dialog', { name: 'New user' }).waitFor();
       const tokens = seen.at(-1)!;
       const ended = await postJson(`${server.baseUrl}/api/account/${seeded.accountId}/logout`, { csrf: tokens.csrf }, { cookie: `Session_id=${tokens.sessionId}` });
       assert.equal(ended.status, 200);
@@ -381,6 +384,7 @@ describe('console keep-alive', () => {
       await alert.waitFor();
       assert.match(await alert.innerText(), /session has ended/i);
       await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      assert.equal(await page.getByRole('dialog').count(), 0, 'the open form closed with the session');
       assert.equal(seen.length, 1, 'the console did not sign in again on its own');
       await assertNothingLeaked(watched, seen);
     } finally {
@@ -422,6 +426,9 @@ describe('console settings', () => {
     assert.equal(loadConfig({ CONSOLE: 'false' }).console, false);
     assert.equal(loadConfig({ CONSOLE: 'true' }, { console: 'false' }).console, false);
     assert.throws(() => loadConfig({ CONSOLE: 'maybe' }), /CONSOLE/);
+    const first = { accountId: '123456', loginName: 'admin', password: 'x' };
+    assert.match(firstStartMessage(first, loadConfig({ PUBLIC_HOST: 'example.com' })), /web console: http:\/\/example\.com\/console\//);
+    assert.doesNotMatch(firstStartMessage(first, loadConfig({ CONSOLE: 'false' })), /console/);
     const server = await startTestServer({ env: { CONSOLE: 'false' } });
     try {
       for (const path of ['/console/', '/console', '/console/index.html']) {
