@@ -50,7 +50,7 @@ export class PasswordRejectedError extends InvalidInputError {
  * the administrator's login name or `cli`. Never a password or secret.
  */
 export async function recordAdminEvent(
-  ctx: AdminContext,
+  ctx: Pick<AdminContext, 'audit' | 'actor'>,
   accountId: string,
   action: string,
   detail: Record<string, unknown> = {},

@@ -85,6 +85,9 @@ const assignmentIn = {
 } as const;
 const assignmentOut = { type: 'object', properties: { agentGroupId: { type: 'integer' }, assignmentDate: { type: 'string' } } } as const;
 
+/** A read-only field in a write's body: accepted, so an item read can be sent back, and ignored. */
+const readOnly = { description: 'Read-only: ignored on write' } as const;
+
 const USER_FIELDS = [
   'id', 'pid', 'deleted', 'loginName', 'fullName', 'nickname', 'email', 'employeeId', 'description', 'mobileNumber', 'isEnabled', 'maxChats',
   'skillIds', 'memberOf', 'managerOf', 'profileIds', 'isApiUser', 'allowedAppKeys', 'userTypeId', 'changePwdNextLogin', 'lastPwdChangeDate', 'dateUpdated',
@@ -113,7 +116,7 @@ const userIn = {
     allowedAppKeys: str(4096, 'Comma-separated app keys a bot may log in with'),
     changePwdNextLogin: { type: 'boolean' },
     // Read-only: accepted so a user read can be sent back, and ignored.
-    id: {}, pid: {}, deleted: {}, userTypeId: {}, lastPwdChangeDate: {}, dateUpdated: {},
+    id: readOnly, pid: readOnly, deleted: readOnly, userTypeId: readOnly, lastPwdChangeDate: readOnly, dateUpdated: readOnly,
   },
 } as const;
 
@@ -155,7 +158,7 @@ const groupIn = {
     description: str(1024),
     parentGroupId: { type: 'integer', description: 'Default -1, the main group' },
     isEnabled: { type: 'boolean' },
-    id: {}, deleted: {}, dateUpdated: {},
+    id: readOnly, deleted: readOnly, dateUpdated: readOnly,
   },
 } as const;
 const groupOut = {
@@ -181,7 +184,7 @@ const profileIn = {
     description: str(1024),
     roleTypeId: { type: 'integer', enum: [1, 2, 3, 4], description: '1 Administrator, 2 Agent, 3 Agent Manager, 4 Campaign Manager' },
     permissions: intArray(10000),
-    id: {}, isAssignedToLPA: {}, numOfAssignedUsers: {}, dateUpdated: {},
+    id: readOnly, isAssignedToLPA: readOnly, numOfAssignedUsers: readOnly, dateUpdated: readOnly,
   },
 } as const;
 const profileOut = {

@@ -240,7 +240,7 @@ export async function resetPassword(ctx: AdminContext, user: User, password: str
 }
 
 /** Enables or disables a user; disabling ends their sessions. Returns how many ended. */
-export async function setUserEnabled(ctx: AdminContext, user: User, enabled: boolean): Promise<number> {
+export async function setUserEnabled(ctx: Omit<AdminContext, 'hasher'>, user: User, enabled: boolean): Promise<number> {
   if (user.enabled === enabled) return 0;
   await ctx.stores.users.updateUser(user.accountId, user.userId, { enabled });
   const sessionsEnded = enabled ? 0 : await ctx.stores.sessions.deleteUserSessions(user.accountId, user.userId);

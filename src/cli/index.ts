@@ -15,6 +15,7 @@ import { accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
 import { synopsisOf, type Command } from './command.js';
 import { CliContext, UsageError, type CliIo, type CliOptions } from './context.js';
+import { directoryCommands } from './directory.js';
 import { domainCommands } from './domains.js';
 import { printable } from './format.js';
 import { eventCommands } from './events.js';
@@ -27,6 +28,7 @@ export { UsageError, type CliIo, type CliOptions } from './context.js';
 export const COMMANDS: readonly Command[] = [
   ...accountCommands,
   ...userCommands,
+  ...directoryCommands,
   ...apiKeyCommands,
   ...domainCommands,
   ...sessionCommands,
@@ -40,6 +42,10 @@ export const CLI_OPTIONS = {
   json: { type: 'boolean' },
   name: { type: 'string' },
   'time-zone': { type: 'string' },
+  parent: { type: 'string' },
+  description: { type: 'string' },
+  'role-type': { type: 'string' },
+  permissions: { type: 'string' },
   'session-ttl': { type: 'string' },
   'absolute-session-lifetime': { type: 'string' },
   'max-sessions-per-user': { type: 'string' },

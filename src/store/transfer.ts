@@ -16,8 +16,8 @@ import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
 import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
-import type { Profile, RoleTypeId } from '../admin/model.js';
-import type { ApiKey, GroupAssignment, User } from '../users/model.js';
+import { BUILT_IN_PROFILES, type Profile, type RoleTypeId } from '../admin/model.js';
+import { USER_DEFAULTS, type ApiKey, type GroupAssignment, type User } from '../users/model.js';
 import { DuplicateError } from './errors.js';
 import type { Stores } from './index.js';
 
@@ -240,10 +240,56 @@ function unique<T>(items: T[], key: (item: T) => string, path: string, what: str
   });
 }
 
+/**
+ * A dump of version 1 (before agent groups were rows and profiles existed)
+ * brought to version 2 as the schema migration does: groups get their
+ * defaults, each account gets the built-in profiles plus one per distinct
+ * privilege list, and each user the Administrator or Agent profile plus that
+ * of their privileges. Only what the checks below read is touched.
+ */
+function fromVersion1(o: Record<string, unknown>): Record<string, unknown> {
+  const accounts = Array.isArray(o.accounts) ? o.accounts : [];
+  const users = Array.isArray(o.users) ? o.users : [];
+  const profileOf = new Map<string, number>();
+  const v2accounts = accounts.map((a: Record<string, unknown>) => {
+    if (!isObject(a)) return a;
+    const { agentGroupsRevision: _revision, ...rest } = a;
+    const at = typeof a.createdAt === 'number' ? a.createdAt : 0;
+    const groups = (Array.isArray(a.agentGroups) ? a.agentGroups : []).map((g: Record<string, unknown>) =>
+      isObject(g) ? { description: '', parentGroupId: g.id === -1 ? null : -1, isEnabled: true, updatedAt: at, ...g } : g,
+    );
+    const profiles: Profile[] = BUILT_IN_PROFILES.map((p) => ({ ...p, permissions: [], builtIn: true, updatedAt: at }));
+    for (const u of users) {
+      if (!isObject(u) || u.accountId !== a.accountId || !Array.isArray(u.privileges) || u.privileges.length === 0) continue;
+      const key = `${String(a.accountId)}\n${JSON.stringify(u.privileges)}`;
+      if (profileOf.has(key)) continue;
+      const id = profiles.length + 1;
+      profileOf.set(key, id);
+      profiles.push({ id, name: `Privileges ${JSON.stringify(u.privileges)}`, description: 'Privileges of users before profiles', roleTypeId: 2, permissions: u.privileges as number[], builtIn: false, updatedAt: 0 });
+    }
+    return { ...rest, agentGroups: groups, profiles };
+  });
+  const v2users = users.map((u: Record<string, unknown>) => {
+    if (!isObject(u)) return u;
+    const { privileges, isAdmin, ...rest } = u;
+    const extra = profileOf.get(`${String(u.accountId)}\n${JSON.stringify(privileges)}`);
+    const at = typeof u.createdAt === 'number' ? u.createdAt : 0;
+    return {
+      ...USER_DEFAULTS,
+      memberOf: { agentGroupId: -1, assignmentDate: at },
+      profileIds: [isAdmin === true ? 1 : 2, ...(extra === undefined ? [] : [extra])],
+      updatedAt: at,
+      ...rest,
+    };
+  });
+  return { ...o, version: DUMP_VERSION, accounts: v2accounts, users: v2users };
+}
+
 function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; apiKeys: ApiKey[] } {
-  const o = object(dump, 'the document');
+  let o = object(dump, 'the document');
   if (o.format !== DUMP_FORMAT) fail('format', `"${DUMP_FORMAT}" (is this a file written by login-service export?)`);
-  if (o.version !== DUMP_VERSION) fail('version', `${DUMP_VERSION} (the version this login-service reads)`);
+  if (o.version === 1) o = fromVersion1(o);
+  if (o.version !== DUMP_VERSION) fail('version', `1 or ${DUMP_VERSION} (the versions this login-service reads)`);
   const accounts = arrayOf(accountDump)(o.accounts, 'accounts');
   const users = arrayOf(user)(o.users, 'users');
   const apiKeys = arrayOf(apiKey)(o.apiKeys, 'apiKeys');

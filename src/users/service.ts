@@ -65,7 +65,7 @@ export async function setPassword(deps: UserAdminDeps, accountId: string, loginN
 
 /** Disables the user and ends their sessions. */
 export async function disableUser(stores: Stores, accountId: string, loginName: string): Promise<User> {
-  const ctx = adminContext({ stores, clock: systemClock, hasher: undefined as unknown as PasswordHasher });
+  const ctx = { stores, clock: systemClock, audit: null, actor: CLI_ACTOR };
   const user = await requireUserByLoginName(ctx, accountId, loginName);
   await setUserEnabled(ctx, user, false);
   return { ...user, enabled: false };

@@ -5,12 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { privilegesOf } from '../../src/admin/directory.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../src/accounts/service.js';
 import { DuplicateError } from '../../src/store/errors.js';
-import type { Stores } from '../../src/store/index.js';
+import { openStores, type Stores } from '../../src/store/index.js';
 import { openPostgresStores } from '../../src/store/postgres/index.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { exportInstallation, importInstallation, type InstallationDump } from '../../src/store/transfer.js';
@@ -142,7 +143,7 @@ function moveInto(label: string, open: () => Promise<Stores>, cleanUp: () => Pro
       const cases: Array<[unknown, RegExp]> = [
         [null, /the document must be an object/],
         [{ ...dump, format: 'something-else' }, /format must be/],
-        [{ ...dump, version: 1 }, /version must be 2/],
+        [{ ...dump, version: 3 }, /version must be 1 or 2/],
         [{ ...dump, accounts: [{ ...fresh, timeZone: 'Mars/Olympus' }], users: [], apiKeys: [] }, /accounts\[0\]\.timeZone/],
         [{ ...dump, accounts: [fresh], users: [{ ...dump.users[0]!, accountId: '4242', passwordHash: 5 }], apiKeys: [] }, /users\[0\]\.passwordHash/],
         [{ ...dump, accounts: [fresh], users: [], apiKeys: [{ ...dump.apiKeys[0]!, accountId: '5' }] }, /apiKeys\[0\]\.accountId must be the id of an account in the document/],
@@ -184,3 +185,39 @@ if (serverUrl) {
     t.diagnostic('PostgreSQL not exercised: set TEST_DATABASE_URL to also move the installation into PostgreSQL');
   });
 }
+
+test('a dump of version 1 (admin flags and privilege lists) is imported onto groups and profiles, logins unchanged', async () => {
+  const v1 = {
+    format: 'login-service-installation',
+    version: 1,
+    exportedAt: '2026-11-01T00:00:00.000Z',
+    accounts: [
+      {
+        accountId: '42', name: 'Old', timeZone: 'UTC', settings: {}, createdAt: 1000, serviceBaseURIs: [],
+        agentGroups: [{ id: -1, name: 'Main Group', deleted: false }, { id: 12, name: 'Night shift', deleted: false }],
+        agentGroupsRevision: 2,
+      },
+    ],
+    users: [
+      ['100', 'boss', true, [100, 101]],
+      ['101', 'agent', false, [100, 101]],
+      ['102', 'plain', false, []],
+    ].map(([userId, loginName, isAdmin, privileges]) => ({
+      accountId: '42', userId, userPid: `pid-${userId}`, loginName, isBot: false, appKey: null, passwordHash: '$argon2id$x', passwordChangedAt: 1000,
+      privileges, isAdmin, isLPA: false, enabled: true, createdAt: 1000,
+    })),
+    apiKeys: [],
+  };
+  const target = await openStores({ databaseUrl: 'sqlite::memory:' });
+  try {
+    assert.deepEqual(await importInstallation(target, v1 as never), { accounts: 1, users: 3, apiKeys: 0 });
+    const profiles = await target.directory.listProfiles('42');
+    const grants = async (id: string) => privilegesOf((await target.users.getUserById('42', id))!.profileIds, profiles);
+    assert.deepEqual(await grants('100'), { privileges: [100, 101], isAdmin: true });
+    assert.deepEqual(await grants('101'), { privileges: [100, 101], isAdmin: false });
+    assert.deepEqual(await grants('102'), { privileges: [], isAdmin: false });
+    assert.deepEqual((await target.directory.listAgentGroups('42')).map((g) => [g.id, g.name, g.parentGroupId]), [[-1, 'Main Group', null], [12, 'Night shift', -1]]);
+  } finally {
+    await target.close();
+  }
+});
