@@ -32,7 +32,7 @@ const HASHED = /^\/console\/assets\//;
 
 export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsync {
   const root = options.root ?? CONSOLE_ROOT;
-  return async function console(app: FastifyInstance) {
+  return async function webConsole(app: FastifyInstance) {
     if (!existsSync(`${root}/index.html`)) {
       app.log.warn({ root }, 'the web console is not built (npm run build); /console/ answers 404');
       return;
