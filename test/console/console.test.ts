@@ -100,6 +100,9 @@ describe('console over HTTP', () => {
       assert.equal(file.status, 200);
       assert.equal(file.headers.get('cache-control'), 'public, max-age=31536000, immutable');
       assert.equal(file.headers.get('content-security-policy'), CONSOLE_CSP);
+      // Precompressed at build time, sent compressed to a client that takes it.
+      assert.match(file.headers.get('content-encoding') ?? '', /^(br|gzip)$/);
+      assert.match(file.headers.get('vary') ?? '', /accept-encoding/i);
     }
     const bare = await fetch(`${server.baseUrl}/console`, { redirect: 'manual' });
     assert.equal(bare.status, 301);
