@@ -21,6 +21,7 @@ function newest(dir, keep = () => true) {
 const builds = [
   { out: 'dist/main.js', sources: ['src', 'tsconfig.json', 'tsconfig.build.json', 'packages/client/src'] },
   { out: 'packages/client/dist/index.js', sources: ['packages/client/src', 'packages/client/tsconfig.json'] },
+  { out: 'dist/public/console/index.html', sources: ['console', 'packages/client/src', 'scripts/build-console.mjs'] },
 ];
 const sourceTime = (path) => (existsSync(path) && statSync(path).isFile() ? statSync(path).mtimeMs : newest(path));
 const stale = builds.some(({ out, sources }) => !existsSync(out) || Math.max(...sources.map(sourceTime)) > statSync(out).mtimeMs);

@@ -11,6 +11,7 @@ import { domainRoutes } from './accounts/routes.js';
 import { ADMIN_TAGS, adminRoutes, apiReference } from './admin/routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { consoleRoutes } from './console/routes.js';
 import { AuditLog } from './events/audit.js';
 import { clientErrorHandler } from './http/clientErrors.js';
 import { installBodyParsers } from './http/bodies.js';
@@ -174,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
+  if (config.console) await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (config.apiDocs) await app.register(apiReference);

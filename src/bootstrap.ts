@@ -48,6 +48,7 @@ export function firstStartMessage(first: FirstStart, config: Config): string {
     `  curl -i -X POST '${scheme}://${config.publicHost}/api/account/${first.accountId}/login?v=1.3' \\`,
     `    -H 'Content-Type: application/json' -d '${body}'`,
     '',
+    ...(config.console ? [`or in the web console: ${scheme}://${config.publicHost}/console/`, ''] : []),
     `Change the password with: login-service user set-password ${first.accountId} ${first.loginName} --password-stdin`,
     '',
   ].join('\n');

@@ -58,6 +58,8 @@ export interface Config {
   shutdownDelayMs: number;
   /** After that, how long in-flight requests get to finish before their connections are cut. */
   shutdownTimeoutMs: number;
+  /** Serve the administrators' web console at /console/. */
+  console: boolean;
 }
 
 export class ConfigError extends Error {
@@ -225,6 +227,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'apiDocs', env: 'API_DOCS', flag: 'api-docs', parse: boolean(true) },
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
+  { key: 'console', env: 'CONSOLE', flag: 'console', parse: boolean(true) },
 ];
 
 /** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
@@ -259,6 +262,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'headers-timeout-ms': ['MS', "a request's head must arrive within this (default 10000)"],
   'request-timeout-ms': ['MS', 'a whole request must arrive within this (default 15000)'],
   'keep-alive-timeout-ms': ['MS', 'idle keep-alive connections close after this (default 72000)'],
+  console: ['BOOL', 'serve the administrators\' web console at /console/ (default true)'],
 };
 
 /**

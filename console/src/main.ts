@@ -1,0 +1,165 @@
+/**
+ * The console's shell: the sign-in form, then the navigation and the page the
+ * address names (`#/users`, `#/sessions`, …). Pages are plain functions that
+ * build their part of the document from the administration API.
+ */
+import { AdminApi } from './api.js';
+import { button, field, h, input, messageArea, replaceChildren } from './dom.js';
+import { ConsoleSession, LoginServiceError } from './session.js';
+import type { Page, PageContext } from './pages/page.js';
+import { usersPage } from './pages/users.js';
+import { agentGroupsPage } from './pages/agentGroups.js';
+import { profilesPage } from './pages/profiles.js';
+import { apiKeysPage } from './pages/apiKeys.js';
+import { sessionsPage } from './pages/sessions.js';
+import { eventsPage } from './pages/events.js';
+import { baseUrisPage } from './pages/baseUris.js';
+import { settingsPage } from './pages/settings.js';
+
+const PAGES: Array<{ path: string; title: string; page: Page }> = [
+  { path: 'users', title: 'Users', page: usersPage },
+  { path: 'agent-groups', title: 'Agent groups', page: agentGroupsPage },
+  { path: 'profiles', title: 'Profiles', page: profilesPage },
+  { path: 'api-keys', title: 'API keys', page: apiKeysPage },
+  { path: 'sessions', title: 'Sessions', page: sessionsPage },
+  { path: 'events', title: 'Events', page: eventsPage },
+  { path: 'base-uris', title: 'Base URIs', page: baseUrisPage },
+  { path: 'settings', title: 'Settings', page: settingsPage },
+];
+
+const root = document.getElementById('app')!;
+const session = new ConsoleSession();
+const api = new AdminApi(session);
+/** Bumped on every navigation, so a slow page that finishes late does not replace a newer one. */
+let renderCount = 0;
+
+session.onEnded((reason) => showSignIn(reason));
+window.addEventListener('hashchange', () => {
+  if (session.signedIn) void showPage();
+});
+
+function showSignIn(notice?: string): void {
+  document.title = 'Sign in · Login Service console';
+  // Dialogs live beside the app, not in it: a form left open must not outlive the session.
+  for (const dialog of document.querySelectorAll('dialog')) dialog.close();
+  const messages = messageArea();
+  if (notice) messages.error(notice);
+  const account = input({ name: 'account', required: true, autocomplete: 'organization', inputMode: 'numeric', attrs: { pattern: '[0-9]+' } });
+  const username = input({ name: 'username', required: true, autocomplete: 'username' });
+  const password = input({ name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const form = h(
+    'form',
+    {
+      class: 'sign-in',
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          submit.disabled = true;
+          messages.clear();
+          session
+            .signIn(account.value.trim(), username.value.trim(), password.value)
+            .then((who) => {
+              // replaceState: no hashchange, so the shell's first page is the only one rendered.
+              if (!location.hash) history.replaceState(null, '', '#/users');
+              void showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls.');
+            })
+            .catch((error: unknown) => {
+              password.value = '';
+              messages.error(signInProblem(error));
+            })
+            .finally(() => {
+              submit.disabled = false;
+            });
+        },
+      },
+    },
+    h('h1', null, 'Login Service console'),
+    field('Account', account),
+    field('Username', username),
+    field('Password', password),
+    submit,
+    messages.el,
+  );
+  replaceChildren(root, h('main', { class: 'sign-in-page' }, form));
+  account.focus();
+}
+
+function signedOut(notice?: string): void {
+  history.replaceState(null, '', location.pathname);
+  showSignIn(notice);
+}
+
+function signInProblem(error: unknown): string {
+  if (error instanceof LoginServiceError) {
+    if (error.status === 401) return 'Sign-in failed: check the account, username and password.';
+    if (error.status === 429) return 'Too many failed sign-ins from here; wait a minute and try again.';
+    if (error.status === 400) return 'Sign-in failed: the account is a number and every field is needed.';
+    if (error.retryable) return 'The server could not be reached; try again in a moment.';
+  }
+  return 'Sign-in failed.';
+}
+
+function currentPath(): string {
+  const path = location.hash.replace(/^#\/?/, '');
+  return PAGES.some((p) => p.path === path) ? path : 'users';
+}
+
+async function showShell(notice?: string): Promise<void> {
+  const who = session.signedIn!;
+  const nav = h(
+    'nav',
+    { attrs: { 'aria-label': 'Sections' } },
+    h('ul', null, PAGES.map((p) => h('li', null, h('a', { href: `#/${p.path}`, attrs: { 'data-path': p.path } }, p.title)))),
+  );
+  const signOut = button('Sign out', () => {
+    signOut.disabled = true;
+    session.signOut().then(
+      () => signedOut(),
+      () => signedOut('Signed out here, but the server could not be reached to end the session: it ends on its own when its time is up.'),
+    );
+  });
+  const header = h(
+    'header',
+    null,
+    h('span', { class: 'brand' }, 'Login Service console'),
+    h('span', { class: 'who' }, `${who.loginName} · account ${who.accountId}`),
+    signOut,
+  );
+  const main = h('main', { id: 'page', attrs: { tabindex: '-1' } });
+  replaceChildren(root, header, h('div', { class: 'layout' }, nav, main));
+  await showPage(notice);
+}
+
+async function showPage(notice?: string): Promise<void> {
+  const main = document.getElementById('page');
+  if (!main || !session.signedIn) return;
+  const path = currentPath();
+  const entry = PAGES.find((p) => p.path === path)!;
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+    if (link.dataset.path === path) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${entry.title} · Login Service console`;
+  const count = ++renderCount;
+  const ctx: PageContext = {
+    api,
+    session,
+    refresh: (message) => {
+      if (count === renderCount) void showPage(message);
+    },
+  };
+  replaceChildren(main, h('h1', null, entry.title), h('p', { class: 'loading', attrs: { role: 'status' } }, 'Loading…'));
+  let content: Node;
+  try {
+    content = await entry.page(ctx);
+  } catch (error) {
+    if (!session.signedIn) return;
+    content = h('p', { class: 'error', attrs: { role: 'alert' } }, error instanceof Error ? error.message : 'The page could not be loaded.');
+  }
+  if (count !== renderCount || !session.signedIn) return;
+  const status = notice ? h('p', { class: 'info', attrs: { role: 'status' } }, notice) : null;
+  replaceChildren(main, h('h1', null, entry.title), status, content);
+}
+
+showSignIn();

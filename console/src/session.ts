@@ -1,0 +1,93 @@
+/**
+ * The administrator's session, and the one place the console imports the
+ * client library.
+ *
+ * Held the way the Login Service defines a session for browsers: the
+ * `Session_id` cookie is `HttpOnly` and set by the server, so this script
+ * never sees it; the csrf and bearer live in this object's memory only and
+ * nothing goes to localStorage or sessionStorage. Reloading the page therefore
+ * means signing in again: a token kept in web storage would be readable by any
+ * script that ever runs on the origin.
+ *
+ * While the page is open the client's keep-alive refreshes the session. When
+ * the session ends elsewhere (expired, revoked, logged out in another tab),
+ * the console says so instead of signing in again on its own: the keep-alive
+ * is stopped at the first refused refresh, before it would log in again.
+ */
+import { LoginServiceClient, LoginServiceError } from '@login-service/client';
+
+export { LoginServiceError };
+
+export interface SignedIn {
+  accountId: string;
+  loginName: string;
+  isAdmin: boolean;
+}
+
+export type EndedListener = (reason: string) => void;
+
+/** How often the keep-alive refreshes: the original's recommendation, well inside any session TTL. */
+const KEEP_ALIVE_MS = 4 * 60_000;
+
+export class ConsoleSession {
+  private client: LoginServiceClient | null = null;
+  private who: SignedIn | null = null;
+  private readonly endedListeners: EndedListener[] = [];
+
+  get signedIn(): SignedIn | null {
+    return this.who;
+  }
+
+  /** For `Authorization: Bearer …` on administration calls; null when signed out. */
+  get bearer(): string | null {
+    return this.client?.bearer ?? null;
+  }
+
+  onEnded(listener: EndedListener): void {
+    this.endedListeners.push(listener);
+  }
+
+  async signIn(accountId: string, username: string, password: string): Promise<SignedIn> {
+    const client = new LoginServiceClient({
+      accountId,
+      domain: location.host,
+      protocol: location.protocol === 'https:' ? 'https' : 'http',
+      // Short pauses: a person is waiting, and can press the button again.
+      retry: { retryDelaysMs: [1_000, 3_000] },
+      keepAliveIntervalMs: KEEP_ALIVE_MS,
+    });
+    const response = await client.login({ username, password });
+    client.on('sessionExpired', () => this.end('Your session has ended. Sign in again to continue.'));
+    client.on('keepAliveFailed', () => this.end('The session could not be kept alive. Sign in again to continue.'));
+    client.startKeepAlive();
+    this.client = client;
+    this.who = { accountId, loginName: response.config.loginName, isAdmin: response.config.isAdmin };
+    return this.who;
+  }
+
+  /** Ends the session on the server (logout) and forgets it here. */
+  async signOut(): Promise<void> {
+    const client = this.client;
+    this.forget();
+    if (!client) return;
+    try {
+      await client.logout();
+    } catch (error) {
+      // Already ended on the server (4xx): nothing left to end.
+      if (!(error instanceof LoginServiceError) || error.retryable) throw error;
+    }
+  }
+
+  /** The server refused the session (an administration call got 401, or a refresh did). */
+  end(reason: string): void {
+    if (!this.client) return;
+    this.forget();
+    for (const listener of this.endedListeners) listener(reason);
+  }
+
+  private forget(): void {
+    this.client?.stopKeepAlive();
+    this.client = null;
+    this.who = null;
+  }
+}
