@@ -4,7 +4,7 @@
  * user), sent with `If-Match` of the revision the list was read at, so a
  * change someone else made meanwhile is refused (412) rather than undone.
  */
-import { ApiError, paths, versions, type AdminApi } from '../api.js';
+import { paths, versions, type AdminApi } from '../api.js';
 import { apiDate, button, confirmAction, field, h, input, messageArea, openDialog, replaceChildren, select, table } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
@@ -151,22 +151,9 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
   );
 }
 
-/**
- * Lifts a brute-force lockout. The administration API's specification has no
- * unlock yet (the command line has `user unlock`); this is the route the
- * console expects, and until a server offers it the administrator is told
- * how to unlock on the server instead.
- */
+/** Lifts a brute-force lockout: the user's failed logins are forgotten. */
 async function unlockUser(api: AdminApi, user: User): Promise<void> {
-  try {
-    await api.call('PUT', `${paths.users}/${user.id}/unlock`, { query: q, body: {} });
-  } catch (error) {
-    // The server's answer to a route it does not have: "Not found: PUT /api/…".
-    if (error instanceof ApiError && error.status === 404 && error.message.startsWith('Not found: PUT ')) {
-      throw new ApiError(error.status, `this server offers no unlock over its API; on the server run: login-service user unlock ${api.accountId} ${user.loginName}`);
-    }
-    throw error;
-  }
+  await api.call('PUT', `${paths.users}/${user.id}/unlock`, { query: q, body: {} });
 }
 
 /** Sends the whole user with `changes` applied: a replacement leaves out only what the server owns. */
