@@ -69,6 +69,23 @@ export async function listSessions(ctx: AdminContext, accountId: string, loginNa
   return ctx.stores.sessions.listSessions(account.accountId, ctx.clock.now(), user?.userId);
 }
 
+const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** What a session listing shows of a session, for the CLI and the API alike: never a token or digest. */
+export function sessionView(s: SessionRecord) {
+  return {
+    accountId: s.accountId,
+    userId: s.userId,
+    loginName: s.loginName,
+    appKey: s.appKey,
+    createdAt: isoTime(s.createdAt),
+    expiresAt: isoTime(s.expiresAt),
+    hardExpiresAt: isoTime(s.hardExpiresAt),
+    clientIp: s.clientIp,
+    userAgent: s.userAgent,
+  };
+}
+
 /** Ends the sessions of one user (by login name) or of everyone in the account; returns how many ended. */
 export async function revokeSessions(ctx: AdminContext, accountId: string, scope: { loginName: string } | { all: true }): Promise<{ sessionsEnded: number; user?: { userId: string; loginName: string } }> {
   const account = await requireAccount(ctx, accountId);

@@ -22,6 +22,7 @@ import {
   listApiKeys,
   listEvents,
   listSessions,
+  sessionView,
   revokeKey,
   revokeSessions,
   setServiceBaseURI,
@@ -773,16 +774,7 @@ export function adminRoutes(deps: AdminRouteDeps) {
     } as const;
     route('GET', '/sessions', { ...ownTag('sessions'), summary: 'Live sessions of the account or of one user (never their tokens)', querystring: sessionsQuery, response: { 200: { type: 'array', items: sessionOut }, ...READ_ERRORS } }, async (request) => {
       const ctx = await own(request);
-      return (await listSessions(ctx, request.params.accountId, request.query.user)).map((s) => ({
-        userId: s.userId,
-        loginName: s.loginName,
-        appKey: s.appKey,
-        createdAt: isoTime(s.createdAt),
-        expiresAt: isoTime(s.expiresAt),
-        hardExpiresAt: isoTime(s.hardExpiresAt),
-        clientIp: s.clientIp,
-        userAgent: s.userAgent,
-      }));
+      return (await listSessions(ctx, request.params.accountId, request.query.user)).map(sessionView);
     });
     route(
       'DELETE',

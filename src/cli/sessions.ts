@@ -1,25 +1,10 @@
 /** `session list | revoke`. Sessions are shown without any token or digest. */
-import type { SessionRecord } from '../sessions/model.js';
-import { listSessions, revokeSessions } from '../admin/account.js';
+import { listSessions, revokeSessions, sessionView } from '../admin/account.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';
-import { isoTime, plural, shortTime, table } from './format.js';
+import { plural, shortTime, table } from './format.js';
 import { stringFlag } from './input.js';
-
-function sessionView(s: SessionRecord) {
-  return {
-    accountId: s.accountId,
-    userId: s.userId,
-    loginName: s.loginName,
-    appKey: s.appKey,
-    createdAt: isoTime(s.createdAt),
-    expiresAt: isoTime(s.expiresAt),
-    hardExpiresAt: isoTime(s.hardExpiresAt),
-    clientIp: s.clientIp,
-    userAgent: s.userAgent,
-  };
-}
 
 const list: Command = {
   name: 'session list',

@@ -18,6 +18,7 @@ import { CONSOLE_CSP } from '../../src/console/routes.js';
 import { createUser } from '../../src/users/service.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { ensureConsoleBuilt, launchBrowser, screenshot, watchedPage, type WatchedPage } from './browser.js';
+import { makeIdp } from '../sso/idp.js';
 
 let browser: Browser;
 
@@ -333,6 +334,22 @@ describe('console over HTTP', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
     assert.equal(await page.getByLabel('Session TTL (ms)').inputValue(), '3600000');
+
+    // Single sign-on: an identity provider added, then removed, through the same form.
+    const idp = await makeIdp('https://idp.console.test/metadata');
+    await page.getByLabel('Identity provider issuer').fill(idp.issuer);
+    await page.getByLabel('Identity provider certificates (PEM)').fill(idp.cert);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    const configured = (await server.stores.accounts.getAccount(seeded.accountId))!.settings.sso;
+    assert.equal(configured?.idpIssuer, idp.issuer);
+    assert.equal(configured?.idpCerts.length, 1);
+    assert.equal(configured?.loginNameAttribute, 'loginName');
+    assert.equal(await page.getByLabel('Identity provider issuer').inputValue(), idp.issuer);
+    await page.getByLabel('Identity provider issuer').fill('');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    assert.equal((await server.stores.accounts.getAccount(seeded.accountId))!.settings.sso, undefined);
     await assertNothingLeaked(watched, seen);
   });
 

@@ -86,10 +86,59 @@ function editorFor(name: string, value: Json, path: string): Editor {
   return { node: field(`${label} (JSON)`, area), read: () => JSON.parse(area.value) as Json };
 }
 
+interface SsoSettings {
+  idpIssuer: string;
+  idpCerts: string[];
+  audience?: string;
+  loginNameAttribute: string;
+  enforce: boolean;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The account's identity provider (docs/SSO.md), always shown so one can be
+ * added: an empty issuer means none (sent as null, which removes it).
+ * Certificates are PEM blocks in one text area, several while a key rotates.
+ */
+function ssoEditor(value: SsoSettings | null | undefined): Editor {
+  const issuer = input({ name: 'sso.idpIssuer', value: value?.idpIssuer ?? '' });
+  const certs = h('textarea', { name: 'sso.idpCerts', rows: 8, value: (value?.idpCerts ?? []).join('') });
+  const audience = input({ name: 'sso.audience', value: value?.audience ?? '' });
+  const attribute = input({ name: 'sso.loginNameAttribute', value: value?.loginNameAttribute ?? 'loginName' });
+  const enforce = input({ type: 'checkbox', name: 'sso.enforce', checked: value?.enforce ?? false });
+  return {
+    node: h(
+      'fieldset',
+      null,
+      h('legend', null, LABELS.sso!),
+      field('Identity provider issuer', issuer, 'Empty: no single sign-on'),
+      field('Identity provider certificates (PEM)', certs),
+      field('Audience', audience, 'Empty: urn:login-service:account:<account id>'),
+      field('Login name attribute', attribute),
+      field('Refuse password logins of people', enforce),
+    ),
+    read: () => {
+      if (issuer.value.trim() === '') return null;
+      return {
+        idpIssuer: issuer.value.trim(),
+        idpCerts: certs.value.match(PEM_BLOCK) ?? [],
+        ...(audience.value.trim() === '' ? {} : { audience: audience.value.trim() }),
+        loginNameAttribute: attribute.value.trim() || 'loginName',
+        enforce: enforce.checked,
+      };
+    },
+  };
+}
+
 export async function settingsPage(ctx: PageContext): Promise<Node> {
   const { body: settings, revision } = await ctx.api.get<Settings>(paths.settings, q);
   const messages = messageArea();
-  const editors = Object.entries(settings).map(([name, value]) => [name, editorFor(name, value, name)] as const);
+  const { sso, ...others } = settings;
+  const editors = [
+    ...Object.entries(others).map(([name, value]) => [name, editorFor(name, value, name)] as const),
+    ['sso', ssoEditor(sso as unknown as SsoSettings | null | undefined)] as const,
+  ];
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save settings');
   return h(
     'form',
