@@ -31,8 +31,19 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     workers: { type: 'string' },
     publish: { type: 'boolean', default: false },
+    /** A setting for our servers, as its environment variable (NAME=VALUE); repeatable. */
+    env: { type: 'string', multiple: true },
   },
 });
+
+/** `--env NAME=VALUE`: settings every server of ours starts with (e.g. HASH_CONCURRENCY=1). */
+const ourEnv: Record<string, string> = Object.fromEntries(
+  (args.env ?? []).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--env ${pair}: expected NAME=VALUE`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 
 const quick = args.quick === true;
 const settings = {
@@ -152,11 +163,12 @@ async function main(): Promise<void> {
     password: PASSWORD,
     sessions,
     workers: settings.workers,
+    env: ourEnv,
   });
   const [small, uncached, ceiling, expressServer, argon2Raw, ...scaled] = await Promise.all([
     start('login-service', 'servers/login-service.ts', serverOptions('small', settings.sessions, settings.users)),
     // The same small store with no bearers kept in memory: what a check that reads the file costs, beside the larger stores.
-    start('login-service-uncached', 'servers/login-service.ts', { ...serverOptions('uncached', settings.sessions, 0), env: { BEARER_CACHE_SIZE: '0' } }),
+    start('login-service-uncached', 'servers/login-service.ts', { ...serverOptions('uncached', settings.sessions, 0), env: { ...ourEnv, BEARER_CACHE_SIZE: '0' } }),
     start('ceiling', 'servers/ceiling.ts', { workers: settings.workers }),
     start('express', 'servers/express.ts', { dbPath: join(workDir, 'express.db'), runSeed, cookieSecret: COOKIE_SECRET, users: settings.users, password: PASSWORD, sessions: settings.sessions }),
     start('argon2-raw', 'argon2-raw.ts', {}),
