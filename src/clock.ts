@@ -17,3 +17,6 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 }
+
+/** A time as ISO 8601 in UTC, as the CLI and the administration API show it; null stays null. */
+export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

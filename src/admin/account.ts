@@ -9,6 +9,7 @@ import { BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME } from '../accounts/service.
 import type { AuditEvent, EventFilter } from '../events/model.js';
 import type { SessionRecord } from '../sessions/model.js';
 import { DEFAULT_LOGIN_NAME_ATTRIBUTE, normaliseCertificate, ssoConfigProblem, type SsoConfig } from '../sso/model.js';
+import { isoTime } from '../clock.js';
 import { isValidTimeZone } from '../timezones.js';
 import type { ApiKey, ApiKeyType } from '../users/model.js';
 import { createApiKey, revokeApiKey, type IssuedApiKey, type IssuedClientCredentials } from '../users/service.js';
@@ -68,8 +69,6 @@ export async function listSessions(ctx: AdminContext, accountId: string, loginNa
   const user = loginName === undefined ? undefined : await requireUserByLoginName(ctx, account.accountId, loginName);
   return ctx.stores.sessions.listSessions(account.accountId, ctx.clock.now(), user?.userId);
 }
-
-const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** What a session listing shows of a session, for the CLI and the API alike: never a token or digest. */
 export function sessionView(s: SessionRecord) {

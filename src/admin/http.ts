@@ -103,4 +103,4 @@ export function parseDate(text: string): number {
   return ms;
 }
 
-export const isoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+export { isoTime } from '../clock.js';

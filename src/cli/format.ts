@@ -1,7 +1,7 @@
 /** Human-readable output: aligned tables and times. */
 
 /** ISO 8601 in UTC, as JSON output carries times. */
-export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export { isoTime } from '../clock.js';
 
 /** ISO 8601 to the second, for tables. */
 export const shortTime = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
