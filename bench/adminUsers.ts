@@ -16,8 +16,8 @@ import { loadConfig } from '../src/config.js';
 import { PasswordHasher } from '../src/security/passwords.js';
 import { openStores } from '../src/store/index.js';
 import { randomDigits, randomUuid } from '../src/security/tokens.js';
-import { createUser } from '../src/users/service.js';
-import type { User } from '../src/users/model.js';
+import { createUser } from '../src/directory/users.js';
+import type { User } from '../src/directory/model.js';
 
 const count = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 10);

@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { PasswordHasher } from './security/passwords.js';
 import { randomBytes } from 'node:crypto';
 import type { Stores } from './store/index.js';
-import { createUser } from './users/service.js';
+import { createUser } from './directory/users.js';
 
 export const DEMO_ACCOUNT_ID = '123456';
 export const DEMO_ADMIN = 'admin';

@@ -1,12 +1,18 @@
 /**
- * Domain errors: what went wrong, in the product's own terms. Domain code
- * (sessions, users, security, accounts, events, store) throws them and knows
- * nothing of HTTP; the HTTP layer (src/http/errors.ts) answers each kind with
- * its status, internal code and headers. The message is the one clients see,
- * so it never carries a secret.
+ * Domain errors: every refusal, in the product's own terms. Domain code
+ * (accounts, directory, sessions, security, events, store) throws them and
+ * knows nothing of HTTP; the HTTP layer (src/http/errors.ts) answers each kind
+ * with its status, internal code, headers and the word that opens the message
+ * ("Conflict: …"), in one table. The CLI prints the message as it is. The
+ * message is seen by clients, so it never carries a secret.
  */
 export type ErrorKind =
+  /** A request HTTP code found malformed; its message is complete ("Bad request: …"). */
   | 'badRequest'
+  /** A value a rule of the domain refuses (a name's length, a time zone, a dump's content). */
+  | 'invalidInput'
+  /** A write names a group or profile that does not exist. */
+  | 'unknownReference'
   | 'loginFailed'
   | 'passwordExpired'
   | 'passwordRejected'
@@ -14,7 +20,16 @@ export type ErrorKind =
   | 'csrfInvalid'
   | 'bearerInvalid'
   | 'accountUnknown'
+  /** A route's own "not found"; its message is complete. */
   | 'notFound'
+  /** A named account, user, group, profile, API key or service that does not exist. */
+  | 'noSuchItem'
+  /** A unique key (account id, login name, app key, group or profile name) is taken. */
+  | 'conflict'
+  /** The item cannot be deleted while something uses it. */
+  | 'inUse'
+  /** The revision a write was conditioned on has moved on. */
+  | 'revisionMismatch'
   | 'tooManyFailures'
   | 'overloaded';
 
@@ -33,16 +48,56 @@ export class DomainError extends Error {
 /** Input that breaks a rule of the domain (an account id's form, a time zone, a dump's content). */
 export class InvalidInputError extends DomainError {
   constructor(message: string) {
-    super('badRequest', message);
+    super('invalidInput', message);
     this.name = 'InvalidInputError';
   }
 }
 
-/** A named account, user, API key or service that does not exist. */
+/** A named account, user, group, profile, API key or service that does not exist. */
 export class NotFoundError extends DomainError {
   constructor(message: string) {
-    super('notFound', message);
+    super('noSuchItem', message);
     this.name = 'NotFoundError';
+  }
+}
+
+/** Raised by every backend (and checked by the actions) when a unique key already exists. */
+export class DuplicateError extends DomainError {
+  constructor(what: string) {
+    super('conflict', `${what} already exists`);
+    this.name = 'DuplicateError';
+  }
+}
+
+/** The item cannot be deleted while something uses it. */
+export class InUseError extends DomainError {
+  constructor(message: string) {
+    super('inUse', message);
+    this.name = 'InUseError';
+  }
+}
+
+/** A write names a group or profile that does not exist. */
+export class UnknownReferenceError extends DomainError {
+  constructor(message: string) {
+    super('unknownReference', message);
+    this.name = 'UnknownReferenceError';
+  }
+}
+
+/** The revision moved on since the caller read it; `current` is the one to read again. */
+export class RevisionMismatchError extends DomainError {
+  constructor(readonly current: number) {
+    super('revisionMismatch', `the revision is now ${current}`);
+    this.name = 'RevisionMismatchError';
+  }
+}
+
+/** A password the account's policy refuses; the message says why ("password must be at least 10 characters"). */
+export class PasswordRejectedError extends DomainError {
+  constructor(problem: string) {
+    super('passwordRejected', problem);
+    this.name = 'PasswordRejectedError';
   }
 }
 
@@ -53,8 +108,8 @@ export const errors = {
   badRequest: (message: string) => new DomainError('badRequest', message),
   loginFailed: () => new DomainError('loginFailed', 'Bad authentication: invalid account, user or credentials'),
   passwordExpired: () => new DomainError('passwordExpired', 'Password expired: it must be changed by an administrator'),
-  /** `problem` completes "Password rejected: …". */
-  passwordRejected: (problem: string) => new DomainError('passwordRejected', `Password rejected: ${problem}`),
+  /** `problem` completes "Password rejected: …" (the HTTP answer adds those words). */
+  passwordRejected: (problem: string) => new PasswordRejectedError(problem),
   sessionInvalid: () => new DomainError('sessionInvalid', 'Session is missing, expired or ended'),
   csrfInvalid: () => new DomainError('csrfInvalid', CSRF_INVALID_MESSAGE),
   bearerInvalid: () => new DomainError('bearerInvalid', 'Bearer token is missing, unknown, expired or ended'),

@@ -20,7 +20,7 @@ import type { SessionRecord } from '../../src/sessions/model.js';
 import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteSessionStore } from '../../src/store/sqlite/sessions.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
-import { createUser } from '../../src/users/service.js';
+import { createUser } from '../../src/directory/users.js';
 import { childOptions, exitWithParent, failStart, report } from '../lib/child.js';
 import { seededToken } from '../lib/tokens.js';
 

@@ -1,19 +1,6 @@
 /** Accounts (tenants): what they are and the storage contract every backend implements. */
 import type { SsoConfig } from '../sso/model.js';
 
-/** An agent group. `-1` is every account's main group, the root of the tree; it cannot be deleted. */
-export interface AgentGroup {
-  id: number;
-  name: string;
-  description: string;
-  /** The parent group; null only for the main group. */
-  parentGroupId: number | null;
-  isEnabled: boolean;
-  /** Soft delete: kept, shown only on request. */
-  deleted: boolean;
-  updatedAt: number;
-}
-
 /** Per-account policy. Stored as one JSON document so new settings need no migration. */
 export interface AccountSettings {
   /** Idle lifetime of a session: it ends this long after login or the last refresh. */
@@ -52,9 +39,6 @@ export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   applicationLoginLimit: 10,
 };
 
-export const MAIN_GROUP_ID = -1;
-export const MAIN_GROUP_NAME = 'Main Group';
-
 export interface Account {
   accountId: string;
   name: string;
@@ -82,7 +66,7 @@ export interface AccountPatch {
 export interface AccountStore {
   /**
    * Throws DuplicateError when the id is taken. The account starts with its
-   * main group and one built-in profile per role type (admin/model.ts).
+   * main group and one built-in profile per role type (directory/model.ts).
    */
   createAccount(account: Account): Promise<void>;
   getAccount(accountId: string): Promise<Account | null>;

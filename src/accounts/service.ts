@@ -1,6 +1,6 @@
 /** Account administration and the Domain API's view of an account's services. */
 import type { Clock } from '../clock.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { Stores } from '../store/index.js';
 import { isValidTimeZone } from '../timezones.js';
 import { isAccountId, type Account, type ServiceBaseURI } from './model.js';
@@ -8,8 +8,12 @@ import { isAccountId, type Account, type ServiceBaseURI } from './model.js';
 /** The Login Service itself: every account has it, at this server's public address unless overridden. */
 export const LOGIN_SERVICE_NAME = 'agentVep';
 
-/** Where administration code imports it from. */
-export { InvalidInputError };
+/** The account, or NotFoundError: every action on an account's contents starts here. */
+export async function requireAccount(ctx: { stores: Pick<Stores, 'accounts'> }, accountId: string): Promise<Account> {
+  const account = await ctx.stores.accounts.getAccount(accountId);
+  if (!account) throw new NotFoundError(`account ${accountId} does not exist`);
+  return account;
+}
 
 export interface NewAccount {
   accountId: string;

@@ -1,19 +1,16 @@
 /**
  * What every administration route shares: who may call (the bearer of an
  * administrator of the same account), versions, revisions (`ac-revision`,
- * ETag, If-Match, If-None-Match), `select`, and the mapping of the actions'
- * errors onto the API's error shape.
+ * ETag, If-Match, If-None-Match) and `select`.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
-import { ApiError, InternalCode, httpError } from '../http/errors.js';
+import { ApiError, InternalCode } from '../http/errors.js';
 import { bearerToken } from '../http/request.js';
 import { hashToken } from '../security/tokens.js';
 import type { Clock } from '../clock.js';
-import { DuplicateError } from '../store/errors.js';
 import type { Stores } from '../store/index.js';
-import { InvalidInputError, NotFoundError, PasswordRejectedError, type Actor } from './context.js';
-import { InUseError, RevisionMismatchError, UnknownReferenceError } from './model.js';
+import type { Actor } from '../events/actor.js';
 
 /** The administrator a request acts as: a live session of this account whose profiles include an administrator's. */
 export async function administrator(stores: Stores, clock: Clock, request: FastifyRequest, accountId: string): Promise<Actor> {
@@ -72,19 +69,11 @@ export function project<T extends Record<string, unknown>>(item: T, selected: st
   return out as Partial<T>;
 }
 
-/** The actions' errors as the API's: what the caller sent is wrong (400), missing (404), clashes or is in use (409), or is stale (412). */
-export function apiErrorOf(error: unknown): ApiError | null {
-  if (error instanceof ApiError) return error;
-  if (error instanceof PasswordRejectedError) return new ApiError(400, InternalCode.PASSWORD_REJECTED, `Password rejected: ${error.message}`);
-  if (error instanceof InvalidInputError || error instanceof UnknownReferenceError) return httpError(errors.badRequest(`Bad request: ${error.message}`));
-  if (error instanceof NotFoundError) return httpError(errors.notFound(`Not found: ${error.message}`));
-  if (error instanceof DuplicateError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
-  if (error instanceof InUseError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
-  if (error instanceof RevisionMismatchError) {
-    return new ApiError(412, InternalCode.REVISION_MISMATCH, `Precondition failed: the revision is now ${error.current}`, { 'ac-revision': String(error.current), etag: `"${error.current}"` });
-  }
-  return null;
-}
+/**
+ * Every refusal of an action is a domain error, answered by the one table in
+ * http/errors.ts like on any other route; nothing is left to translate here.
+ */
+export { apiErrorOf } from '../http/errors.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

@@ -1,12 +1,12 @@
 /**
  * The administration API: `/api/account/{accountId}/configuration/…`
  * (docs/ADMIN-API.md). Each route checks who calls, validates its input
- * against its JSON schema, and runs the same action as the CLI (admin/).
+ * against its JSON schema, and runs the same action as the CLI (directory/, accounts/).
  */
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { accountSettings, type AgentGroup } from '../accounts/model.js';
-import { serviceBaseURIs } from '../accounts/service.js';
+import { accountSettings } from '../accounts/model.js';
+import { requireAccount, serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
 import { errorResponse } from '../http/errorHandling.js';
@@ -14,33 +14,14 @@ import { errors } from '../errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { Stores } from '../store/index.js';
-import type { ApiKeyType, User } from '../users/model.js';
-import {
-  changeAccount,
-  deleteServiceBaseURI,
-  issueApiKey,
-  listApiKeys,
-  listEvents,
-  listSessions,
-  sessionView,
-  revokeKey,
-  revokeSessions,
-  setServiceBaseURI,
-  SETTING_RANGES,
-} from './account.js';
-import type { AdminContext } from './context.js';
-import {
-  createAgentGroups,
-  createProfiles,
-  deleteAgentGroup,
-  deleteProfile,
-  replaceAgentGroup,
-  replaceProfile,
-  requireAgentGroup,
-  requireProfile,
-  type AgentGroupInput,
-  type ProfileInput,
-} from './directory.js';
+import { changeAccount, deleteServiceBaseURI, listEvents, setServiceBaseURI, SETTING_RANGES } from '../accounts/actions.js';
+import { issueApiKey, listApiKeys, revokeKey } from '../directory/apiKeys.js';
+import { createAgentGroups, deleteAgentGroup, replaceAgentGroup, requireAgentGroup, type AgentGroupInput } from '../directory/groups.js';
+import type { AgentGroup, ApiKeyType, DirectoryResource, Profile, User } from '../directory/model.js';
+import { createProfiles, deleteProfile, replaceProfile, requireProfile, type ProfileInput } from '../directory/profiles.js';
+import { listSessions, revokeSessions, sessionView } from '../directory/sessions.js';
+import { createUsers, deleteUsers, replaceUser, requireUserById, resetPassword, unlockUser, type UserInput } from '../directory/users.js';
+import type { AdminContext } from '../events/actor.js';
 import {
   DATE_PATTERN,
   administrator,
@@ -54,8 +35,6 @@ import {
   revisionHeaders,
   selection,
 } from './http.js';
-import type { DirectoryResource, Profile } from './model.js';
-import { createUsers, deleteUsers, replaceUser, requireAccount, requireUserById, resetPassword, unlockUser, type UserInput } from './users.js';
 
 export interface AdminRouteDeps {
   stores: Stores;

@@ -1,9 +1,9 @@
 /** `account create | list | set`. */
-import { changeAccount } from '../admin/account.js';
+import { changeAccount } from '../accounts/actions.js';
 import { accountSettings, type Account, type AccountPatch, type AccountSettings } from '../accounts/model.js';
-import { InvalidInputError, createAccount } from '../accounts/service.js';
+import { createAccount, requireAccount as requireStoredAccount } from '../accounts/service.js';
+import { InvalidInputError } from '../errors.js';
 import { isValidTimeZone } from '../timezones.js';
-import { NotFoundError } from '../users/service.js';
 import type { Command } from './command.js';
 import { UsageError, type CliContext, type CliOptions } from './context.js';
 import { isoTime, shortTime, table } from './format.js';
@@ -21,10 +21,9 @@ export function accountView(account: Account) {
   };
 }
 
+/** The account, once the store is open. */
 export async function requireAccount(ctx: CliContext, accountId: string): Promise<Account> {
-  const account = await (await ctx.stores()).accounts.getAccount(accountId);
-  if (!account) throw new NotFoundError(`account ${accountId} does not exist`);
-  return account;
+  return requireStoredAccount({ stores: await ctx.stores() }, accountId);
 }
 
 function nameFlag(options: CliOptions): string | undefined {

@@ -1,6 +1,6 @@
 /** `apikey create | list | revoke`. Secrets are shown once, at creation, and never again. */
-import { API_KEY_TYPES, type ApiKey, type ApiKeyType } from '../users/model.js';
-import { issueApiKey, listApiKeys, revokeKey } from '../admin/account.js';
+import { API_KEY_TYPES, type ApiKey, type ApiKeyType } from '../directory/model.js';
+import { issueApiKey, listApiKeys, revokeKey } from '../directory/apiKeys.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';

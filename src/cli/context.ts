@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { AuditLog, type AuditInput } from '../events/audit.js';
 import { openConfiguredStores, type Stores } from '../store/index.js';
-import { CLI_ACTOR, type AdminContext } from '../admin/context.js';
+import { CLI_ACTOR, type AdminContext } from '../events/actor.js';
 import { PasswordHasher } from '../security/passwords.js';
 
 export interface CliIo {

@@ -1,6 +1,7 @@
 /** `group list | create | delete`, `profile list | create | delete`, `user delete`: the actions of the administration API's le-users resources. */
-import { createAgentGroups, createProfiles, deleteAgentGroup, deleteProfile } from '../admin/directory.js';
-import { deleteUsers, requireUserByLoginName } from '../admin/users.js';
+import { createAgentGroups, deleteAgentGroup } from '../directory/groups.js';
+import { createProfiles, deleteProfile } from '../directory/profiles.js';
+import { deleteUsers, requireUserByLoginName } from '../directory/users.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError, type CliOptions } from './context.js';

@@ -1,6 +1,6 @@
 /** `domain set | list`: the service base URIs the Domain API and the login response report. */
 import { LOGIN_SERVICE_NAME, serviceBaseURIs } from '../accounts/service.js';
-import { setServiceBaseURI } from '../admin/account.js';
+import { setServiceBaseURI } from '../accounts/actions.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { table } from './format.js';

@@ -1,5 +1,5 @@
 /** `events list`: the audit trail, newest first. */
-import { listEvents } from '../admin/account.js';
+import { listEvents } from '../accounts/actions.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { isoTime, shortTime, table } from './format.js';

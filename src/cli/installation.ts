@@ -1,6 +1,6 @@
 /** `migrate`, `export` and `import`: the whole installation's schema and data. */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { InvalidInputError } from '../accounts/service.js';
+import { InvalidInputError } from '../errors.js';
 import { exportInstallation, importInstallation, type InstallationDump } from '../store/transfer.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';

@@ -1,5 +1,5 @@
 /** `session list | revoke`. Sessions are shown without any token or digest. */
-import { listSessions, revokeSessions, sessionView } from '../admin/account.js';
+import { listSessions, revokeSessions, sessionView } from '../directory/sessions.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError } from './context.js';

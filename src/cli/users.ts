@@ -1,14 +1,12 @@
 /** `user create | list | set-password | disable | enable | unlock | conflicts`. */
 import { accountSettings } from '../accounts/model.js';
 import { BruteForceGuard } from '../security/bruteForce.js';
-import { privilegesOf } from '../admin/directory.js';
-import type { Profile } from '../admin/model.js';
-import { requireUserByLoginName, resetPassword, setUserEnabled, unlockUser } from '../admin/users.js';
-import { DuplicateError } from '../store/errors.js';
+import { privilegesOf } from '../directory/profiles.js';
+import { createUser, requireUserByLoginName, resetPassword, setUserEnabled, unlockUser } from '../directory/users.js';
+import { DuplicateError } from '../errors.js';
 import type { NamedUser } from '../users/loginName.js';
 import { findLoginNameConflicts } from '../users/loginNameConflicts.js';
-import type { User } from '../users/model.js';
-import { createUser, requireUser } from '../users/service.js';
+import type { Profile, User } from '../directory/model.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError, type CliContext, type CliOptions } from './context.js';
@@ -181,7 +179,7 @@ const unlock: Command = {
   async run(ctx, [accountId, loginName]) {
     const stores = await ctx.stores();
     const account = await requireAccount(ctx, accountId!);
-    const user = await requireUser(stores, account.accountId, loginName!);
+    const user = await requireUserByLoginName({ stores }, account.accountId, loginName!);
     const { wasLocked, failuresCleared } = await unlockUser(await ctx.admin(), user);
     ctx.output({ accountId: account.accountId, userId: user.userId, loginName: user.loginName, wasLocked, failuresCleared }, () =>
       wasLocked ? `unlocked ${user.loginName} (${plural(failuresCleared, 'failed login')} forgotten)` : `${user.loginName} was not locked (${plural(failuresCleared, 'failed login')} forgotten)`,

@@ -11,7 +11,7 @@
  * (nothing of it is loaded at run time), so `satisfies` keeps these codes equal to its own.
  */
 import type { ErrorBody, InternalCode as WireInternalCode } from '@login-service/client/protocol';
-import { DomainError, type ErrorKind } from '../errors.js';
+import { DomainError, RevisionMismatchError, type ErrorKind } from '../errors.js';
 
 export type { ErrorBody };
 
@@ -75,26 +75,40 @@ export class ApiError extends Error {
   }
 }
 
-/** How each kind of domain error is answered. */
-const ANSWERS: Record<ErrorKind, { status: number; internalCode: InternalCodeValue }> = {
+interface Answer {
+  status: number;
+  internalCode: InternalCodeValue;
+  /** Opens the message where the domain's own sentence lacks it ("Conflict: login name … already exists"). */
+  prefix?: string;
+}
+
+/** How each kind of domain error is answered: the one table, whatever the route. */
+const ANSWERS: Record<ErrorKind, Answer> = {
   badRequest: { status: 400, internalCode: InternalCode.BAD_REQUEST },
+  invalidInput: { status: 400, internalCode: InternalCode.BAD_REQUEST, prefix: 'Bad request: ' },
+  unknownReference: { status: 400, internalCode: InternalCode.BAD_REQUEST, prefix: 'Bad request: ' },
   loginFailed: { status: 401, internalCode: InternalCode.LOGIN_FAILED },
   passwordExpired: { status: 401, internalCode: InternalCode.PASSWORD_EXPIRED },
-  passwordRejected: { status: 400, internalCode: InternalCode.PASSWORD_REJECTED },
+  passwordRejected: { status: 400, internalCode: InternalCode.PASSWORD_REJECTED, prefix: 'Password rejected: ' },
   sessionInvalid: { status: 401, internalCode: InternalCode.SESSION_INVALID },
   csrfInvalid: { status: 401, internalCode: InternalCode.CSRF_INVALID },
   bearerInvalid: { status: 401, internalCode: InternalCode.BEARER_INVALID },
   accountUnknown: { status: 401, internalCode: InternalCode.ACCOUNT_UNKNOWN },
   notFound: { status: 404, internalCode: InternalCode.NOT_FOUND },
+  noSuchItem: { status: 404, internalCode: InternalCode.NOT_FOUND, prefix: 'Not found: ' },
+  conflict: { status: 409, internalCode: InternalCode.CONFLICT, prefix: 'Conflict: ' },
+  inUse: { status: 409, internalCode: InternalCode.CONFLICT, prefix: 'Conflict: ' },
+  revisionMismatch: { status: 412, internalCode: InternalCode.REVISION_MISMATCH, prefix: 'Precondition failed: ' },
   tooManyFailures: { status: 429, internalCode: InternalCode.RATE_LIMITED },
   overloaded: { status: 503, internalCode: InternalCode.UNAVAILABLE },
 };
 
-/** The answer to a domain error: its kind's status and code, its message, and Retry-After when it has one. */
+/** The answer to a domain error: its kind's status, code and message, Retry-After when it has a delay, the current revision when it is stale. */
 export function httpError(error: DomainError): ApiError {
-  const { status, internalCode } = ANSWERS[error.kind];
+  const { status, internalCode, prefix = '' } = ANSWERS[error.kind];
   const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-  return new ApiError(status, internalCode, error.message, headers);
+  if (error instanceof RevisionMismatchError) Object.assign(headers, { 'ac-revision': String(error.current), etag: `"${error.current}"` });
+  return new ApiError(status, internalCode, `${prefix}${error.message}`, headers);
 }
 
 /** The answer to a thrown error that clients see as-is (a domain error or an ApiError); null for anything else. */

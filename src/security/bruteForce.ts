@@ -22,7 +22,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountSettings } from '../accounts/model.js';
 import type { AuditLog } from '../events/audit.js';
 import { errors } from '../errors.js';
-import type { User } from '../users/model.js';
+import type { User } from '../directory/model.js';
 import type { Counter, CounterBlock, CounterStore } from './counters.js';
 import { hashToken } from './tokens.js';
 

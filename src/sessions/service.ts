@@ -7,8 +7,8 @@
  * - login: the argon2 verification dominates; everything else is a few reads
  *   by key and one insert.
  */
-import { accountSettings, type Account, type AccountSettings, type AgentGroup, type ServiceBaseURI } from '../accounts/model.js';
-import { privilegesOf } from '../admin/directory.js';
+import { accountSettings, type Account, type AccountSettings, type ServiceBaseURI } from '../accounts/model.js';
+import { privilegesOf } from '../directory/profiles.js';
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
@@ -19,7 +19,7 @@ import { hashToken, randomDigits, randomToken, tokenMatches } from '../security/
 import type { Stores } from '../store/index.js';
 import { zoneOffsetMs } from '../timezones.js';
 import { SsoLogin } from '../sso/service.js';
-import type { User } from '../users/model.js';
+import type { AgentGroup, User } from '../directory/model.js';
 import type { BearerSession, SessionRecord } from './model.js';
 // The wire types belong to the client package; type-only, so nothing of it is loaded at run time.
 import type { ApplicationCredentials, LoginCredentials, LoginResponse, PasswordCredentials, SessionInfo } from '@login-service/client/protocol';

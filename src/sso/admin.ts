@@ -1,8 +1,8 @@
 /** Administration of an account's identity provider (CLI, and the administration API's settings). */
-import { InvalidInputError } from '../accounts/service.js';
 import type { Account } from '../accounts/model.js';
+import { requireAccount } from '../accounts/service.js';
+import { InvalidInputError } from '../errors.js';
 import type { Stores } from '../store/index.js';
-import { NotFoundError } from '../users/service.js';
 import { DEFAULT_LOGIN_NAME_ATTRIBUTE, MAX_IDP_CERTS, certificateProblem, normaliseCertificate, ssoConfigProblem, type SsoConfig } from './model.js';
 
 export interface SsoChanges {
@@ -12,12 +12,6 @@ export interface SsoChanges {
   audience?: string;
   loginNameAttribute?: string;
   enforce?: boolean;
-}
-
-async function requireAccount(stores: Stores, accountId: string): Promise<Account> {
-  const account = await stores.accounts.getAccount(accountId);
-  if (!account) throw new NotFoundError(`account ${accountId} does not exist`);
-  return account;
 }
 
 function checkedCerts(pems: string[]): string[] {
@@ -37,7 +31,7 @@ async function store(stores: Stores, account: Account, sso: SsoConfig | undefine
 
 /** Creates or changes the account's configuration; a first one needs the issuer and a certificate. */
 export async function setSsoConfig(stores: Stores, accountId: string, changes: SsoChanges): Promise<SsoConfig> {
-  const account = await requireAccount(stores, accountId);
+  const account = await requireAccount({ stores }, accountId);
   const current = account.settings.sso;
   const idpIssuer = changes.idpIssuer ?? current?.idpIssuer;
   const idpCerts = changes.idpCerts ? checkedCerts(changes.idpCerts) : current?.idpCerts;
@@ -58,7 +52,7 @@ export async function setSsoConfig(stores: Stores, accountId: string, changes: S
 
 /** Adds a certificate beside the current ones (a key rotation starts here). */
 export async function addSsoCertificate(stores: Stores, accountId: string, pem: string): Promise<SsoConfig> {
-  const account = await requireAccount(stores, accountId);
+  const account = await requireAccount({ stores }, accountId);
   const current = account.settings.sso;
   if (!current) throw new InvalidInputError(`account ${accountId} has no SSO configuration (sso set first)`);
   const idpCerts = checkedCerts([...current.idpCerts, pem]);
@@ -70,7 +64,7 @@ export async function addSsoCertificate(stores: Stores, accountId: string, pem: 
 
 /** Removes the configuration: SSO logins are refused and password logins allowed again. False when there was none. */
 export async function clearSsoConfig(stores: Stores, accountId: string): Promise<boolean> {
-  const account = await requireAccount(stores, accountId);
+  const account = await requireAccount({ stores }, accountId);
   if (!account.settings.sso) return false;
   await store(stores, account, undefined);
   return true;

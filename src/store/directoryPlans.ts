@@ -3,19 +3,17 @@
  * transactions against what the account holds at that moment, so two
  * administrators writing at once cannot together break them.
  */
-import type { AgentGroup } from '../accounts/model.js';
 import {
   BUILT_IN_PROFILES,
-  InUseError,
-  UnknownReferenceError,
   groupInUse,
   profileNameKey,
+  type AgentGroup,
   type DirectoryWrite,
   type NewAgentGroup,
   type NewProfile,
   type Profile,
-} from '../admin/model.js';
-import { DuplicateError } from './errors.js';
+} from '../directory/model.js';
+import { DuplicateError, InUseError, UnknownReferenceError } from '../errors.js';
 
 type UserRefs = Array<{ memberOf: { agentGroupId: number } | null; managerOf: Array<{ agentGroupId: number }>; profileIds: number[] }>;
 

@@ -4,12 +4,11 @@
  * true/false) and a JSON value (text vs parsed jsonb) come back, which the two
  * readers below absorb.
  */
-import type { Profile, RoleTypeId } from '../admin/model.js';
-import type { Account, AgentGroup } from '../accounts/model.js';
+import type { Account } from '../accounts/model.js';
 import type { AuditEvent } from '../events/model.js';
 import type { Counter } from '../security/counters.js';
 import type { BearerSession, SessionRecord } from '../sessions/model.js';
-import type { ApiKey, GroupAssignment, User } from '../users/model.js';
+import type { AgentGroup, ApiKey, GroupAssignment, Profile, RoleTypeId, User } from '../directory/model.js';
 
 type SqlBoolean = boolean | number;
 type SqlJson<T> = T | string;

@@ -7,11 +7,11 @@
  * importing store/index.ts, which imports them.
  */
 import type { AccountStore } from '../accounts/model.js';
-import type { ApiKeyStore, UserStore } from '../users/model.js';
+import type { ApiKeyStore, UserStore } from '../directory/model.js';
 import type { SessionStore } from '../sessions/model.js';
 import type { CounterStore } from '../security/counters.js';
 import type { EventStore } from '../events/model.js';
-import type { DirectoryStore } from '../admin/model.js';
+import type { DirectoryStore } from '../directory/model.js';
 
 export interface Stores {
   /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */

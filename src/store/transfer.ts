@@ -12,16 +12,14 @@
  * - audit events: the history of the source installation, possibly large, and
  *   kept there under its own retention; they are not what the new one runs on.
  */
-import type { Account, AgentGroup, ServiceBaseURI } from '../accounts/model.js';
+import type { Account, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
-import { InvalidInputError } from '../accounts/service.js';
 import { isValidTimeZone } from '../timezones.js';
-import { BUILT_IN_PROFILES, type Profile, type RoleTypeId } from '../admin/model.js';
-import { API_KEY_TYPES, USER_DEFAULTS, type ApiKey, type GroupAssignment, type User } from '../users/model.js';
+import { API_KEY_TYPES, BUILT_IN_PROFILES, USER_DEFAULTS, type AgentGroup, type ApiKey, type GroupAssignment, type Profile, type RoleTypeId, type User } from '../directory/model.js';
 import { hashToken } from '../security/tokens.js';
 import { ssoConfigProblem } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
-import { DuplicateError } from './errors.js';
+import { DuplicateError, InvalidInputError } from '../errors.js';
 import type { Stores } from './stores.js';
 
 export const DUMP_FORMAT = 'login-service-installation';

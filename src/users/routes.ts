@@ -24,8 +24,8 @@ import type { PasswordHasher } from '../security/passwords.js';
 import type { SessionRecord } from '../sessions/model.js';
 import type { ClientInfo, SessionService } from '../sessions/service.js';
 import type { Stores } from '../store/index.js';
-import type { User } from './model.js';
-import { assertPasswordAcceptable } from './passwordPolicy.js';
+import type { User } from '../directory/model.js';
+import { assertPasswordAcceptable } from '../directory/passwordPolicy.js';
 
 export interface PasswordChangeDeps {
   stores: Stores;

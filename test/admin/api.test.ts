@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAccount } from '../../src/accounts/service.js';
-import { createUser } from '../../src/users/service.js';
+import { createUser } from '../../src/directory/users.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { assertionXml, base64, makeIdp, sign } from '../sso/idp.js';
 

@@ -15,7 +15,7 @@ import { generate } from 'selfsigned';
 import { firstStartMessage } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { CONSOLE_CSP } from '../../src/console/routes.js';
-import { createUser } from '../../src/users/service.js';
+import { createUser } from '../../src/directory/users.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { ensureConsoleBuilt, launchBrowser, screenshot, watchedPage, type WatchedPage } from './browser.js';
 import { makeIdp } from '../sso/idp.js';

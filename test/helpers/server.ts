@@ -8,8 +8,10 @@ import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAccount } from '../../src/accounts/service.js';
 import { openStores, type Stores } from '../../src/store/index.js';
-import { createApiKey, createUser, type IssuedApiKey } from '../../src/users/service.js';
-import type { User } from '../../src/users/model.js';
+import { issueApiKey, type IssuedApiKey } from '../../src/directory/apiKeys.js';
+import { createUser } from '../../src/directory/users.js';
+import { actionContext } from './actions.js';
+import type { User } from '../../src/directory/model.js';
 import type { FastifyInstance } from 'fastify';
 
 export interface TestServer {
@@ -71,7 +73,7 @@ export async function seedAccount(server: Pick<TestServer, 'stores' | 'services'
   await createAccount(server.stores, deps.clock, { accountId, name: `Test ${accountId}`, timeZone });
   const password = 'correct horse battery staple';
   const human = await createUser(deps, { accountId, loginName: 'Agent.Smith', password, privileges: [100, 101, 1730], isAdmin: true });
-  const { issued } = await createApiKey(server.stores, deps.clock, accountId, 'test bot key');
+  const { issued } = await issueApiKey(actionContext(server.stores, deps.clock), accountId, 'test bot key');
   const bot = await createUser(deps, { accountId, loginName: 'bot-1', bot: true, appKey: issued.appKey, privileges: [1800] });
   return {
     accountId,

@@ -6,7 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
-import { createApiKey, createUser, type IssuedClientCredentials } from '../../src/users/service.js';
+import { issueApiKey, type IssuedClientCredentials } from '../../src/directory/apiKeys.js';
+import { createUser } from '../../src/directory/users.js';
+import { actionContext } from '../helpers/actions.js';
 import { hashToken } from '../../src/security/tokens.js';
 
 describe('compatibility with the original\'s clients', () => {
@@ -78,7 +80,7 @@ describe('compatibility with the original\'s clients', () => {
     let client: IssuedClientCredentials;
 
     before(async () => {
-      ({ issued: client } = await createApiKey(server.stores, server.clock, seeded.accountId, 'oauth2 bot', 'oauth2'));
+      ({ issued: client } = await issueApiKey(actionContext(server.stores, server.clock), seeded.accountId, 'oauth2 bot', 'oauth2'));
       const deps = { stores: server.stores, clock: server.clock, hasher: server.services.hasher };
       await createUser(deps, { accountId: seeded.accountId, loginName: 'bot-2', bot: true, appKey: client.appKey });
     });
@@ -121,7 +123,7 @@ describe('compatibility with the original\'s clients', () => {
   });
 
   test('too many Application Logins for one bot: 429 with Retry-After: 5, per bot, until the window ends', async () => {
-    const { issued } = await createApiKey(server.stores, server.clock, seeded.accountId, 'busy', 'oauth2');
+    const { issued } = await issueApiKey(actionContext(server.stores, server.clock), seeded.accountId, 'busy', 'oauth2');
     const deps = { stores: server.stores, clock: server.clock, hasher: server.services.hasher };
     await createUser(deps, { accountId: seeded.accountId, loginName: 'busy-bot', bot: true, appKey: issued.appKey });
     const login = () => postJson(`${base}/login`, { username: 'busy-bot', appKey: issued.appKey, secret: issued.secret, accessToken: 'dummy', accessTokenSecret: 'dummy' });

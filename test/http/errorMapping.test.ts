@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DomainError, InvalidInputError, NotFoundError, errors } from '../../src/errors.js';
+import { DomainError, DuplicateError, InUseError, InvalidInputError, NotFoundError, RevisionMismatchError, UnknownReferenceError, errors, type ErrorKind } from '../../src/errors.js';
 import { ApiError, InternalCode, apiErrorOf, httpError } from '../../src/http/errors.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -31,16 +31,32 @@ test('every domain error kind has its status, internal code and message', () => 
   for (const [error, status, code] of cases) {
     assert.ok(!('statusCode' in error), `${error.kind} carries no HTTP status`);
     const answer = httpError(error);
-    assert.deepEqual([answer.statusCode, answer.internalCode, answer.message], [status, code, error.message], error.kind);
+    const message = error.kind === 'passwordRejected' ? `Password rejected: ${error.message}` : error.message;
+    assert.deepEqual([answer.statusCode, answer.internalCode, answer.message], [status, code, message], error.kind);
   }
-  assert.equal(errors.passwordRejected('too short').message, 'Password rejected: too short');
+  // The CLI prints the domain's sentence; the HTTP answer opens it with the kind's words.
+  assert.equal(errors.passwordRejected('too short').message, 'too short');
+  assert.equal(httpError(errors.passwordRejected('too short')).message, 'Password rejected: too short');
 });
 
-test('administration errors are domain errors too: invalid input is 400, a missing thing 404', () => {
-  const invalid = httpError(new InvalidInputError('account id must be 1 to 20 digits'));
-  assert.deepEqual([invalid.statusCode, invalid.internalCode, invalid.message], [400, InternalCode.BAD_REQUEST, 'account id must be 1 to 20 digits']);
-  const missing = httpError(new NotFoundError('no user "x"'));
-  assert.deepEqual([missing.statusCode, missing.internalCode], [404, InternalCode.NOT_FOUND]);
+test('every refusal of an action is a domain error, answered by the one table whatever the route', () => {
+  const cases: Array<[DomainError, ErrorKind, number, number, string]> = [
+    [new InvalidInputError('account id must be 1 to 20 digits'), 'invalidInput', 400, InternalCode.BAD_REQUEST, 'Bad request: account id must be 1 to 20 digits'],
+    [new UnknownReferenceError('profile 9 does not exist'), 'unknownReference', 400, InternalCode.BAD_REQUEST, 'Bad request: profile 9 does not exist'],
+    [new NotFoundError('user 1 does not exist in account 2'), 'noSuchItem', 404, InternalCode.NOT_FOUND, 'Not found: user 1 does not exist in account 2'],
+    [new DuplicateError('user x in account 2'), 'conflict', 409, InternalCode.CONFLICT, 'Conflict: user x in account 2 already exists'],
+    [new InUseError('profile 5 is built in and cannot be deleted'), 'inUse', 409, InternalCode.CONFLICT, 'Conflict: profile 5 is built in and cannot be deleted'],
+    [new RevisionMismatchError(7), 'revisionMismatch', 412, InternalCode.REVISION_MISMATCH, 'Precondition failed: the revision is now 7'],
+  ];
+  for (const [error, kind, status, code, message] of cases) {
+    assert.ok(error instanceof DomainError, error.name);
+    assert.equal(error.kind, kind);
+    const answer = apiErrorOf(error);
+    assert.deepEqual([answer?.statusCode, answer?.internalCode, answer?.message], [status, code, message], error.name);
+  }
+  assert.deepEqual(httpError(new RevisionMismatchError(7)).headers, { 'ac-revision': '7', etag: '"7"' });
+  // The CLI prints the message alone.
+  assert.equal(new DuplicateError('user x in account 2').message, 'user x in account 2 already exists');
 });
 
 test('a retry delay becomes Retry-After; other errors add no header', () => {
@@ -70,7 +86,7 @@ function imports(file: string): string[] {
 }
 
 test('domain code imports nothing of HTTP; shared HTTP code imports no feature', () => {
-  const domain = ['sessions', 'users', 'security', 'accounts', 'events', 'store'];
+  const domain = ['sessions', 'users', 'directory', 'security', 'accounts', 'events', 'store'];
   const problems: string[] = [];
   for (const room of domain) {
     for (const file of sourceFiles(join(SRC, room))) {

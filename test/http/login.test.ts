@@ -2,6 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, seedAccount, sessionCookie, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { zoneOffsetMs } from '../../src/timezones.js';
+import { issueApiKey, revokeKey } from '../../src/directory/apiKeys.js';
+import { createUser, requireUserByLoginName, setUserEnabled } from '../../src/directory/users.js';
+import { actionContext } from '../helpers/actions.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -128,28 +131,24 @@ describe('User Login and Application Login', () => {
     const { key } = seeded.bot;
     assert.equal((await postJson(loginUrl, { username: seeded.human.loginName, ...key })).status, 401);
     assert.equal((await postJson(loginUrl, { username: 'bot-1', password: key.secret })).status, 401);
-    const { createApiKey } = await import('../../src/users/service.js');
-    const other = await createApiKey(server.stores, server.clock, '123456', 'other');
+    const other = await issueApiKey(actionContext(server.stores, server.clock), '123456', 'other');
     assert.equal((await postJson(loginUrl, { username: 'bot-1', ...other.issued })).status, 401);
   });
 
   test('a revoked API key no longer logs its bot in', async () => {
-    const { createApiKey, revokeApiKey } = await import('../../src/users/service.js');
-    const { createUser } = await import('../../src/users/service.js');
-    const { issued } = await createApiKey(server.stores, server.clock, '123456', 'short-lived');
+    const { issued } = await issueApiKey(actionContext(server.stores, server.clock), '123456', 'short-lived');
     await createUser({ stores: server.stores, clock: server.clock, hasher: server.services.hasher }, { accountId: '123456', loginName: 'bot-2', bot: true, appKey: issued.appKey });
     const first = await postJson(loginUrl, { username: 'bot-2', ...issued });
     assert.equal(first.status, 200);
-    await revokeApiKey(server.stores, server.clock, '123456', issued.appKey);
+    await revokeKey(actionContext(server.stores, server.clock), '123456', issued.appKey);
     assert.equal((await postJson(loginUrl, { username: 'bot-2', ...issued })).status, 401);
     const check = await fetch(`${server.baseUrl}/api/account/123456/session`, { headers: { authorization: `Bearer ${first.json.bearer}` } });
     assert.equal(check.status, 401, 'revoking the key ended the bot session');
   });
 
   test('unknown account, unknown user, wrong password and disabled user get the same 401', async () => {
-    const { createUser, disableUser } = await import('../../src/users/service.js');
     await createUser({ stores: server.stores, clock: server.clock, hasher: server.services.hasher }, { accountId: '123456', loginName: 'leaver', password: 'a perfectly fine password' });
-    await disableUser(server.stores, '123456', 'leaver');
+    await setUserEnabled(actionContext(server.stores, server.clock), await requireUserByLoginName(server, '123456', 'leaver'), false);
     const attempts = [
       [`${server.baseUrl}/api/account/999999/login?v=1.3`, { username: seeded.human.loginName, password: seeded.human.password }],
       [loginUrl, { username: 'nobody', password: seeded.human.password }],

@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createApiKey, revokeApiKey, type IssuedApiKey } from '../../src/users/service.js';
+import { issueApiKey, revokeKey, type IssuedApiKey } from '../../src/directory/apiKeys.js';
+import { actionContext } from '../helpers/actions.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3_600_000;
@@ -18,7 +19,7 @@ describe('POST /api/account/{accountId}/oauth/introspect (RFC 7662)', () => {
     server = await startTestServer();
     seeded = await seedAccount(server);
     other = await seedAccount(server, '654321');
-    resourceKey = (await createApiKey(server.stores, server.services.clock, seeded.accountId, 'resource server')).issued;
+    resourceKey = (await issueApiKey(actionContext(server.stores, server.services.clock), seeded.accountId, 'resource server')).issued;
     url = `${server.baseUrl}/api/account/${seeded.accountId}/oauth/introspect`;
   });
   after(async () => {
@@ -140,10 +141,10 @@ describe('POST /api/account/{accountId}/oauth/introspect (RFC 7662)', () => {
   });
 
   test('a revoked key is refused', async () => {
-    const { issued } = await createApiKey(server.stores, server.services.clock, seeded.accountId, 'short-lived');
+    const { issued } = await issueApiKey(actionContext(server.stores, server.services.clock), seeded.accountId, 'short-lived');
     const session = await login('human');
     assert.equal((await introspect(session.bearer, basic(issued.appKey, issued.secret))).json.active, true);
-    await revokeApiKey(server.stores, server.services.clock, seeded.accountId, issued.appKey);
+    await revokeKey(actionContext(server.stores, server.services.clock), seeded.accountId, issued.appKey);
     assertClientAuthFailed(await introspect(session.bearer, basic(issued.appKey, issued.secret)), 'revoked');
   });
 

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { ManualClock } from '../../src/clock.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
-import { createUser } from '../../src/users/service.js';
+import { createUser } from '../../src/directory/users.js';
 import { addressBucket } from '../../src/security/bruteForce.js';
 import { auditTrail, errorWithoutTime, passwordLogin } from './support.js';
 

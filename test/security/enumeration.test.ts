@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
-import { createUser, disableUser } from '../../src/users/service.js';
+import { createUser, requireUserByLoginName, setUserEnabled } from '../../src/directory/users.js';
+import { actionContext } from '../helpers/actions.js';
 import { errorWithoutTime, loginUrl, passwordLogin } from './support.js';
 
 describe('no user enumeration through login answers', () => {
@@ -16,7 +17,7 @@ describe('no user enumeration through login answers', () => {
     seeded = await seedAccount(server);
     const deps = { stores: server.stores, clock: server.services.clock, hasher: server.services.hasher };
     await createUser(deps, { accountId: seeded.accountId, loginName: 'Gone.User', password });
-    await disableUser(server.stores, seeded.accountId, 'Gone.User');
+    await setUserEnabled(actionContext(server.stores, server.services.clock), await requireUserByLoginName(server, seeded.accountId, 'Gone.User'), false);
     await createUser(deps, { accountId: seeded.accountId, loginName: 'Locked.User', password });
     for (let i = 0; i < 5; i++) await passwordLogin(server, seeded.accountId, 'Locked.User', 'wrong password');
   });

@@ -2,8 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { DEFAULT_ACCOUNT_SETTINGS } from '../../src/accounts/model.js';
-import { isCommonPassword, passwordProblem } from '../../src/users/passwordPolicy.js';
-import { createUser, setPassword } from '../../src/users/service.js';
+import { isCommonPassword, passwordProblem } from '../../src/directory/passwordPolicy.js';
+import { createUser, requireUserByLoginName, resetPassword } from '../../src/directory/users.js';
+import { actionContext } from '../helpers/actions.js';
 import { auditTrail, bearerStatus, errorWithoutTime, openSession, passwordLogin, refresh, type OpenSession } from './support.js';
 
 const DAY = 86_400_000;
@@ -43,7 +44,7 @@ describe('password policy', () => {
     try {
       const seeded = await seedAccount(server);
       const deps = { stores: server.stores, clock: server.services.clock, hasher: server.services.hasher };
-      await assert.rejects(setPassword(deps, seeded.accountId, seeded.human.loginName, 'password1234'), /too common/);
+      await assert.rejects(resetPassword(actionContext(deps.stores, deps.clock, deps.hasher), await requireUserByLoginName(deps, seeded.accountId, seeded.human.loginName), 'password1234'), /too common/);
       await assert.rejects(createUser(deps, { accountId: seeded.accountId, loginName: 'new.agent', password: 'short' }), /at least 10/);
     } finally {
       await server.close();
@@ -103,7 +104,7 @@ describe('login and the password policy', () => {
       assert.equal((await auditTrail(server, seeded.accountId, 'password_expired')).length, 1);
 
       const deps = { stores: server.stores, clock: server.services.clock, hasher: server.services.hasher };
-      await setPassword(deps, seeded.accountId, seeded.human.loginName, 'a brand new passphrase');
+      await resetPassword(actionContext(deps.stores, deps.clock, deps.hasher), await requireUserByLoginName(deps, seeded.accountId, seeded.human.loginName), 'a brand new passphrase');
       assert.equal((await passwordLogin(server, seeded.accountId, seeded.human.loginName, 'a brand new passphrase')).status, 200);
       // Bots have no password to expire.
       const { bot } = seeded;

@@ -1,7 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
-import { createApiKey, createUser, disableUser, revokeApiKey, setPassword } from '../../src/users/service.js';
+import { issueApiKey, revokeKey } from '../../src/directory/apiKeys.js';
+import { createUser, requireUserByLoginName, resetPassword, setUserEnabled } from '../../src/directory/users.js';
+import { actionContext } from '../helpers/actions.js';
 import { auditTrail, bearerStatus, openSession, passwordLogin, refresh } from './support.js';
 
 const MINUTE = 60_000;
@@ -31,7 +33,7 @@ describe('sessions end at once when credentials change', () => {
     const colleague = await openSession(server, seeded.accountId, 'Colleague', colleaguePassword);
     assert.equal(await bearerStatus(server, seeded.accountId, first.bearer), 200);
 
-    await setPassword(deps(), seeded.accountId, seeded.human.loginName, 'reset by the administrator');
+    await resetPassword(actionContext(server.stores, server.services.clock, server.services.hasher), await requireUserByLoginName(server, seeded.accountId, seeded.human.loginName), 'reset by the administrator');
     assert.equal(await bearerStatus(server, seeded.accountId, first.bearer), 401);
     assert.equal(await bearerStatus(server, seeded.accountId, second.bearer), 401);
     assert.equal((await refresh(server, seeded.accountId, second)).status, 401);
@@ -42,7 +44,7 @@ describe('sessions end at once when credentials change', () => {
   test('disabling a user ends their sessions and refuses their logins', async () => {
     const colleague = await openSession(server, seeded.accountId, 'Colleague', colleaguePassword);
     const mine = await openSession(server, seeded.accountId, seeded.human.loginName, seeded.human.password);
-    await disableUser(server.stores, seeded.accountId, 'Colleague');
+    await setUserEnabled(actionContext(server.stores, server.services.clock), await requireUserByLoginName(server, seeded.accountId, 'Colleague'), false);
     assert.equal(await bearerStatus(server, seeded.accountId, colleague.bearer), 401);
     assert.equal((await refresh(server, seeded.accountId, colleague)).status, 401);
     assert.equal((await passwordLogin(server, seeded.accountId, 'Colleague', colleaguePassword)).status, 401);
@@ -50,14 +52,14 @@ describe('sessions end at once when credentials change', () => {
   });
 
   test("revoking an API key ends its bots' sessions and refuses the key, and nothing else", async () => {
-    const { issued: otherKey } = await createApiKey(server.stores, server.services.clock, seeded.accountId, 'other key');
+    const { issued: otherKey } = await issueApiKey(actionContext(server.stores, server.services.clock), seeded.accountId, 'other key');
     await createUser(deps(), { accountId: seeded.accountId, loginName: 'bot-2', bot: true, appKey: otherKey.appKey });
     const bot = await botLogin();
     const otherBot = await botLogin(otherKey, 'bot-2');
     const human = await openSession(server, seeded.accountId, seeded.human.loginName, seeded.human.password);
     assert.equal(bot.status, 200);
 
-    assert.equal(await revokeApiKey(server.stores, server.services.clock, seeded.accountId, seeded.bot.key.appKey), 1);
+    assert.equal(await revokeKey(actionContext(server.stores, server.services.clock), seeded.accountId, seeded.bot.key.appKey), 1);
     assert.equal(await bearerStatus(server, seeded.accountId, bot.bearer), 401);
     assert.equal((await botLogin()).status, 401);
     assert.equal(await bearerStatus(server, seeded.accountId, otherBot.bearer), 200);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { postJson, seedAccount, sessionCookie, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
-import { createUser, disableUser } from '../../src/users/service.js';
+import { createUser, requireUserByLoginName, setUserEnabled } from '../../src/directory/users.js';
+import { actionContext } from '../helpers/actions.js';
 import { setSsoConfig } from '../../src/sso/admin.js';
 import { defaultAudience } from '../../src/sso/model.js';
 import { openStores, type Stores } from '../../src/store/index.js';
@@ -57,7 +58,7 @@ describe('SSO login with a SAML assertion', () => {
     const deps = { stores: server.stores, clock: server.clock, hasher: server.services.hasher };
     await createUser(deps, { accountId: seeded.accountId, loginName: 'alice@example.test', password: 'a long enough passphrase 1', privileges: [100] });
     await createUser(deps, { accountId: seeded.accountId, loginName: 'gone@example.test', password: 'a long enough passphrase 2' });
-    await disableUser(server.stores, seeded.accountId, 'gone@example.test');
+    await setUserEnabled(actionContext(server.stores, server.clock), await requireUserByLoginName(server, seeded.accountId, 'gone@example.test'), false);
     await setSsoConfig(server.stores, seeded.accountId, { idpIssuer: idp.issuer, idpCerts: [idp.cert], audience: AUDIENCE });
     loginUrl = `${server.baseUrl}/api/account/${seeded.accountId}/login?v=1.3`;
   });

@@ -18,7 +18,7 @@ import { createTestDatabase } from './postgresDatabase.js';
 import { postJson, startTestServer } from '../helpers/server.js';
 import { ManualClock } from '../../src/clock.js';
 import { importInstallation, type InstallationDump } from '../../src/store/transfer.js';
-import { USER_DEFAULTS } from '../../src/users/model.js';
+import { USER_DEFAULTS } from '../../src/directory/model.js';
 
 /** The schema before access tokens were hashed: migrations 1 and 2. */
 const BEFORE = 2;

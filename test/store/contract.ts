@@ -12,13 +12,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Account, AgentGroup } from '../../src/accounts/model.js';
-import { InUseError, RevisionMismatchError, UnknownReferenceError } from '../../src/admin/model.js';
+import type { Account } from '../../src/accounts/model.js';
 import type { AuditEvent } from '../../src/events/model.js';
 import { bearerSessionOf, type SessionRecord } from '../../src/sessions/model.js';
-import { DuplicateError } from '../../src/store/errors.js';
+import { DuplicateError, InUseError, RevisionMismatchError, UnknownReferenceError } from '../../src/errors.js';
 import type { Stores } from '../../src/store/index.js';
-import type { ApiKey, User } from '../../src/users/model.js';
+import type { AgentGroup, ApiKey, User } from '../../src/directory/model.js';
 
 export type OpenEmptyStores = () => Promise<Stores>;
 /** A second Stores on the same data as the last OpenEmptyStores gave. */

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { privilegesOf } from '../../src/admin/directory.js';
+import { privilegesOf } from '../../src/directory/profiles.js';
 import type { Stores } from '../../src/store/index.js';
 import { openSqlite } from '../../src/store/sqlite/database.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';

@@ -5,17 +5,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { privilegesOf } from '../../src/admin/directory.js';
+import { privilegesOf } from '../../src/directory/profiles.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidInputError } from '../../src/accounts/service.js';
-import { DuplicateError } from '../../src/store/errors.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { DuplicateError } from '../../src/errors.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { openPostgresStores } from '../../src/store/postgres/index.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { exportInstallation, importInstallation, type InstallationDump } from '../../src/store/transfer.js';
-import { createApiKey, revokeApiKey } from '../../src/users/service.js';
+import { issueApiKey, revokeKey } from '../../src/directory/apiKeys.js';
+import { actionContext } from '../helpers/actions.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount } from '../helpers/server.js';
 import { createTestDatabase, type TestDatabase } from './postgresDatabase.js';
 
@@ -38,8 +39,8 @@ before(async () => {
     await source.stores.directory.writeAgentGroups('123456', {
       create: [{ name: 'Night shift', description: '', parentGroupId: -1, isEnabled: true, deleted: false, updatedAt: source.clock.now() }],
     });
-    const { issued } = await createApiKey(source.stores, source.clock, '123456', 'retired key');
-    await revokeApiKey(source.stores, source.clock, '123456', issued.appKey);
+    const { issued } = await issueApiKey(actionContext(source.stores, source.clock), '123456', 'retired key');
+    await revokeKey(actionContext(source.stores, source.clock), '123456', issued.appKey);
     // Through JSON, as the CLI writes and reads it.
     dump = JSON.parse(JSON.stringify(await exportInstallation(source.stores)));
   } finally {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
-import { DuplicateError } from '../errors.js';
+import { DuplicateError } from '../../errors.js';
 import { isUniqueViolation } from './database.js';
 import { inDirectoryTransaction } from './directory.js';
 import { type AccountRow, toAccount } from '../rows.js';

@@ -6,11 +6,10 @@
  * rules (directoryPlans.ts) see what the account holds at that moment.
  */
 import type pg from 'pg';
-import type { AgentGroup } from '../../accounts/model.js';
 import {
   BUILT_IN_PROFILES,
-  RevisionMismatchError,
   profileNameKey,
+  type AgentGroup,
   type DirectoryReferences,
   type DirectoryResource,
   type DirectoryStore,
@@ -19,7 +18,8 @@ import {
   type NewProfile,
   type Profile,
   type WriteResult,
-} from '../../admin/model.js';
+} from '../../directory/model.js';
+import { RevisionMismatchError } from '../../errors.js';
 import { planGroupWrite, planProfileWrite } from '../directoryPlans.js';
 import { type AgentGroupRow, type ProfileRow, type UserRow, toAgentGroup, toProfile, toUser } from '../rows.js';
 

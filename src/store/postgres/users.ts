@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { UnknownReferenceError, deletedLoginNameKey, unresolvedReference } from '../../admin/model.js';
-import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../users/model.js';
-import { DuplicateError } from '../errors.js';
+import { deletedLoginNameKey, unresolvedReference } from '../../directory/model.js';
+import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../directory/model.js';
+import { DuplicateError, UnknownReferenceError } from '../../errors.js';
 import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import { isUniqueViolation } from './database.js';
 import { inDirectoryTransaction } from './directory.js';

@@ -1,5 +1,5 @@
 import type { Account, AccountPatch, AccountStore, ServiceBaseURI } from '../../accounts/model.js';
-import { DuplicateError } from '../errors.js';
+import { DuplicateError } from '../../errors.js';
 import type { SqliteDatabase } from './database.js';
 import { SqliteDirectoryStore } from './directory.js';
 import { type AccountRow, toAccount } from '../rows.js';

@@ -4,11 +4,10 @@
  * other write, of this process and of others on the file, so the revision is
  * read, checked, and bumped with nothing in between.
  */
-import type { AgentGroup } from '../../accounts/model.js';
 import {
   BUILT_IN_PROFILES,
-  RevisionMismatchError,
   profileNameKey,
+  type AgentGroup,
   type DirectoryReferences,
   type DirectoryResource,
   type DirectoryStore,
@@ -17,7 +16,8 @@ import {
   type NewProfile,
   type Profile,
   type WriteResult,
-} from '../../admin/model.js';
+} from '../../directory/model.js';
+import { RevisionMismatchError } from '../../errors.js';
 import { planGroupWrite, planProfileWrite } from '../directoryPlans.js';
 import { type AgentGroupRow, type ProfileRow, type UserRow, toAgentGroup, toProfile, toUser } from '../rows.js';
 import type { SqliteDatabase } from './database.js';

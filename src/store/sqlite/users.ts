@@ -1,6 +1,6 @@
-import { UnknownReferenceError, deletedLoginNameKey, unresolvedReference } from '../../admin/model.js';
-import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../users/model.js';
-import { DuplicateError } from '../errors.js';
+import { deletedLoginNameKey, unresolvedReference } from '../../directory/model.js';
+import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../directory/model.js';
+import { DuplicateError, UnknownReferenceError } from '../../errors.js';
 import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import type { SqliteDatabase } from './database.js';
 import { SqliteDirectoryTx } from './directory.js';

@@ -3,15 +3,19 @@
  * enable or disable, reset a password. The one implementation behind the CLI's
  * `user …` commands and the HTTP API's `le-users/users`.
  */
-import { accountSettings, MAIN_GROUP_ID, type Account } from '../accounts/model.js';
-import { DuplicateError } from '../store/errors.js';
-import { randomDigits, randomUuid } from '../security/tokens.js';
-import { USER_DEFAULTS, type GroupAssignment, type User } from '../users/model.js';
-import { LoginNameError, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
-import { passwordProblem } from '../users/passwordPolicy.js';
+import { accountSettings, type Account } from '../accounts/model.js';
+import { requireAccount } from '../accounts/service.js';
+import { DuplicateError, InvalidInputError, NotFoundError, PasswordRejectedError } from '../errors.js';
+import { CLI_ACTOR, recordAdminEvent, type Actor, type AdminContext } from '../events/actor.js';
+import type { AuditLog } from '../events/audit.js';
 import { failureCount, forgetFailures, lockedUntil } from '../security/bruteForce.js';
-import { AGENT_PROFILE_ID } from './model.js';
-import { InvalidInputError, NotFoundError, PasswordRejectedError, recordAdminEvent, type AdminContext } from './context.js';
+import type { PasswordHasher } from '../security/passwords.js';
+import { randomDigits, randomUuid } from '../security/tokens.js';
+import type { Stores } from '../store/index.js';
+import { LoginNameError, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
+import { profilesForPrivileges } from './profiles.js';
+import { AGENT_PROFILE_ID, MAIN_GROUP_ID, USER_DEFAULTS, type GroupAssignment, type User, type WriteOptions } from './model.js';
+import { passwordProblem } from './passwordPolicy.js';
 
 /** What a caller gives for a user; what it leaves out takes its default (a replace too). */
 export interface UserInput {
@@ -36,22 +40,11 @@ export interface UserInput {
   isLPA?: boolean;
 }
 
-export interface WriteOptions {
-  /** `If-Match`: the write happens only at this revision. */
-  expectedRevision?: number;
-}
-
 export const LOGIN_NAME = /^[^\s\u0000-\u001f\u007f]([^\u0000-\u001f\u007f]{0,254}[^\s\u0000-\u001f\u007f])?$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
 const TEXT_FIELDS = ['fullName', 'nickname', 'email', 'employeeId', 'description', 'mobileNumber'] as const;
 export const MAX_TEXT_LENGTH = 1024;
 export const MAX_CHATS = 10_000;
-
-export async function requireAccount(ctx: Pick<AdminContext, 'stores'>, accountId: string): Promise<Account> {
-  const account = await ctx.stores.accounts.getAccount(accountId);
-  if (!account) throw new NotFoundError(`account ${accountId} does not exist`);
-  return account;
-}
 
 export async function requireUserById(ctx: Pick<AdminContext, 'stores'>, accountId: string, userId: string, options: { includeDeleted?: boolean } = {}): Promise<User> {
   const user = await ctx.stores.users.getUserById(accountId, userId);
@@ -203,7 +196,30 @@ export async function createUsers(ctx: AdminContext, accountId: string, inputs: 
   return { users, revision };
 }
 
-/** Replaces the whole user: what the input leaves out goes back to its default. Ends the sessions when disabled or given a new password. */
+function sameSet(a: number[], b: number[]): boolean {
+  const x = [...new Set(a)].sort((m, n) => m - n);
+  const y = [...new Set(b)].sort((m, n) => m - n);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/**
+ * Whether a change takes away what the user's live sessions were made with.
+ * A session carries what its login gave (login name, privileges, the
+ * administrator flag, the key a bot used), so a change of any of them, a new
+ * password or a disable ends the sessions: rights follow the change at once.
+ */
+function endsSessions(before: User, after: User, passwordChanged: boolean): boolean {
+  return (
+    passwordChanged ||
+    !after.enabled ||
+    after.isBot !== before.isBot ||
+    after.loginName !== before.loginName ||
+    after.appKey !== before.appKey ||
+    !sameSet(after.profileIds, before.profileIds)
+  );
+}
+
+/** Replaces the whole user: what the input leaves out goes back to its default. Ends the sessions when a change takes away what they were made with (endsSessions). */
 export async function replaceUser(ctx: AdminContext, accountId: string, userId: string, input: UserInput, options: WriteOptions = {}): Promise<{ user: User; revision: number }> {
   const account = await requireAccount(ctx, accountId);
   const existing = await requireUserById(ctx, accountId, userId);
@@ -214,7 +230,7 @@ export async function replaceUser(ctx: AdminContext, accountId: string, userId: 
   const passwordChanged = checked.newPassword !== null;
   const user = await withPassword(ctx, checked);
   const revision = await ctx.stores.users.writeUsers(accountId, { replace: [user], expectedRevision: options.expectedRevision });
-  const sessionsEnded = !user.enabled || passwordChanged || user.isBot !== existing.isBot ? await ctx.stores.sessions.deleteUserSessions(accountId, userId) : 0;
+  const sessionsEnded = endsSessions(existing, user, passwordChanged) ? await ctx.stores.sessions.deleteUserSessions(accountId, userId) : 0;
   await recordAdminEvent(ctx, accountId, 'user_update', { ...auditView(user), passwordChanged, sessionsEnded }, user);
   return { user, revision };
 }
@@ -265,4 +281,38 @@ export async function setUserEnabled(ctx: Omit<AdminContext, 'hasher'>, user: Us
   const sessionsEnded = enabled ? 0 : await ctx.stores.sessions.deleteUserSessions(user.accountId, user.userId);
   await recordAdminEvent(ctx, user.accountId, enabled ? 'user_enable' : 'user_disable', enabled ? {} : { sessionsEnded }, user);
   return sessionsEnded;
+}
+
+export interface NewUser {
+  accountId: string;
+  loginName: string;
+  password?: string;
+  bot?: boolean;
+  appKey?: string;
+  /** Mapped onto profiles (profiles.ts `profilesForPrivileges`). */
+  privileges?: number[];
+  isAdmin?: boolean;
+  isLPA?: boolean;
+}
+
+export interface UserAdminDeps {
+  stores: Stores;
+  clock: AdminContext['clock'];
+  hasher: PasswordHasher;
+  /** Who acts and where their events go; none (first start, test fixtures) records nothing. */
+  audit?: AuditLog | null;
+  actor?: Actor;
+}
+
+/** One user or bot named by login name, with the CLI's `--admin` / `--privileges` given as profiles (the CLI, the first start). */
+export async function createUser(deps: UserAdminDeps, input: NewUser): Promise<User> {
+  const ctx: AdminContext = { ...deps, audit: deps.audit ?? null, actor: deps.actor ?? CLI_ACTOR };
+  await requireAccount(ctx, input.accountId);
+  if (input.bot && !input.appKey) throw new InvalidInputError('a bot needs --app-key');
+  if (!input.bot && input.password === undefined) throw new InvalidInputError('a user needs a password (--password-stdin or --password)');
+  const profileIds = await profilesForPrivileges(ctx, input.accountId, input.isAdmin === true, input.privileges ?? []);
+  const { users } = await createUsers(ctx, input.accountId, [
+    { loginName: input.loginName, password: input.password, isApiUser: input.bot === true, allowedAppKeys: input.appKey, profileIds, isLPA: input.isLPA },
+  ]);
+  return users[0]!;
 }

@@ -1,14 +1,15 @@
 /**
- * What every administration action runs with, whether the CLI or the HTTP
- * API asked: the stores, the clock, the hasher, the audit log and who acts.
- * Actions check their input, write, and record one audit event naming the
- * actor; the CLI and the routes only translate their input and the errors.
+ * What every administration action (directory, accounts, SSO) runs with,
+ * whether the CLI or the HTTP API asked: the stores, the clock, the hasher,
+ * the audit log and who acts. Actions check their input, write, and record one
+ * audit event naming the actor; the CLI and the routes only translate their
+ * input. It sits beside the audit log because every domain's actions use it
+ * and none may import another's for it.
  */
 import type { Clock } from '../clock.js';
-import type { AuditInput, AuditLog } from '../events/audit.js';
+import type { AuditInput, AuditLog } from './audit.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { Stores } from '../store/index.js';
-import { InvalidInputError } from '../accounts/service.js';
 
 /** Who acts: the command line on the server's host, or an administrator's session. */
 export type Actor = { via: 'cli' } | { via: 'api'; userId: string; loginName: string; clientIp: string | null; userAgent: string | null };
@@ -25,19 +26,6 @@ export interface AdminDeps {
 
 export interface AdminContext extends AdminDeps {
   actor: Actor;
-}
-
-// Refused values (HTTP 400) and unknown accounts or users (HTTP 404); the CLI prints their message.
-export { InvalidInputError } from '../accounts/service.js';
-
-export { NotFoundError } from '../errors.js';
-
-/** A password the account's policy refuses (HTTP 400 with the password-rejected code). */
-export class PasswordRejectedError extends InvalidInputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PasswordRejectedError';
-  }
 }
 
 /**

@@ -1,21 +1,14 @@
 /**
- * Agent groups and profiles: create (one or several, all or nothing),
- * replace, delete. Deleting a group is soft; deleting a profile is not. The
- * stores enforce, inside their transactions, that nothing in use is deleted
- * and that every reference resolves (directoryPlans.ts).
+ * Profiles: create (one or several, all or nothing), replace, delete. A
+ * profile gives its holders a role type and permissions at login; a change of
+ * either ends the holders' sessions, so their rights follow it at once.
+ * Built-in profiles cannot be deleted; the stores check, inside their
+ * transactions, that no profile in use is deleted (store/directoryPlans.ts).
  */
-import type { AgentGroup } from '../accounts/model.js';
-import { MAIN_GROUP_ID } from '../accounts/model.js';
-import { ADMINISTRATOR_PROFILE_ID, AGENT_PROFILE_ID, type NewAgentGroup, type NewProfile, type Profile, type RoleTypeId } from './model.js';
-import { InvalidInputError, NotFoundError, recordAdminEvent, type AdminContext } from './context.js';
-import { requireAccount, type WriteOptions } from './users.js';
-
-export interface AgentGroupInput {
-  name: string;
-  description?: string;
-  parentGroupId?: number;
-  isEnabled?: boolean;
-}
+import { requireAccount } from '../accounts/service.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { recordAdminEvent, type AdminContext } from '../events/actor.js';
+import { ADMINISTRATOR_PROFILE_ID, AGENT_PROFILE_ID, DESCRIPTION_MAX_LENGTH, directoryItemName, type NewProfile, type Profile, type RoleTypeId, type WriteOptions } from './model.js';
 
 export interface ProfileInput {
   name: string;
@@ -24,69 +17,14 @@ export interface ProfileInput {
   permissions?: number[];
 }
 
-const NAME_MAX = 256;
-const DESCRIPTION_MAX = 1024;
-
-function checkName(name: unknown, what: string): string {
-  if (typeof name !== 'string' || name.trim() === '' || name.length > NAME_MAX) throw new InvalidInputError(`${what} name must be 1 to ${NAME_MAX} characters`);
-  return name;
-}
-
-function groupFrom(input: AgentGroupInput, now: number, id?: number): NewAgentGroup {
-  const description = input.description ?? '';
-  if (description.length > DESCRIPTION_MAX) throw new InvalidInputError(`description must be at most ${DESCRIPTION_MAX} characters`);
-  return {
-    name: checkName(input.name, 'agent group'),
-    description,
-    parentGroupId: id === MAIN_GROUP_ID ? null : (input.parentGroupId ?? MAIN_GROUP_ID),
-    isEnabled: id === MAIN_GROUP_ID ? true : (input.isEnabled ?? true),
-    deleted: false,
-    updatedAt: now,
-  };
-}
-
-export async function requireAgentGroup(ctx: Pick<AdminContext, 'stores'>, accountId: string, id: number, options: { includeDeleted?: boolean } = {}): Promise<AgentGroup> {
-  const group = (await ctx.stores.directory.listAgentGroups(accountId, { includeDeleted: true })).find((g) => g.id === id);
-  if (!group || (group.deleted && !options.includeDeleted)) throw new NotFoundError(`agent group ${id} does not exist in account ${accountId}`);
-  return group;
-}
-
-export async function createAgentGroups(ctx: AdminContext, accountId: string, inputs: AgentGroupInput[], options: WriteOptions = {}): Promise<{ groups: AgentGroup[]; revision: number }> {
-  await requireAccount(ctx, accountId);
-  if (inputs.length === 0) throw new InvalidInputError('no agent groups to create');
-  const now = ctx.clock.now();
-  const created = inputs.map((input) => groupFrom(input, now));
-  const { revision, ids } = await ctx.stores.directory.writeAgentGroups(accountId, { create: created, expectedRevision: options.expectedRevision });
-  const groups = created.map((g, i) => ({ ...g, id: ids[i]! }));
-  for (const g of groups) await recordAdminEvent(ctx, accountId, 'agent_group_create', { agentGroupId: g.id, name: g.name });
-  return { groups, revision };
-}
-
-export async function replaceAgentGroup(ctx: AdminContext, accountId: string, id: number, input: AgentGroupInput, options: WriteOptions = {}): Promise<{ group: AgentGroup; revision: number }> {
-  await requireAccount(ctx, accountId);
-  await requireAgentGroup(ctx, accountId, id);
-  const group = { ...groupFrom(input, ctx.clock.now(), id), id };
-  const { revision } = await ctx.stores.directory.writeAgentGroups(accountId, { replace: [group], expectedRevision: options.expectedRevision });
-  await recordAdminEvent(ctx, accountId, 'agent_group_update', { agentGroupId: id, name: group.name });
-  return { group, revision };
-}
-
-export async function deleteAgentGroup(ctx: AdminContext, accountId: string, id: number, options: WriteOptions = {}): Promise<{ group: AgentGroup; revision: number }> {
-  await requireAccount(ctx, accountId);
-  const group = { ...(await requireAgentGroup(ctx, accountId, id)), deleted: true, updatedAt: ctx.clock.now() };
-  const { revision } = await ctx.stores.directory.writeAgentGroups(accountId, { replace: [group], expectedRevision: options.expectedRevision });
-  await recordAdminEvent(ctx, accountId, 'agent_group_delete', { agentGroupId: id, name: group.name });
-  return { group, revision };
-}
-
 function profileFrom(input: ProfileInput, now: number): NewProfile {
   if (![1, 2, 3, 4].includes(input.roleTypeId)) throw new InvalidInputError('roleTypeId must be 1 (Administrator), 2 (Agent), 3 (Agent Manager) or 4 (Campaign Manager)');
   const permissions = input.permissions ?? [];
   if (!permissions.every((p) => Number.isSafeInteger(p))) throw new InvalidInputError('permissions must be integers');
   const description = input.description ?? '';
-  if (description.length > DESCRIPTION_MAX) throw new InvalidInputError(`description must be at most ${DESCRIPTION_MAX} characters`);
+  if (description.length > DESCRIPTION_MAX_LENGTH) throw new InvalidInputError(`description must be at most ${DESCRIPTION_MAX_LENGTH} characters`);
   return {
-    name: checkName(input.name, 'profile'),
+    name: directoryItemName(input.name, 'profile'),
     description,
     roleTypeId: input.roleTypeId as RoleTypeId,
     permissions: [...new Set(permissions)].sort((a, b) => a - b),
@@ -117,8 +55,18 @@ export async function replaceProfile(ctx: AdminContext, accountId: string, id: n
   const before = await requireProfile(ctx, accountId, id);
   const profile = { ...profileFrom(input, ctx.clock.now()), id, builtIn: before.builtIn };
   const { revision } = await ctx.stores.directory.writeProfiles(accountId, { replace: [profile], expectedRevision: options.expectedRevision });
-  await recordAdminEvent(ctx, accountId, 'profile_update', { profileId: id, name: profile.name, roleTypeId: profile.roleTypeId, permissions: profile.permissions });
+  const rightsChanged = profile.roleTypeId !== before.roleTypeId || profile.permissions.join() !== before.permissions.join();
+  const sessionsEnded = rightsChanged ? await endHoldersSessions(ctx, accountId, id) : 0;
+  await recordAdminEvent(ctx, accountId, 'profile_update', { profileId: id, name: profile.name, roleTypeId: profile.roleTypeId, permissions: profile.permissions, sessionsEnded });
   return { profile, revision };
+}
+
+/** Ends the sessions of every user holding the profile: they were made with its old rights. Returns how many ended. */
+async function endHoldersSessions(ctx: AdminContext, accountId: string, profileId: number): Promise<number> {
+  const holders = (await ctx.stores.users.listUsers(accountId)).filter((u) => u.profileIds.includes(profileId));
+  let ended = 0;
+  for (const u of holders) ended += await ctx.stores.sessions.deleteUserSessions(accountId, u.userId);
+  return ended;
 }
 
 export async function deleteProfile(ctx: AdminContext, accountId: string, id: number, options: WriteOptions = {}): Promise<{ profile: Profile; revision: number }> {

@@ -1,0 +1,68 @@
+/**
+ * API keys: issue, revoke, list. A key is what a bot logs in with (its user's
+ * `allowedAppKeys`) and what a client authenticates with (token introspection).
+ * The secrets exist in plaintext only in the value `issueApiKey` returns.
+ */
+import { requireAccount } from '../accounts/service.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { recordAdminEvent, type AdminContext } from '../events/actor.js';
+import { hashToken, randomToken } from '../security/tokens.js';
+import { API_KEY_TYPES, type ApiKey, type ApiKeyType } from './model.js';
+
+/** What an oauth2 key is: client id and client secret. */
+export interface IssuedClientCredentials {
+  appKey: string;
+  secret: string;
+}
+
+/** The four values of an oauth1 key. */
+export interface IssuedApiKey extends IssuedClientCredentials {
+  accessToken: string;
+  accessTokenSecret: string;
+}
+
+type KeyContext = Omit<AdminContext, 'hasher'>;
+
+/** Issues a key of the given type (oauth1 by default: four values; oauth2: appKey and secret only). */
+export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type?: 'oauth1'): Promise<{ key: ApiKey; issued: IssuedApiKey }>;
+export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type?: ApiKeyType): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }>;
+export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type: ApiKeyType = 'oauth1'): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }> {
+  if (name !== undefined && name.length > 256) throw new InvalidInputError('name must be at most 256 characters');
+  await requireAccount(ctx, accountId);
+  if (!API_KEY_TYPES.includes(type)) throw new InvalidInputError(`key type must be one of ${API_KEY_TYPES.join(', ')}`);
+  const credentials: IssuedClientCredentials = { appKey: randomToken().slice(0, 32), secret: randomToken() };
+  const issued: IssuedApiKey | IssuedClientCredentials =
+    type === 'oauth1' ? { ...credentials, accessToken: randomToken().slice(0, 32), accessTokenSecret: randomToken() } : credentials;
+  const key: ApiKey = {
+    accountId,
+    appKey: issued.appKey,
+    name: name ?? '',
+    type,
+    secretHash: hashToken(issued.secret),
+    accessTokenHash: 'accessToken' in issued ? hashToken(issued.accessToken) : null,
+    accessTokenSecretHash: 'accessTokenSecret' in issued ? hashToken(issued.accessTokenSecret) : null,
+    createdAt: ctx.clock.now(),
+    revokedAt: null,
+  };
+  await ctx.stores.apiKeys.createApiKey(key);
+  await recordAdminEvent(ctx, accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type });
+  return { key, issued };
+}
+
+/** Revokes the key and ends the sessions of the bots that logged in with it; returns how many ended. */
+export async function revokeKey(ctx: KeyContext, accountId: string, appKey: string): Promise<number> {
+  await requireAccount(ctx, accountId);
+  if (!(await ctx.stores.apiKeys.revokeApiKey(accountId, appKey, ctx.clock.now()))) {
+    throw new NotFoundError(`API key ${appKey} is not an active key of account ${accountId}`);
+  }
+  const sessionsEnded = await ctx.stores.sessions.deleteAppKeySessions(accountId, appKey);
+  await recordAdminEvent(ctx, accountId, 'apikey_revoke', { appKey, sessionsEnded });
+  return sessionsEnded;
+}
+
+/** The keys, with the login names of the bots allowed each (never a secret). */
+export async function listApiKeys(ctx: { stores: AdminContext['stores'] }, accountId: string): Promise<Array<{ key: ApiKey; bots: string[] }>> {
+  const account = await requireAccount(ctx, accountId);
+  const [keys, users] = await Promise.all([ctx.stores.apiKeys.listApiKeys(account.accountId), ctx.stores.users.listUsers(account.accountId)]);
+  return keys.map((key) => ({ key, bots: users.filter((u) => u.isBot && (u.appKey ?? '').split(',').includes(key.appKey)).map((u) => u.loginName) }));
+}

@@ -1,0 +1,45 @@
+/**
+ * The sessions of an account's users, as administrators see them: list, end.
+ * (The session core itself, login to logout, is src/sessions/.)
+ */
+import { requireAccount } from '../accounts/service.js';
+import { isoTime } from '../clock.js';
+import { recordAdminEvent, type AdminContext } from '../events/actor.js';
+import type { SessionRecord } from '../sessions/model.js';
+import { requireUserByLoginName } from './users.js';
+
+/** Live sessions of the account, or of one user (by login name). */
+export async function listSessions(ctx: AdminContext, accountId: string, loginName?: string): Promise<SessionRecord[]> {
+  const account = await requireAccount(ctx, accountId);
+  const user = loginName === undefined ? undefined : await requireUserByLoginName(ctx, account.accountId, loginName);
+  return ctx.stores.sessions.listSessions(account.accountId, ctx.clock.now(), user?.userId);
+}
+
+/** What a session listing shows of a session, for the CLI and the API alike: never a token or digest. */
+export function sessionView(s: SessionRecord) {
+  return {
+    accountId: s.accountId,
+    userId: s.userId,
+    loginName: s.loginName,
+    appKey: s.appKey,
+    createdAt: isoTime(s.createdAt),
+    expiresAt: isoTime(s.expiresAt),
+    hardExpiresAt: isoTime(s.hardExpiresAt),
+    clientIp: s.clientIp,
+    userAgent: s.userAgent,
+  };
+}
+
+/** Ends the sessions of one user (by login name) or of everyone in the account; returns how many ended. */
+export async function revokeSessions(ctx: AdminContext, accountId: string, scope: { loginName: string } | { all: true }): Promise<{ sessionsEnded: number; user?: { userId: string; loginName: string } }> {
+  const account = await requireAccount(ctx, accountId);
+  if ('loginName' in scope) {
+    const user = await requireUserByLoginName(ctx, account.accountId, scope.loginName);
+    const sessionsEnded = await ctx.stores.sessions.deleteUserSessions(account.accountId, user.userId);
+    await recordAdminEvent(ctx, account.accountId, 'session_revoke', { reason: 'admin', sessionsEnded }, user, 'session_revoked');
+    return { sessionsEnded, user };
+  }
+  const sessionsEnded = await ctx.stores.sessions.deleteAccountSessions(account.accountId);
+  await recordAdminEvent(ctx, account.accountId, 'session_revoke', { reason: 'admin', scope: 'account', sessionsEnded }, undefined, 'session_revoked');
+  return { sessionsEnded };
+}
