@@ -6,6 +6,7 @@
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountSettings, type AgentGroup } from '../accounts/model.js';
+import { SETTINGS_JSON_SCHEMA_PROPERTIES } from '../accounts/settings.js';
 import { serviceBaseURIs } from '../accounts/service.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
@@ -26,7 +27,6 @@ import {
   revokeKey,
   revokeSessions,
   setServiceBaseURI,
-  SETTING_RANGES,
 } from './account.js';
 import type { AdminContext } from './context.js';
 import {
@@ -835,8 +835,7 @@ export function adminRoutes(deps: AdminRouteDeps) {
     const settingsProperties = {
       name: { type: 'string', minLength: 1, maxLength: 256 },
       timeZone: { type: 'string', maxLength: 64, description: 'IANA time zone' },
-      ...Object.fromEntries(SETTING_RANGES.map((r) => [r.key, { type: 'integer', minimum: r.alsoZero ? 0 : r.min, maximum: r.max }])),
-      rejectCommonPasswords: { type: 'boolean' },
+      ...SETTINGS_JSON_SCHEMA_PROPERTIES,
       sso: {
         type: ['object', 'null'],
         description: 'The SAML identity provider (docs/SSO.md); null or left out: none',
