@@ -67,7 +67,9 @@ describe('console settings page', { timeout: 120_000 }, () => {
     await page.getByLabel('Unit of session idle lifetime').selectOption('minutes');
     await save();
     assert.equal((await storedSettings()).sessionTtlMs, 90 * 60_000);
-    assert.equal(await page.getByLabel('Session idle lifetime', { exact: true }).inputValue(), '1.5', 'shown again in hours');
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    assert.equal(await page.getByLabel('Session idle lifetime', { exact: true }).inputValue(), '90', 'not a whole number of hours: shown in minutes');
+    assert.equal(await page.getByLabel('Unit of session idle lifetime').inputValue(), 'minutes');
   });
 
   test('the time zone is chosen from the IANA zones', async () => {

@@ -39,6 +39,15 @@ function hintOf(spec: AccountSettingSpec): string {
   return `${spec.description} ${range}${spec.zero === undefined ? '' : `; 0: ${spec.zero}`}.`;
 }
 
+/**
+ * A field whose label names only its control (`for`), so the hint and a
+ * duration's unit beside it stay out of the control's accessible name.
+ */
+function namedField(label: string, control: HTMLInputElement | HTMLSelectElement, ...rest: Node[]): HTMLElement {
+  control.id = `setting-${control.name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  return h('div', { class: 'field' }, h('span', null, h('label', { htmlFor: control.id }, label)), ...rest);
+}
+
 const UNIT_OPTIONS = (Object.keys(DURATION_UNITS) as DurationUnit[]).map((unit) => ({ value: unit, label: unit }));
 
 /** A setting of the table: its label, its hint, and for a duration a number with its unit. */
@@ -49,7 +58,7 @@ function settingEditor(spec: AccountSettingSpec, value: Json, path: string): Edi
   }
   if (spec.type === 'integer') {
     const box = input({ type: 'number', name: path, value: String(value), min: '0', max: String(spec.max), step: '1' });
-    return { node: field(spec.label, box, hintOf(spec)), read: () => (box.value === '' ? 0 : Number(box.value)) };
+    return { node: namedField(spec.label, box, box, h('small', null, hintOf(spec))), read: () => (box.value === '' ? 0 : Number(box.value)) };
   }
   const ms = typeof value === 'number' ? value : 0;
   // The table's unit when the value is a whole number in it, else the largest unit that gives one.
@@ -58,7 +67,7 @@ function settingEditor(spec: AccountSettingSpec, value: Json, path: string): Edi
   const units = select(UNIT_OPTIONS, unit, { name: `${path}.unit` });
   units.setAttribute('aria-label', `Unit of ${spec.label.toLowerCase()}`);
   return {
-    node: h('label', { class: 'field' }, h('span', null, spec.label), h('span', { class: 'duration' }, amount, units), h('small', null, hintOf(spec))),
+    node: namedField(spec.label, amount, h('div', { class: 'duration' }, amount, units), h('small', null, hintOf(spec))),
     read: () => (amount.value === '' ? 0 : Math.round(Number(amount.value) * DURATION_UNITS[units.value as DurationUnit])),
   };
 }
@@ -69,7 +78,7 @@ function timeZoneEditor(value: Json): Editor {
   const current = typeof value === 'string' ? value : 'UTC';
   const all = [...new Set([...zones, 'UTC', current])].sort();
   const box = select(all.map((zone) => ({ value: zone, label: zone })), current, { name: 'timeZone' });
-  return { node: field(LABELS.timeZone!, box), read: () => box.value };
+  return { node: namedField(LABELS.timeZone!, box, box), read: () => box.value };
 }
 
 /** One editor per value: `read` gives the edited value back. */
