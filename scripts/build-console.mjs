@@ -63,11 +63,15 @@ export function sourcesDigest() {
   return hash.digest('hex');
 }
 
+/** The server's modules the console bundles (the table of account settings and what it imports). */
+const SHARED_SOURCES = [join('src', 'accounts', 'settings.ts'), join('src', 'errors.ts')];
+
 function sourceFiles() {
   return ['console', join('packages', 'client', 'src')]
     .flatMap((dir) => readdirSync(join(root, dir), { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)))
+    .concat(SHARED_SOURCES)
     .sort();
 }
 

@@ -8,6 +8,7 @@ import { DEFAULT_ACCOUNT_SETTINGS, type Account, type AccountPatch, type Account
 import { BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME, requireAccount } from './service.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
+import { parseSettingsInput } from './settings.js';
 import type { AuditEvent, EventFilter } from '../events/model.js';
 import { DEFAULT_LOGIN_NAME_ATTRIBUTE, normaliseCertificate, ssoConfigProblem, type SsoConfig } from '../sso/model.js';
 import { isValidTimeZone } from '../timezones.js';
@@ -36,26 +37,6 @@ export async function listEvents(ctx: Pick<AdminContext, 'stores'>, accountId: s
   return ctx.stores.events.listEvents(account.accountId, filter);
 }
 
-const DAY_MS = 86_400_000;
-
-/** Every numeric setting with its accepted range (0 also where `alsoZero`). */
-export const SETTING_RANGES: Array<{ key: keyof AccountSettings; min: number; max: number; alsoZero?: boolean }> = [
-  // At least a minute: shorter sessions would expire between two refreshes of a normal client.
-  { key: 'sessionTtlMs', min: 60_000, max: 30 * DAY_MS },
-  { key: 'absoluteSessionLifetimeMs', min: 60_000, max: 365 * DAY_MS, alsoZero: true },
-  { key: 'maxSessionsPerUser', min: 0, max: 10_000 },
-  // Below 8 characters a password falls to guessing whatever the hash (NIST SP 800-63B).
-  { key: 'passwordMinLength', min: 8, max: 256 },
-  { key: 'passwordMaxAgeMs', min: 0, max: 3650 * DAY_MS },
-  { key: 'lockoutThreshold', min: 0, max: 1000 },
-  { key: 'lockoutBaseMs', min: 1000, max: DAY_MS },
-  { key: 'lockoutMaxMs', min: 1000, max: 30 * DAY_MS },
-  // Checked before hashing: a bound on what one login can make the server hash.
-  { key: 'passwordMaxBytes', min: 64, max: 4096 },
-  // Successful Application Logins per bot in 5 s; 0 = no limit.
-  { key: 'applicationLoginLimit', min: 0, max: 100_000 },
-];
-
 export interface AccountChange {
   name?: string;
   timeZone?: string;
@@ -63,7 +44,7 @@ export interface AccountChange {
   settings?: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null };
 }
 
-/** Changes the account's name, time zone or settings, checked against SETTING_RANGES; returns the updated account. */
+/** Changes the account's name, time zone or settings, checked against the table of settings; returns the updated account. */
 export async function changeAccount(ctx: AdminContext, accountId: string, change: AccountChange): Promise<Account> {
   const patch: AccountPatch = {};
   if (change.name !== undefined) {
@@ -74,30 +55,22 @@ export async function changeAccount(ctx: AdminContext, accountId: string, change
     if (!isValidTimeZone(change.timeZone)) throw new InvalidInputError(`unknown IANA time zone "${change.timeZone.slice(0, 80)}"`);
     patch.timeZone = change.timeZone;
   }
-  const changed: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null } = { ...change.settings };
-  for (const [key, value] of Object.entries(changed)) {
-    if (key === 'rejectCommonPasswords') {
-      if (typeof value !== 'boolean') throw new InvalidInputError('rejectCommonPasswords must be true or false');
-      continue;
-    }
-    if (key === 'sso') {
-      // null removes the identity provider; an object replaces it whole.
-      if (value === null) continue;
-      const sso = { loginNameAttribute: DEFAULT_LOGIN_NAME_ATTRIBUTE, enforce: false, ...(value as object) } as SsoConfig;
+  const { sso: ssoChange, ...policy } = change.settings ?? {};
+  const changed: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null } = parseSettingsInput(policy);
+  if (ssoChange !== undefined) {
+    // null removes the identity provider; an object replaces it whole.
+    if (ssoChange === null) changed.sso = null;
+    else {
+      const sso = { loginNameAttribute: DEFAULT_LOGIN_NAME_ATTRIBUTE, enforce: false, ...(ssoChange as object) } as SsoConfig;
       const problem = ssoConfigProblem(sso);
       if (problem) throw new InvalidInputError(`sso must be ${problem}`);
       changed.sso = { ...sso, idpCerts: sso.idpCerts.map(normaliseCertificate) };
-      continue;
-    }
-    const range = SETTING_RANGES.find((r) => r.key === key);
-    if (!range) throw new InvalidInputError(`unknown setting ${key.slice(0, 80)}`);
-    if (!Number.isSafeInteger(value) || ((value as number) < range.min || (value as number) > range.max) && !(range.alsoZero && value === 0)) {
-      throw new InvalidInputError(`${key} must be between ${range.min} and ${range.max}${range.alsoZero ? ' (or 0)' : ''}`);
     }
   }
   const account = await requireAccount(ctx, accountId);
   if (Object.keys(changed).length > 0) {
-    // Stored settings hold only what differs from the defaults, so a later change of a default reaches every account that kept it.
+    // Stored settings hold only what differs from the defaults, so a later change of a default reaches every account
+    // that kept it, unless a store migration writes the old default into them (as migration 7 did).
     const { sso, ...rest } = changed;
     const settings: Partial<AccountSettings> = { ...account.settings, ...rest };
     if (sso === null) delete settings.sso;

@@ -1,43 +1,17 @@
 /** Accounts (tenants): what they are and the storage contract every backend implements. */
 import type { SsoConfig } from '../sso/model.js';
+import { DEFAULT_POLICY_SETTINGS, type PolicySettings } from './settings.js';
 
-/** Per-account policy. Stored as one JSON document so new settings need no migration. */
-export interface AccountSettings {
-  /** Idle lifetime of a session: it ends this long after login or the last refresh. */
-  sessionTtlMs: number;
-  /** Hard cap on a session's life whatever the refreshes; 0 = none. */
-  absoluteSessionLifetimeMs: number;
-  /** Most sessions one user may hold; the oldest ends first. 0 = no cap. */
-  maxSessionsPerUser: number;
-  passwordMinLength: number;
-  passwordMaxBytes: number;
-  /** Refuse passwords found in lists of leaked passwords. */
-  rejectCommonPasswords: boolean;
-  /** Login is refused after a password is this old, until it is changed. 0 = never. */
-  passwordMaxAgeMs: number;
-  /** Consecutive failed logins that lock a user. 0 = never lock. */
-  lockoutThreshold: number;
-  lockoutBaseMs: number;
-  lockoutMaxMs: number;
-  /** Application Logins one bot may make in 5 seconds; beyond, 429 with Retry-After: 5. 0 = no limit. */
-  applicationLoginLimit: number;
+/**
+ * Per-account policy: the settings of the table in ./settings.ts, plus the
+ * identity provider. Stored as one JSON document so new settings need no migration.
+ */
+export interface AccountSettings extends PolicySettings {
   /** SAML single sign-on (docs/SSO.md); absent = off. */
   sso?: SsoConfig;
 }
 
-export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
-  sessionTtlMs: 8 * 60 * 60 * 1000,
-  absoluteSessionLifetimeMs: 0,
-  maxSessionsPerUser: 0,
-  passwordMinLength: 10,
-  passwordMaxBytes: 1024,
-  rejectCommonPasswords: true,
-  passwordMaxAgeMs: 0,
-  lockoutThreshold: 5,
-  lockoutBaseMs: 60_000,
-  lockoutMaxMs: 15 * 60_000,
-  applicationLoginLimit: 10,
-};
+export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = { ...DEFAULT_POLICY_SETTINGS };
 
 export interface Account {
   accountId: string;

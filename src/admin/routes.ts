@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountSettings } from '../accounts/model.js';
 import { requireAccount, serviceBaseURIs } from '../accounts/service.js';
+import { SETTINGS_JSON_SCHEMA_PROPERTIES } from '../accounts/settings.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
 import { errorResponse } from '../http/errorHandling.js';
@@ -14,7 +15,7 @@ import { errors } from '../errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { Stores } from '../store/index.js';
-import { changeAccount, deleteServiceBaseURI, listEvents, setServiceBaseURI, SETTING_RANGES } from '../accounts/actions.js';
+import { changeAccount, deleteServiceBaseURI, listEvents, setServiceBaseURI } from '../accounts/actions.js';
 import { issueApiKey, listApiKeys, revokeKey } from '../directory/apiKeys.js';
 import { createAgentGroups, deleteAgentGroup, replaceAgentGroup, requireAgentGroup, type AgentGroupInput } from '../directory/groups.js';
 import type { AgentGroup, ApiKeyType, DirectoryResource, Profile, User } from '../directory/model.js';
@@ -814,8 +815,7 @@ export function adminRoutes(deps: AdminRouteDeps) {
     const settingsProperties = {
       name: { type: 'string', minLength: 1, maxLength: 256 },
       timeZone: { type: 'string', maxLength: 64, description: 'IANA time zone' },
-      ...Object.fromEntries(SETTING_RANGES.map((r) => [r.key, { type: 'integer', minimum: r.alsoZero ? 0 : r.min, maximum: r.max }])),
-      rejectCommonPasswords: { type: 'boolean' },
+      ...SETTINGS_JSON_SCHEMA_PROPERTIES,
       sso: {
         type: ['object', 'null'],
         description: 'The SAML identity provider (docs/SSO.md); null or left out: none',

@@ -3,13 +3,21 @@ import { changeAccount } from '../accounts/actions.js';
 import { accountSettings, type Account, type AccountPatch, type AccountSettings } from '../accounts/model.js';
 import { createAccount, requireAccount as requireStoredAccount } from '../accounts/service.js';
 import { InvalidInputError } from '../errors.js';
+import {
+  ACCOUNT_SETTINGS,
+  formatDuration,
+  parseDuration,
+  parseSettingsInput,
+  type AccountSettingSpec,
+  type PolicySettingKey,
+  type PolicySettings,
+} from '../accounts/settings.js';
 import { isValidTimeZone } from '../timezones.js';
 import type { Command } from './command.js';
 import { UsageError, type CliContext, type CliOptions } from './context.js';
 import { isoTime, shortTime, table } from './format.js';
-import { integerFlag, stringFlag } from './input.js';
+import { stringFlag } from './input.js';
 
-const DAY_MS = 86_400_000;
 
 export function accountView(account: Account) {
   return {
@@ -32,20 +40,16 @@ function nameFlag(options: CliOptions): string | undefined {
   return name;
 }
 
-function settingsText(settings: AccountSettings): string {
-  const ms = (n: number) => (n === 0 ? 'none' : `${n} ms`);
-  return [
-    `  session TTL:               ${settings.sessionTtlMs} ms`,
-    `  absolute session lifetime: ${ms(settings.absoluteSessionLifetimeMs)}`,
-    `  max sessions per user:     ${settings.maxSessionsPerUser === 0 ? 'no cap' : settings.maxSessionsPerUser}`,
-    `  password min length:       ${settings.passwordMinLength}`,
-    `  password max bytes:        ${settings.passwordMaxBytes}`,
-    `  common passwords:          ${settings.rejectCommonPasswords ? 'rejected' : 'allowed'}`,
-    `  password max age:          ${settings.passwordMaxAgeMs === 0 ? 'never expires' : `${settings.passwordMaxAgeMs / DAY_MS} days`}`,
-    `  lockout threshold:         ${settings.lockoutThreshold === 0 ? 'never locks' : `${settings.lockoutThreshold} failed logins`}`,
-    `  lockout duration:          ${settings.lockoutBaseMs} ms, doubling up to ${settings.lockoutMaxMs} ms`,
-    `  application logins:        ${settings.applicationLoginLimit === 0 ? 'no limit' : `${settings.applicationLoginLimit} per bot in 5 s`}`,
-  ].join('\n');
+/** One line per setting, in the units people read (the table's `shownIn`), for `account set`'s summary. */
+export function settingsText(settings: AccountSettings): string {
+  const width = Math.max(...ACCOUNT_SETTINGS.map((s) => s.label.length)) + 1;
+  return ACCOUNT_SETTINGS.map((spec: AccountSettingSpec) => `  ${`${spec.label}:`.padEnd(width)} ${settingValueText(spec, settings[spec.key as PolicySettingKey])}`).join('\n');
+}
+
+function settingValueText(spec: AccountSettingSpec, value: number | boolean): string {
+  if (spec.type === 'boolean') return value ? 'yes' : 'no';
+  if (value === 0 && spec.zero !== undefined) return spec.zero;
+  return spec.type === 'duration' ? formatDuration(value as number, spec.shownIn) : `${value} ${spec.unit}`;
 }
 
 const create: Command = {
@@ -83,32 +87,58 @@ const list: Command = {
   },
 };
 
-/** Flags of `account set` that change a setting: flag, setting, accepted range, and the flag's unit to the setting's. */
-const SETTING_FLAGS: Array<{ flag: string; key: keyof AccountSettings; min: number; max: number; scale: number; alsoZero?: boolean }> = [
-  // At least a minute: shorter sessions would expire between two refreshes of a normal client.
-  { flag: 'session-ttl', key: 'sessionTtlMs', min: 60_000, max: 30 * DAY_MS, scale: 1 },
-  { flag: 'absolute-session-lifetime', key: 'absoluteSessionLifetimeMs', min: 60_000, max: 365 * DAY_MS, scale: 1, alsoZero: true },
-  { flag: 'max-sessions-per-user', key: 'maxSessionsPerUser', min: 0, max: 10_000, scale: 1 },
-  // Below 8 characters a password falls to guessing whatever the hash (NIST SP 800-63B).
-  { flag: 'password-min-length', key: 'passwordMinLength', min: 8, max: 256, scale: 1 },
-  { flag: 'password-max-age-days', key: 'passwordMaxAgeMs', min: 0, max: 3650, scale: DAY_MS },
-  { flag: 'lockout-threshold', key: 'lockoutThreshold', min: 0, max: 1000, scale: 1 },
-  { flag: 'lockout-base-ms', key: 'lockoutBaseMs', min: 1000, max: DAY_MS, scale: 1 },
-  { flag: 'lockout-max-ms', key: 'lockoutMaxMs', min: 1000, max: 30 * DAY_MS, scale: 1 },
-  // Checked before hashing: a bound on what one login can make the server hash.
-  { flag: 'password-max-bytes', key: 'passwordMaxBytes', min: 64, max: 4096, scale: 1 },
-  { flag: 'application-login-limit', key: 'applicationLoginLimit', min: 0, max: 10_000, scale: 1 },
-];
+/** What a setting's flag takes, for the help: "MS|8h", "N|0", "true|false". */
+function flagValueText(spec: AccountSettingSpec): string {
+  const zero = 'zero' in spec && spec.zero !== undefined ? '|0' : '';
+  if (spec.type === 'boolean') return 'true|false';
+  if (spec.type === 'integer') return `N${zero}`;
+  return `${spec.flagUnit === 'ms' ? 'MS' : spec.flagUnit.toUpperCase()}${zero}`;
+}
+
+/** The value of a setting's flag as the API would carry it, or undefined when the flag is absent. */
+function settingFlagValue(spec: AccountSettingSpec, options: CliOptions): unknown {
+  const raw = stringFlag(options, spec.flag);
+  if (raw === undefined) return undefined;
+  if (spec.type === 'boolean') {
+    if (!/^(true|false)$/.test(raw)) throw new UsageError(`--${spec.flag} must be true or false`);
+    return raw === 'true';
+  }
+  if (spec.type === 'integer') {
+    if (!/^\d{1,15}$/.test(raw.trim())) throw new UsageError(`--${spec.flag} must be a whole number, got "${raw.slice(0, 80)}"`);
+    return Number(raw.trim());
+  }
+  const ms = parseDuration(raw, spec.flagUnit);
+  if (ms === null) throw new UsageError(`--${spec.flag} must be a duration: a number of ${spec.flagUnit === 'ms' ? 'milliseconds' : spec.flagUnit}, or one with a unit (90d, 8h, 30min, 45s, 1500ms); got "${raw.slice(0, 80)}"`);
+  return ms;
+}
+
+/** The settings the flags change, checked as the API checks them; a value out of range is a usage error naming the flag. */
+export function settingsFromFlags(options: CliOptions): Partial<PolicySettings> {
+  const given: Record<string, unknown> = {};
+  for (const spec of ACCOUNT_SETTINGS) {
+    const value = settingFlagValue(spec, options);
+    if (value !== undefined) given[spec.key] = value;
+  }
+  try {
+    return parseSettingsInput(given, { nameOf: (spec) => `--${spec.flag}` });
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** The flags of `account set` that change a setting, for the parser. */
+export const SETTING_FLAG_OPTIONS = Object.fromEntries(ACCOUNT_SETTINGS.map((s) => [s.flag, { type: 'string' as const }])) as Record<
+  (typeof ACCOUNT_SETTINGS)[number]['flag'],
+  { type: 'string' }
+>;
 
 const set: Command = {
   name: 'account set',
   args: ['accountId'],
-  flags: ['name', 'time-zone', 'reject-common-passwords', ...SETTING_FLAGS.map((s) => s.flag)],
-  synopsis:
-    '[--name NAME] [--time-zone ZONE] [--session-ttl MS] [--absolute-session-lifetime MS|0] [--max-sessions-per-user N|0] ' +
-    '[--password-min-length N] [--password-max-bytes N] [--password-max-age-days N|0] [--reject-common-passwords true|false] ' +
-    '[--lockout-threshold N|0] [--lockout-base-ms MS] [--lockout-max-ms MS] [--application-login-limit N|0]',
-  summary: 'change an account\'s name, time zone or policy (0 = no limit where shown)',
+  flags: ['name', 'time-zone', ...ACCOUNT_SETTINGS.map((s) => s.flag)],
+  synopsis: ['[--name NAME] [--time-zone ZONE]', ...ACCOUNT_SETTINGS.map((s: AccountSettingSpec) => `[--${s.flag} ${flagValueText(s)}]`)].join(' '),
+  summary: 'change an account\'s name, time zone or policy (0 = no limit where shown; durations also as 90d, 8h, 30min, 45s)',
   async run(ctx, [accountId], options) {
     const patch: AccountPatch = {};
     const name = nameFlag(options);
@@ -118,16 +148,7 @@ const set: Command = {
       if (!isValidTimeZone(timeZone)) throw new InvalidInputError(`unknown IANA time zone "${timeZone}"`);
       patch.timeZone = timeZone;
     }
-    const changedSettings: Partial<AccountSettings> = {};
-    for (const s of SETTING_FLAGS) {
-      const value = s.alsoZero && stringFlag(options, s.flag)?.trim() === '0' ? 0 : integerFlag(options, s.flag, s.min, s.max);
-      if (value !== undefined) (changedSettings as Record<string, number>)[s.key] = value * s.scale;
-    }
-    const rejectCommon = stringFlag(options, 'reject-common-passwords');
-    if (rejectCommon !== undefined) {
-      if (!/^(true|false)$/.test(rejectCommon)) throw new UsageError('--reject-common-passwords must be true or false');
-      changedSettings.rejectCommonPasswords = rejectCommon === 'true';
-    }
+    const changedSettings = settingsFromFlags(options);
     if (patch.name === undefined && patch.timeZone === undefined && Object.keys(changedSettings).length === 0) {
       throw new UsageError('account set needs at least one change (--name, --time-zone or a policy flag)');
     }

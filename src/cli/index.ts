@@ -11,7 +11,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { SETTING_HELP, SETTING_NAMES, type Config } from '../config.js';
-import { accountCommands } from './accounts.js';
+import { SETTING_FLAG_OPTIONS, accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
 import { synopsisOf, type Command } from './command.js';
 import { CliContext, UsageError, type CliIo, type CliOptions } from './context.js';
@@ -48,16 +48,8 @@ export const CLI_OPTIONS = {
   description: { type: 'string' },
   'role-type': { type: 'string' },
   permissions: { type: 'string' },
-  'session-ttl': { type: 'string' },
-  'absolute-session-lifetime': { type: 'string' },
-  'max-sessions-per-user': { type: 'string' },
-  'password-min-length': { type: 'string' },
-  'password-max-age-days': { type: 'string' },
-  'lockout-threshold': { type: 'string' },
-  'lockout-base-ms': { type: 'string' },
-  'lockout-max-ms': { type: 'string' },
-  'password-max-bytes': { type: 'string' },
-  'reject-common-passwords': { type: 'string' },
+  // account set: one flag per account setting (accounts/settings.ts).
+  ...SETTING_FLAG_OPTIONS,
   'password-stdin': { type: 'boolean' },
   password: { type: 'string' },
   admin: { type: 'boolean' },
@@ -70,7 +62,6 @@ export const CLI_OPTIONS = {
   limit: { type: 'string' },
   file: { type: 'string' },
   type: { type: 'string' },
-  'application-login-limit': { type: 'string' },
   'idp-issuer': { type: 'string' },
   'idp-cert': { type: 'string', multiple: true },
   audience: { type: 'string' },

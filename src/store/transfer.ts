@@ -14,16 +14,17 @@
  */
 import type { Account, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
+import { parseSettingsInput, type PolicySettings } from '../accounts/settings.js';
 import { isValidTimeZone } from '../timezones.js';
 import { API_KEY_TYPES, BUILT_IN_PROFILES, USER_DEFAULTS, type AgentGroup, type ApiKey, type GroupAssignment, type Profile, type RoleTypeId, type User } from '../directory/model.js';
 import { hashToken } from '../security/tokens.js';
-import { ssoConfigProblem } from '../sso/model.js';
+import { ssoConfigProblem, type SsoConfig } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
 import { DuplicateError, InvalidInputError } from '../errors.js';
 import type { Stores } from './stores.js';
 
 export const DUMP_FORMAT = 'login-service-installation';
-export const DUMP_VERSION = 2;
+export const DUMP_VERSION = 3;
 
 export interface AccountDump extends Account {
   serviceBaseURIs: ServiceBaseURI[];
@@ -168,19 +169,28 @@ const assignment: Check<GroupAssignment> = (v, p) => {
   return { agentGroupId: int(o.agentGroupId, `${p}.agentGroupId`), assignmentDate: int(o.assignmentDate, `${p}.assignmentDate`) };
 };
 
+/** Settings checked as the administration API checks them (accounts/settings.ts). */
+const importedSettings = (policy: Record<string, unknown>, path: string): Partial<PolicySettings> => {
+  try {
+    return parseSettingsInput(policy, { path });
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`invalid installation dump: ${error.message}`);
+    throw error;
+  }
+};
+
 const accountDump: Check<AccountDump> = (v, p) => {
   const o = object(v, p);
   const accountId = str(o.accountId, `${p}.accountId`);
   if (!isAccountId(accountId)) fail(`${p}.accountId`, '1 to 20 digits');
   const timeZone = str(o.timeZone, `${p}.timeZone`);
   if (!isValidTimeZone(timeZone)) fail(`${p}.timeZone`, 'an IANA time zone');
-  const settings = object(o.settings, `${p}.settings`);
-  for (const [name, value] of Object.entries(settings)) {
-    if (name === 'sso') {
-      const problem = ssoConfigProblem(value);
-      if (problem) fail(`${p}.settings.sso`, `a valid SSO configuration (${problem})`);
-    } else int(value, `${p}.settings.${name}`);
+  const { sso, ...policy } = object(o.settings, `${p}.settings`);
+  if (sso !== undefined) {
+    const problem = ssoConfigProblem(sso);
+    if (problem) fail(`${p}.settings.sso`, `a valid SSO configuration (${problem})`);
   }
+  const settings = { ...importedSettings(policy, `${p}.settings`), ...(sso !== undefined && { sso: sso as SsoConfig }) };
   return {
     accountId,
     name: str(o.name, `${p}.name`),
@@ -294,14 +304,29 @@ function fromVersion1(o: Record<string, unknown>): Record<string, unknown> {
       ...rest,
     };
   });
-  return { ...o, version: DUMP_VERSION, accounts: v2accounts, users: v2users };
+  return { ...o, version: 2, accounts: v2accounts, users: v2users };
+}
+
+/**
+ * A dump of version 2 brought to version 3, as store migration 7 does: its
+ * accounts were written when a session's life and the sessions per user had
+ * no limit by default, so those that kept the defaults keep no limit, not the
+ * newer defaults.
+ */
+function fromVersion2(o: Record<string, unknown>): Record<string, unknown> {
+  const accounts = Array.isArray(o.accounts) ? o.accounts : [];
+  const v3accounts = accounts.map((a: Record<string, unknown>) =>
+    isObject(a) && isObject(a.settings) ? { ...a, settings: { absoluteSessionLifetimeMs: 0, maxSessionsPerUser: 0, ...a.settings } } : a,
+  );
+  return { ...o, version: 3, accounts: v3accounts };
 }
 
 function checkDump(dump: unknown): { accounts: AccountDump[]; users: User[]; apiKeys: ApiKey[] } {
   let o = object(dump, 'the document');
   if (o.format !== DUMP_FORMAT) fail('format', `"${DUMP_FORMAT}" (is this a file written by login-service export?)`);
   if (o.version === 1) o = fromVersion1(o);
-  if (o.version !== DUMP_VERSION) fail('version', `1 or ${DUMP_VERSION} (the versions this login-service reads)`);
+  if (o.version === 2) o = fromVersion2(o);
+  if (o.version !== DUMP_VERSION) fail('version', `1, 2 or ${DUMP_VERSION} (the versions this login-service reads)`);
   const accounts = arrayOf(accountDump)(o.accounts, 'accounts');
   const users = arrayOf(user)(o.users, 'users');
   const apiKeys = arrayOf(apiKey)(o.apiKeys, 'apiKeys');

@@ -101,7 +101,7 @@ describe('login-service commands against a running server', () => {
       assert.equal(sessions.stdout.includes(hashToken(token)), false, 'no token digest');
     }
     const table = await cli(['session', 'list', ACCOUNT]);
-    assert.match(table.stdout, /^LOGIN NAME\s+USER ID\s+CREATED\s+EXPIRES\s+ENDS AT LATEST\s+CLIENT IP\s+APP KEY\nAgent\.Smith\s+\d+\s+\S+\s+\S+\s+-\s+127\.0\.0\.1/);
+    assert.match(table.stdout, /^LOGIN NAME\s+USER ID\s+CREATED\s+EXPIRES\s+ENDS AT LATEST\s+CLIENT IP\s+APP KEY\nAgent\.Smith\s+\d+\s+\S+\s+\S+\s+\d{4}-\S+\s+127\.0\.0\.1/);
 
     const changed = await cli(['user', 'set-password', ACCOUNT, 'Agent.Smith', '--password-stdin', '--json'], 'a brand new passphrase\n');
     assertSucceeded(changed);

@@ -161,6 +161,6 @@ describe('sso and OAuth 2.0 key commands', () => {
     const res = await cli(['account', 'set', ACCOUNT, '--application-login-limit', '3', '--json']);
     assertSucceeded(res);
     assert.equal(res.json.settings.applicationLoginLimit, 3);
-    assert.match((await cli(['account', 'set', ACCOUNT, '--application-login-limit', '0'])).stdout, /application logins: +no limit/);
+    assert.match((await cli(['account', 'set', ACCOUNT, '--application-login-limit', '0'])).stdout, /Application Logins per bot in 5 seconds: +no limit/);
   });
 });

@@ -20,6 +20,10 @@ describe('graceful shutdown of `login-service serve`', { timeout: 120_000 }, () 
     try {
       await server.waitForOutput(/"msg":"login-service listening"/);
       const password = firstStartPassword(server.stdout());
+      // Forty logins of one user: without the default cap of 10 sessions, so every acknowledged one stays.
+      const setup = await openStores({ databaseUrl: `sqlite:${dbPath}` });
+      await setup.accounts.updateAccount('123456', { settings: { maxSessionsPerUser: 0 } });
+      await setup.close();
       const url = `http://127.0.0.1:${port}/api/account/123456/login?v=1.3`;
 
       type Outcome = { answer?: HttpAnswer; error?: Error; afterSignal: boolean };

@@ -50,7 +50,7 @@ before(async () => {
 
 test('the export holds every account, user (with password hash) and API key (digests only)', () => {
   assert.equal(dump.format, 'login-service-installation');
-  assert.equal(dump.version, 2);
+  assert.equal(dump.version, 3);
   assert.deepEqual(
     dump.accounts.map((a) => a.accountId),
     ['123456', '777'],
@@ -145,7 +145,7 @@ function moveInto(label: string, open: () => Promise<Stores>, cleanUp: () => Pro
       const cases: Array<[unknown, RegExp]> = [
         [null, /the document must be an object/],
         [{ ...dump, format: 'something-else' }, /format must be/],
-        [{ ...dump, version: 3 }, /version must be 1 or 2/],
+        [{ ...dump, version: 4 }, /version must be 1, 2 or 3/],
         [{ ...dump, accounts: [{ ...fresh, timeZone: 'Mars/Olympus' }], users: [], apiKeys: [] }, /accounts\[0\]\.timeZone/],
         [{ ...dump, accounts: [fresh], users: [{ ...dump.users[0]!, accountId: '4242', passwordHash: 5 }], apiKeys: [] }, /users\[0\]\.passwordHash/],
         [{ ...dump, accounts: [fresh], users: [], apiKeys: [{ ...dump.apiKeys[0]!, accountId: '5' }] }, /apiKeys\[0\]\.accountId must be the id of an account in the document/],

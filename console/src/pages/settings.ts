@@ -1,12 +1,16 @@
 /**
- * Account settings: name, time zone, session TTL and caps, password policy,
- * lockout, allowed origins, SSO. The form is built from the document the API
- * returns, field by field (text, number, switch, list, nested section), so a
- * setting the server adds appears here without a console release; `PUT`
- * sends the whole document back, as the API replaces it.
+ * Account settings: name, time zone, session lifetimes and caps, password
+ * policy, lockout, SSO. The policy fields come from the server's table of
+ * settings (src/accounts/settings.ts): its labels, units and ranges;
+ * durations are shown and typed in minutes, hours or days, never raw
+ * milliseconds. Fields the document holds that this console does not know
+ * are still shown, by their shape (text, number, switch, list, nested
+ * section), so a newer server's setting is not lost on save; `PUT` sends the
+ * whole document back, as the API replaces it.
  */
+import { DURATION_UNITS, formatDuration, naturalUnit, settingSpec, type AccountSettingSpec, type DurationUnit } from '../../../src/accounts/settings.js';
 import { paths, versions } from '../api.js';
-import { field, h, input, messageArea } from '../dom.js';
+import { field, h, input, messageArea, select } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
 type Json = string | number | boolean | null | Json[] | { [name: string]: Json };
@@ -17,16 +21,6 @@ const q = { v: versions.own };
 const LABELS: Record<string, string> = {
   name: 'Account name',
   timeZone: 'Time zone',
-  sessionTtlMs: 'Session TTL (ms)',
-  absoluteSessionLifetimeMs: 'Longest session life, whatever the refreshes (ms, 0 = none)',
-  maxSessionsPerUser: 'Sessions per user (0 = no cap)',
-  passwordMinLength: 'Shortest password',
-  passwordMaxBytes: 'Longest password (bytes)',
-  rejectCommonPasswords: 'Refuse common and leaked passwords',
-  passwordMaxAgeMs: 'Password expires after (ms, 0 = never)',
-  lockoutThreshold: 'Failed logins before a lock (0 = never)',
-  lockoutBaseMs: 'First lock lasts (ms)',
-  lockoutMaxMs: 'Longest lock (ms)',
   allowedOrigins: 'Allowed origins (one a line)',
   sso: 'Single sign-on',
 };
@@ -38,6 +32,55 @@ function labelOf(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** What the field accepts, under it: "1 minute to 30 days", "8 to 256 characters; 0: no cap". */
+function hintOf(spec: AccountSettingSpec): string {
+  if (spec.type === 'boolean') return spec.description;
+  const range = spec.type === 'duration' ? `${formatDuration(spec.min)} to ${formatDuration(spec.max)}` : `${spec.min} to ${spec.max} ${spec.unit}`;
+  return `${spec.description} ${range}${spec.zero === undefined ? '' : `; 0: ${spec.zero}`}.`;
+}
+
+/**
+ * A field whose label names only its control (`for`), so the hint and a
+ * duration's unit beside it stay out of the control's accessible name.
+ */
+function namedField(label: string, control: HTMLInputElement | HTMLSelectElement, ...rest: Node[]): HTMLElement {
+  control.id = `setting-${control.name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  return h('div', { class: 'field' }, h('span', null, h('label', { htmlFor: control.id }, label)), ...rest);
+}
+
+const UNIT_OPTIONS = (Object.keys(DURATION_UNITS) as DurationUnit[]).map((unit) => ({ value: unit, label: unit }));
+
+/** A setting of the table: its label, its hint, and for a duration a number with its unit. */
+function settingEditor(spec: AccountSettingSpec, value: Json, path: string): Editor {
+  if (spec.type === 'boolean') {
+    const box = input({ type: 'checkbox', name: path, checked: value === true });
+    return { node: field(spec.label, box, spec.description), read: () => box.checked };
+  }
+  if (spec.type === 'integer') {
+    const box = input({ type: 'number', name: path, value: String(value), min: '0', max: String(spec.max), step: '1' });
+    return { node: namedField(spec.label, box, box, h('small', null, hintOf(spec))), read: () => (box.value === '' ? 0 : Number(box.value)) };
+  }
+  const ms = typeof value === 'number' ? value : 0;
+  // The table's unit when the value is a whole number in it, else the largest unit that gives one.
+  const unit = ms % DURATION_UNITS[spec.shownIn] === 0 ? spec.shownIn : naturalUnit(ms);
+  const amount = input({ type: 'number', name: path, value: String(ms / DURATION_UNITS[unit]), min: '0', step: 'any' });
+  const units = select(UNIT_OPTIONS, unit, { name: `${path}.unit` });
+  units.setAttribute('aria-label', `Unit of ${spec.label.toLowerCase()}`);
+  return {
+    node: namedField(spec.label, amount, h('div', { class: 'duration' }, amount, units), h('small', null, hintOf(spec))),
+    read: () => (amount.value === '' ? 0 : Math.round(Number(amount.value) * DURATION_UNITS[units.value as DurationUnit])),
+  };
+}
+
+/** Every IANA zone this browser knows, with the account's own first in line should the browser not know it. */
+function timeZoneEditor(value: Json): Editor {
+  const zones = Intl.supportedValuesOf('timeZone');
+  const current = typeof value === 'string' ? value : 'UTC';
+  const all = [...new Set([...zones, 'UTC', current])].sort();
+  const box = select(all.map((zone) => ({ value: zone, label: zone })), current, { name: 'timeZone' });
+  return { node: namedField(LABELS.timeZone!, box, box), read: () => box.value };
+}
+
 /** One editor per value: `read` gives the edited value back. */
 interface Editor {
   node: Node;
@@ -45,6 +88,9 @@ interface Editor {
 }
 
 function editorFor(name: string, value: Json, path: string): Editor {
+  const spec = path === name ? settingSpec(name) : undefined;
+  if (spec) return settingEditor(spec, value, path);
+  if (path === 'timeZone') return timeZoneEditor(value);
   const label = labelOf(name);
   if (typeof value === 'boolean') {
     const box = input({ type: 'checkbox', name: path, checked: value });

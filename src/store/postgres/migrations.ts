@@ -219,4 +219,10 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   ALTER TABLE users DROP COLUMN privileges, DROP COLUMN is_admin;
   ALTER TABLE accounts DROP COLUMN agent_groups, DROP COLUMN agent_groups_revision;
   `,
+  // 6: placeholder, to be replaced by the sixth migration when the branches meet.
+  'SELECT 1',
+  // 7: new accounts get a longest session life of 24 hours and at most 10 sessions per user
+  // (accounts/settings.ts). An account stores only what differs from the defaults, so existing
+  // accounts that kept the old defaults (no limit, no cap) get them written in, and keep them.
+  `UPDATE accounts SET settings = jsonb_build_object('absoluteSessionLifetimeMs', 0, 'maxSessionsPerUser', 0) || settings`,
 ];
