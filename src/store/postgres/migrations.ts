@@ -219,4 +219,6 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   ALTER TABLE users DROP COLUMN privileges, DROP COLUMN is_admin;
   ALTER TABLE accounts DROP COLUMN agent_groups, DROP COLUMN agent_groups_revision;
   `,
+  // 8: the last successful login, shown to administrators and used to deactivate inactive users.
+  `ALTER TABLE users ADD COLUMN last_login_at BIGINT;`,
 ];

@@ -226,4 +226,6 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
   ALTER TABLE accounts DROP COLUMN agent_groups;
   ALTER TABLE accounts DROP COLUMN agent_groups_revision;
   `,
+  // 8: the last successful login, shown to administrators and used to deactivate inactive users.
+  `ALTER TABLE users ADD COLUMN last_login_at INTEGER;`,
 ];
