@@ -42,6 +42,8 @@ export interface User {
   /** argon2id PHC string; null for bots. */
   passwordHash: string | null;
   passwordChangedAt: number | null;
+  /** The last successful login (any method); null before the first. Not a directory change: no revision bump. */
+  lastLoginAt: number | null;
   /** Platform staff flag reported as `isLPA`. */
   isLPA: boolean;
   enabled: boolean;
@@ -116,6 +118,8 @@ export interface UserStore {
   /** Ordered by login name; deleted users only when asked. */
   listUsers(accountId: string, options?: { includeDeleted?: boolean }): Promise<User[]>;
   updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean>;
+  /** Records a successful login's time; bumps no revision, since it is no administrator's change. */
+  recordLogin(accountId: string, userId: string, at: number): Promise<void>;
   /**
    * All or nothing, as one revision: DuplicateError on a taken login name or
    * id, UnknownReferenceError when a user names a group (memberOf, managerOf)

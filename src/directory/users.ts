@@ -125,6 +125,7 @@ async function userFrom(ctx: AdminContext, account: Account, input: UserInput, e
     appKey,
     passwordHash,
     passwordChangedAt,
+    lastLoginAt: existing?.lastLoginAt ?? null,
     isLPA: input.isLPA ?? existing?.isLPA ?? false,
     enabled: input.isEnabled ?? true,
     createdAt: existing?.createdAt ?? now,

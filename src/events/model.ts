@@ -14,7 +14,12 @@ export interface AuditEvent {
 
 export interface EventFilter {
   loginName?: string;
+  /** Only events of this type. */
+  type?: string;
+  /** At or after this time. */
   since?: number;
+  /** Strictly after this event in the newest-first order: the next page starts after the last event of the previous one. */
+  after?: { time: number; id: number };
   limit?: number;
 }
 

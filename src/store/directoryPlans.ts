@@ -118,3 +118,13 @@ export function planProfileWrite(
   }
   return { profiles: written, ids, deleted: write.delete ?? [] };
 }
+
+/**
+ * An account that has an enabled administrator keeps one: a write that would
+ * disable, delete or demote the last of them is refused (409) and changes
+ * nothing. Counted inside the write's transaction, before and after, so two
+ * administrators removing each other at once cannot both succeed.
+ */
+export function keepAnAdministrator(before: number, after: number): void {
+  if (before > 0 && after === 0) throw new InUseError("the account's last enabled administrator cannot be disabled, deleted or demoted");
+}

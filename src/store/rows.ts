@@ -41,6 +41,7 @@ export interface UserRow {
   app_key: string | null;
   password_hash: string | null;
   password_changed_at: number | null;
+  last_login_at: number | null;
   is_lpa: SqlBoolean;
   enabled: SqlBoolean;
   created_at: number;
@@ -69,6 +70,7 @@ export const toUser = (r: UserRow): User => ({
   appKey: r.app_key,
   passwordHash: r.password_hash,
   passwordChangedAt: r.password_changed_at,
+  lastLoginAt: r.last_login_at,
   isLPA: bool(r.is_lpa),
   enabled: bool(r.enabled),
   createdAt: r.created_at,
@@ -100,6 +102,7 @@ export function userColumns(u: User, loginNameKey: string) {
     app_key: u.appKey,
     password_hash: u.passwordHash,
     password_changed_at: u.passwordChangedAt,
+    last_login_at: u.lastLoginAt,
     is_lpa: u.isLPA,
     enabled: u.enabled,
     created_at: u.createdAt,
@@ -121,6 +124,8 @@ export function userColumns(u: User, loginNameKey: string) {
 }
 
 export const USER_COLUMNS = Object.keys(userColumns({ skillIds: [], managerOf: [], profileIds: [], memberOf: null } as unknown as User, ''));
+/** What replacing a user rewrites: not its keys, nor the last login, which logins record beside administrators' writes. */
+export const isReplacedUserColumn = (c: string): boolean => c !== 'user_id' && c !== 'account_id' && c !== 'last_login_at';
 
 export interface AgentGroupRow {
   group_id: number;

@@ -217,6 +217,8 @@ const user: Check<User> = (v, p) => {
     appKey: nullable(nonEmpty)(o.appKey, `${p}.appKey`),
     passwordHash: nullable(nonEmpty)(o.passwordHash, `${p}.passwordHash`),
     passwordChangedAt: nullable(int)(o.passwordChangedAt, `${p}.passwordChangedAt`),
+    // Absent in dumps made before it was kept.
+    lastLoginAt: o.lastLoginAt === undefined ? null : nullable(int)(o.lastLoginAt, `${p}.lastLoginAt`),
     isLPA: bool(o.isLPA, `${p}.isLPA`),
     enabled: bool(o.enabled, `${p}.enabled`),
     createdAt: int(o.createdAt, `${p}.createdAt`),

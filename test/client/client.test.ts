@@ -191,8 +191,10 @@ describe('LoginServiceClient against the real server', () => {
     const client = clientFor({ timers: driven.timers });
     await client.login(human());
     client.startKeepAlive();
-    // The user is disabled: the session ends and logging in again answers 401.
-    await server.stores.users.updateUser(seeded.accountId, seeded.human.user.userId, { enabled: false });
+    // The password is changed elsewhere: the session ends and logging in again answers 401. (Disabling would not do:
+    // this user is the account's only administrator, whom the directory keeps.)
+    await server.stores.users.updateUser(seeded.accountId, seeded.human.user.userId, { passwordHash: await server.services.hasher.hash('another password entirely') });
+    after(() => server.stores.users.updateUser(seeded.accountId, seeded.human.user.userId, { passwordHash: seeded.human.user.passwordHash! }));
     await server.stores.sessions.deleteUserSessions(seeded.accountId, seeded.human.user.userId);
     const failed = once(client, 'keepAliveFailed');
     await driven.runNext();
@@ -201,7 +203,6 @@ describe('LoginServiceClient against the real server', () => {
     assert.equal(error.internalCode, 20);
     assert.equal(client.keepAliveRunning, false);
     assert.equal(driven.pending(), 0);
-    await server.stores.users.updateUser(seeded.accountId, seeded.human.user.userId, { enabled: true });
   });
 
   test('sends JSON with Accept: application/json and ?v=1.3', async () => {

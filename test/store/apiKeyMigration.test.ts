@@ -40,7 +40,7 @@ async function checkMigrated(stores: Stores) {
   try {
     await stores.users.createUser({
       accountId: '123', userId: '5550001', userPid: 'pid-5550001', loginName: 'old-bot', isBot: true, appKey: 'app-key-1',
-      passwordHash: null, passwordChangedAt: null, isLPA: false, enabled: true, createdAt: 1_700_000_000_000,
+      passwordHash: null, passwordChangedAt: null, lastLoginAt: null, isLPA: false, enabled: true, createdAt: 1_700_000_000_000,
       ...USER_DEFAULTS, memberOf: null, profileIds: [2], updatedAt: 1_700_000_000_000,
     });
     const login = await postJson(`${server.baseUrl}/api/account/123/login`, { username: 'old-bot', appKey: 'app-key-1', secret, accessToken, accessTokenSecret });

@@ -52,6 +52,7 @@ function user(accountId: string, loginName: string, createdAt: number, overrides
     appKey: null,
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
     passwordChangedAt: createdAt,
+    lastLoginAt: null,
     isLPA: false,
     enabled: true,
     createdAt,
@@ -296,6 +297,22 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal((await stores.users.getUserById('1', u.userId))?.enabled, false);
       });
 
+      contract('records the last login without bumping the users revision; a replace keeps it', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const u = user('1', 'Agent.Last', t);
+        await stores.users.createUser(u);
+        const revision = await stores.directory.revision('1', 'users');
+        await stores.users.recordLogin('1', u.userId, t + HOUR);
+        await stores.users.recordLogin('2', u.userId, t + 2 * HOUR);
+        assert.equal((await stores.users.getUserById('1', u.userId))?.lastLoginAt, t + HOUR, 'another account changes nothing');
+        assert.equal(await stores.directory.revision('1', 'users'), revision);
+        await stores.users.writeUsers('1', { replace: [{ ...u, fullName: 'Renamed', lastLoginAt: null, updatedAt: t + 3 * HOUR }] });
+        const after = await stores.users.getUserById('1', u.userId);
+        assert.equal(after?.fullName, 'Renamed');
+        assert.equal(after?.lastLoginAt, t + HOUR, 'an administrator\'s replace does not move the last login');
+      });
+
       contract('compares login names as PRECIS usernames: width, case folding and Unicode form aside; invalid names find nobody', async (stores) => {
         const t = realNow();
         await stores.accounts.createAccount(account('1', t));
@@ -444,6 +461,36 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.deepEqual(listed.map((p) => p.id), [1, 2, 3, 4, 5]);
         assert.deepEqual(listed[4]!.permissions, [100]);
         assert.equal(await stores.directory.revision('1', 'profiles'), 4);
+      });
+
+      contract('keeps an enabled administrator: disabling, deleting or demoting the last one is refused and changes nothing', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const admin = user('1', 'the.admin', t, { profileIds: [1] });
+        const agent = user('1', 'an.agent', t, { profileIds: [2] });
+        await stores.users.createUser(admin);
+        await stores.users.createUser(agent);
+        const { ids: [custom] } = await stores.directory.writeProfiles('1', { create: [{ ...profile('Supervisors', t), roleTypeId: 1 }] });
+        const revision = await stores.directory.revision('1', 'users');
+        await assert.rejects(stores.users.updateUser('1', admin.userId, { enabled: false }), InUseError);
+        await assert.rejects(stores.users.writeUsers('1', { replace: [{ ...admin, enabled: false }] }), InUseError);
+        await assert.rejects(stores.users.writeUsers('1', { replace: [{ ...admin, deleted: true }] }), InUseError);
+        await assert.rejects(stores.users.writeUsers('1', { replace: [{ ...admin, profileIds: [2] }] }), InUseError);
+        await assert.rejects(stores.directory.writeProfiles('1', { replace: [{ ...profile('Administrator', t), id: 1, roleTypeId: 2 }] }), InUseError);
+        assert.equal(await stores.directory.revision('1', 'users'), revision, 'nothing written');
+        assert.deepEqual(await stores.users.getUserById('1', admin.userId), admin);
+        assert.equal((await stores.directory.listProfiles('1'))[0]!.roleTypeId, 1);
+
+        // Another enabled administrator (here through a profile of the administrator role) makes each of these possible.
+        await stores.users.writeUsers('1', { replace: [{ ...agent, profileIds: [custom!] }] });
+        await stores.users.writeUsers('1', { replace: [{ ...admin, profileIds: [2] }] });
+        await assert.rejects(stores.users.updateUser('1', agent.userId, { enabled: false }), InUseError, 'now the last one');
+        // Writes that take no administrator away still pass, and an account without one is not held to the rule.
+        await stores.users.updateUser('1', agent.userId, { changePwdNextLogin: true });
+        await stores.accounts.createAccount(account('2', t));
+        const lone = user('2', 'lone.agent', t);
+        await stores.users.createUser(lone);
+        assert.equal(await stores.users.updateUser('2', lone.userId, { enabled: false }), true);
       });
     });
 
@@ -922,6 +969,19 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.deepEqual((await stores.events.listEvents('1', { limit: 2 })).map(withoutId), [events[4], events[3]]);
         assert.deepEqual((await stores.events.listEvents('2')).map(withoutId), [events[5]]);
         assert.deepEqual(await stores.events.listEvents('3'), []);
+
+        assert.deepEqual((await stores.events.listEvents('1', { type: 'login_success' })).map(withoutId), [events[4], events[0]]);
+        // Pages follow one another exactly, even across events of the same millisecond.
+        const pages: AuditEvent[][] = [];
+        let after: { time: number; id: number } | undefined;
+        for (;;) {
+          const page = await stores.events.listEvents('1', { limit: 2, ...(after && { after }) });
+          if (page.length === 0) break;
+          pages.push(page);
+          const last = page[page.length - 1]!;
+          after = { time: last.time, id: last.id! };
+        }
+        assert.deepEqual(pages.map((p) => p.map(withoutId)), [[events[4], events[3]], [events[2], events[1]], [events[0]]]);
       });
 
       contract('removes events older than the retention point', async (stores) => {

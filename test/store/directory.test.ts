@@ -147,7 +147,7 @@ if (serverUrl) {
           Array.from({ length: 20 }, (_, i) =>
             (i % 2 ? a : b).users.createUser({
               accountId: '9', userId: `9${String(i).padStart(4, '0')}`, userPid: `pid-9-${i}`, loginName: `user-${i}`, isBot: false, appKey: null,
-              passwordHash: 'h', passwordChangedAt: t, isLPA: false, enabled: true, createdAt: t, fullName: '', nickname: '', email: '',
+              passwordHash: 'h', passwordChangedAt: t, lastLoginAt: null, isLPA: false, enabled: true, createdAt: t, fullName: '', nickname: '', email: '',
               employeeId: '', description: '', mobileNumber: '', maxChats: 0, skillIds: [], memberOf: null, managerOf: [], profileIds: [2],
               changePwdNextLogin: false, deleted: false, updatedAt: t,
             }),

@@ -20,7 +20,7 @@ import {
   type WriteResult,
 } from '../../directory/model.js';
 import { RevisionMismatchError } from '../../errors.js';
-import { planGroupWrite, planProfileWrite } from '../directoryPlans.js';
+import { keepAnAdministrator, planGroupWrite, planProfileWrite } from '../directoryPlans.js';
 import { type AgentGroupRow, type ProfileRow, type UserRow, toAgentGroup, toProfile, toUser } from '../rows.js';
 
 /** First key of the two-key advisory locks of account directories; the second is the account id's hash. */
@@ -81,6 +81,24 @@ export class PostgresDirectoryTx {
   async references(): Promise<DirectoryReferences> {
     const [groups, profiles] = [await this.groups(), await this.profiles()];
     return { liveGroupIds: new Set(groups.filter((g) => !g.deleted).map((g) => g.id)), profileIds: new Set(profiles.map((p) => p.id)) };
+  }
+
+  /** Enabled users, not deleted, holding a profile of the administrator role. */
+  async administrators(): Promise<number> {
+    const { rows } = await this.client.query<{ n: number }>(
+      `SELECT COUNT(*)::int AS n FROM users u WHERE u.account_id = $1 AND NOT u.deleted AND u.enabled AND EXISTS (
+         SELECT 1 FROM profiles p WHERE p.account_id = u.account_id AND p.role_type_id = 1 AND u.profile_ids @> to_jsonb(p.profile_id))`,
+      [this.accountId],
+    );
+    return rows[0]!.n;
+  }
+
+  /** Runs a write that could take away an administrator, refusing it when it takes away the last one. */
+  async keepingAnAdministrator<T>(write: () => Promise<T>): Promise<T> {
+    const before = await this.administrators();
+    const result = await write();
+    keepAnAdministrator(before, await this.administrators());
+    return result;
   }
 
   async liveUsers() {
@@ -167,8 +185,10 @@ export class PostgresDirectoryStore implements DirectoryStore {
       const existing = await tx.profiles();
       const users = write.delete?.length ? await tx.liveUsers() : [];
       const { profiles, ids, deleted } = planProfileWrite(existing, write, () => users);
-      for (const id of deleted) await tx.client.query('DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2', [accountId, id]);
-      for (const p of profiles) await tx.upsertProfile(p);
+      await tx.keepingAnAdministrator(async () => {
+        for (const id of deleted) await tx.client.query('DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2', [accountId, id]);
+        for (const p of profiles) await tx.upsertProfile(p);
+      });
       return { revision: await tx.bump('profiles'), ids };
     });
   }

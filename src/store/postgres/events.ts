@@ -19,7 +19,12 @@ export class PostgresEventStore implements EventStore {
     const param = (v: unknown) => (values.push(v), `$${values.length}`);
     const where = ['account_id = $1'];
     if (filter.loginName !== undefined) where.push(`lower(login_name) = lower(${param(filter.loginName)})`);
+    if (filter.type !== undefined) where.push(`type = ${param(filter.type)}`);
     if (filter.since !== undefined) where.push(`time >= ${param(filter.since)}`);
+    if (filter.after !== undefined) {
+      const time = param(filter.after.time);
+      where.push(`(time < ${time} OR (time = ${time} AND id < ${param(filter.after.id)}))`);
+    }
     const limit = param(filter.limit ?? 1000);
     const { rows } = await this.pool.query<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY time DESC, id DESC LIMIT ${limit}`, values);
     return rows.map(toEvent);

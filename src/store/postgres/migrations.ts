@@ -225,4 +225,6 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   // (accounts/settings.ts). An account stores only what differs from the defaults, so existing
   // accounts that kept the old defaults (no limit, no cap) get them written in, and keep them.
   `UPDATE accounts SET settings = jsonb_build_object('absoluteSessionLifetimeMs', 0, 'maxSessionsPerUser', 0) || settings`,
+  // 8: the last successful login, shown to administrators and used to deactivate inactive users.
+  `ALTER TABLE users ADD COLUMN last_login_at BIGINT;`,
 ];

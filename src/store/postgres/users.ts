@@ -5,13 +5,19 @@ import { DuplicateError, UnknownReferenceError } from '../../errors.js';
 import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import { isUniqueViolation } from './database.js';
 import { inDirectoryTransaction } from './directory.js';
-import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns } from '../rows.js';
+import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns, isReplacedUserColumn } from '../rows.js';
 
 const INSERT_USER = `INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
-const REPLACE_USER = `UPDATE users SET ${USER_COLUMNS.map((c, i) => `${c} = $${i + 1}`).filter((_, i) => USER_COLUMNS[i] !== 'user_id' && USER_COLUMNS[i] !== 'account_id').join(', ')}
-  WHERE user_id = $${USER_COLUMNS.indexOf('user_id') + 1} AND account_id = $${USER_COLUMNS.indexOf('account_id') + 1}`;
+const REPLACED_COLUMNS = USER_COLUMNS.filter(isReplacedUserColumn);
+const REPLACE_USER = `UPDATE users SET ${REPLACED_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ')}
+  WHERE user_id = $${REPLACED_COLUMNS.length + 1} AND account_id = $${REPLACED_COLUMNS.length + 2}`;
 
-const userValues = (u: User) => Object.values(userColumns(u, u.deleted ? deletedLoginNameKey(u.userId) : storedLoginNameKey(u)));
+const columnsOf = (u: User): Record<string, unknown> => userColumns(u, u.deleted ? deletedLoginNameKey(u.userId) : storedLoginNameKey(u));
+const userValues = (u: User) => Object.values(columnsOf(u));
+const replaceValues = (u: User) => {
+  const columns = columnsOf(u);
+  return [...REPLACED_COLUMNS.map((c) => columns[c]), u.userId, u.accountId];
+};
 
 export class PostgresUserStore implements UserStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -33,9 +39,13 @@ export class PostgresUserStore implements UserStore {
           }
         }
         for (const u of write.create ?? []) await tx.client.query({ name: 'users.insert', text: INSERT_USER, values: userValues({ ...u, accountId }) });
-        for (const u of write.replace ?? []) {
-          const r = await tx.client.query({ name: 'users.replace', text: REPLACE_USER, values: userValues({ ...u, accountId }) });
-          if ((r.rowCount ?? 0) === 0) throw new UnknownReferenceError(`user ${u.userId} does not exist`);
+        if (write.replace?.length) {
+          await tx.keepingAnAdministrator(async () => {
+            for (const u of write.replace ?? []) {
+              const r = await tx.client.query({ name: 'users.replace', text: REPLACE_USER, values: replaceValues({ ...u, accountId }) });
+              if ((r.rowCount ?? 0) === 0) throw new UnknownReferenceError(`user ${u.userId} does not exist`);
+            }
+          });
         }
         return tx.bump('users');
       });
@@ -74,6 +84,10 @@ export class PostgresUserStore implements UserStore {
     return rows.map(toUser);
   }
 
+  async recordLogin(accountId: string, userId: string, at: number): Promise<void> {
+    await this.pool.query({ name: 'users.recordLogin', text: 'UPDATE users SET last_login_at = $1 WHERE account_id = $2 AND user_id = $3', values: [at, accountId, userId] });
+  }
+
   async updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean> {
     const sets: string[] = [];
     const values: unknown[] = [accountId, userId];
@@ -84,8 +98,8 @@ export class PostgresUserStore implements UserStore {
     if (patch.changePwdNextLogin !== undefined) sets.push(`change_pwd_next_login = ${param(patch.changePwdNextLogin)}`);
     if (sets.length === 0) return (await this.getUserById(accountId, userId)) !== null;
     return inDirectoryTransaction(this.pool, accountId, async (tx) => {
-      const r = await tx.client.query(`UPDATE users SET ${sets.join(', ')} WHERE account_id = $1 AND user_id = $2`, values);
-      const changed = (r.rowCount ?? 0) > 0;
+      const run = async () => ((await tx.client.query(`UPDATE users SET ${sets.join(', ')} WHERE account_id = $1 AND user_id = $2`, values)).rowCount ?? 0) > 0;
+      const changed = patch.enabled === false ? await tx.keepingAnAdministrator(run) : await run();
       if (changed) await tx.bump('users');
       return changed;
     });

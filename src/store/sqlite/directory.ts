@@ -18,7 +18,7 @@ import {
   type WriteResult,
 } from '../../directory/model.js';
 import { RevisionMismatchError } from '../../errors.js';
-import { planGroupWrite, planProfileWrite } from '../directoryPlans.js';
+import { keepAnAdministrator, planGroupWrite, planProfileWrite } from '../directoryPlans.js';
 import { type AgentGroupRow, type ProfileRow, type UserRow, toAgentGroup, toProfile, toUser } from '../rows.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -38,6 +38,11 @@ export class SqliteDirectoryTx {
       groups: db.prepare('SELECT * FROM agent_groups WHERE account_id = ? ORDER BY group_id'),
       profileIds: db.prepare('SELECT profile_id FROM profiles WHERE account_id = ?').pluck(),
       liveUsers: db.prepare('SELECT * FROM users WHERE account_id = ? AND deleted = 0'),
+      administrators: db.prepare(
+        `SELECT COUNT(*) FROM users u WHERE u.account_id = ? AND u.deleted = 0 AND u.enabled = 1 AND EXISTS (
+           SELECT 1 FROM json_each(u.profile_ids) j JOIN profiles p ON p.account_id = u.account_id AND p.profile_id = j.value
+           WHERE p.role_type_id = 1)`,
+      ).pluck(),
     };
   }
 
@@ -69,6 +74,19 @@ export class SqliteDirectoryTx {
 
   liveUsers(accountId: string) {
     return (this.q.liveUsers.all(accountId) as UserRow[]).map(toUser);
+  }
+
+  /** Enabled users, not deleted, holding a profile of the administrator role. */
+  administrators(accountId: string): number {
+    return this.q.administrators.get(accountId) as number;
+  }
+
+  /** Runs a write that could take away an administrator, refusing it when it takes away the last one. */
+  keepingAnAdministrator<T>(accountId: string, write: () => T): T {
+    const before = this.administrators(accountId);
+    const result = write();
+    keepAnAdministrator(before, this.administrators(accountId));
+    return result;
   }
 }
 
@@ -135,10 +153,12 @@ export class SqliteDirectoryStore implements DirectoryStore {
       this.tx.check(accountId, 'profiles', write.expectedRevision);
       const existing = (this.q.listProfiles.all(accountId) as ProfileRow[]).map(toProfile);
       const { profiles, ids, deleted } = planProfileWrite(existing, write, () => this.tx.liveUsers(accountId));
-      for (const id of deleted) this.q.deleteProfile.run(accountId, id);
-      for (const p of profiles) {
-        this.q.upsertProfile.run({ accountId, ...p, nameKey: profileNameKey(p.name), permissions: JSON.stringify(p.permissions), builtIn: b(p.builtIn) });
-      }
+      this.tx.keepingAnAdministrator(accountId, () => {
+        for (const id of deleted) this.q.deleteProfile.run(accountId, id);
+        for (const p of profiles) {
+          this.q.upsertProfile.run({ accountId, ...p, nameKey: profileNameKey(p.name), permissions: JSON.stringify(p.permissions), builtIn: b(p.builtIn) });
+        }
+      });
       return { revision: this.tx.bump(accountId, 'profiles'), ids };
     })();
   }

@@ -23,7 +23,9 @@ export class SqliteEventStore implements EventStore {
     const where = ['account_id = ?'];
     const values: unknown[] = [accountId];
     if (filter.loginName !== undefined) where.push('lower(login_name) = ?'), values.push(filter.loginName.toLowerCase());
+    if (filter.type !== undefined) where.push('type = ?'), values.push(filter.type);
     if (filter.since !== undefined) where.push('time >= ?'), values.push(filter.since);
+    if (filter.after !== undefined) where.push('(time < ? OR (time = ? AND id < ?))'), values.push(filter.after.time, filter.after.time, filter.after.id);
     const sql = `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY time DESC, id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...values, filter.limit ?? 1000) as EventRow[]).map(toEvent);
   }

@@ -232,4 +232,6 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
   // (accounts/settings.ts). An account stores only what differs from the defaults, so existing
   // accounts that kept the old defaults (no limit, no cap) get them written in, and keep them.
   `UPDATE accounts SET settings = json_insert(settings, '$.absoluteSessionLifetimeMs', 0, '$.maxSessionsPerUser', 0)`,
+  // 8: the last successful login, shown to administrators and used to deactivate inactive users.
+  `ALTER TABLE users ADD COLUMN last_login_at INTEGER;`,
 ];

@@ -4,7 +4,7 @@ import { DuplicateError, UnknownReferenceError } from '../../errors.js';
 import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import type { SqliteDatabase } from './database.js';
 import { SqliteDirectoryTx } from './directory.js';
-import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns } from '../rows.js';
+import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns, isReplacedUserColumn } from '../rows.js';
 
 const isUniqueViolation = (e: unknown) =>
   ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string }).code ?? '');
@@ -20,11 +20,12 @@ export class SqliteUserStore implements UserStore {
     this.q = {
       insert: db.prepare(`INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map((c) => `@${c}`).join(', ')})`),
       replace: db.prepare(
-        `UPDATE users SET ${USER_COLUMNS.filter((c) => c !== 'user_id' && c !== 'account_id').map((c) => `${c} = @${c}`).join(', ')}
+        `UPDATE users SET ${USER_COLUMNS.filter(isReplacedUserColumn).map((c) => `${c} = @${c}`).join(', ')}
          WHERE account_id = @account_id AND user_id = @user_id`,
       ),
       byLogin: db.prepare('SELECT * FROM users WHERE account_id = ? AND login_name_key = ?'),
       byId: db.prepare('SELECT * FROM users WHERE account_id = ? AND user_id = ?'),
+      recordLogin: db.prepare('UPDATE users SET last_login_at = ? WHERE account_id = ? AND user_id = ?'),
       list: db.prepare('SELECT * FROM users WHERE account_id = ? AND (deleted = 0 OR ?) ORDER BY login_name_key'),
     };
   }
@@ -52,8 +53,12 @@ export class SqliteUserStore implements UserStore {
           }
         }
         for (const u of write.create ?? []) this.q.insert.run(this.row({ ...u, accountId }));
-        for (const u of write.replace ?? []) {
-          if (this.q.replace.run(this.row({ ...u, accountId })).changes === 0) throw new UnknownReferenceError(`user ${u.userId} does not exist`);
+        if (write.replace?.length) {
+          this.tx.keepingAnAdministrator(accountId, () => {
+            for (const u of write.replace ?? []) {
+              if (this.q.replace.run(this.row({ ...u, accountId })).changes === 0) throw new UnknownReferenceError(`user ${u.userId} does not exist`);
+            }
+          });
         }
         return this.tx.bump(accountId, 'users');
       })();
@@ -79,6 +84,10 @@ export class SqliteUserStore implements UserStore {
     return (this.q.list.all(accountId, options.includeDeleted ? 1 : 0) as UserRow[]).map(toUser);
   }
 
+  async recordLogin(accountId: string, userId: string, at: number): Promise<void> {
+    this.q.recordLogin.run(at, accountId, userId);
+  }
+
   async updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean> {
     const sets: string[] = [];
     const values: unknown[] = [];
@@ -88,8 +97,9 @@ export class SqliteUserStore implements UserStore {
     if (patch.changePwdNextLogin !== undefined) sets.push('change_pwd_next_login = ?'), values.push(patch.changePwdNextLogin ? 1 : 0);
     if (sets.length === 0) return (await this.getUserById(accountId, userId)) !== null;
     const update = this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE account_id = ? AND user_id = ?`);
+    const run = () => update.run(...values, accountId, userId).changes > 0;
     return this.db.transaction(() => {
-      const changed = update.run(...values, accountId, userId).changes > 0;
+      const changed = patch.enabled === false ? this.tx.keepingAnAdministrator(accountId, run) : run();
       if (changed) this.tx.bump(accountId, 'users');
       return changed;
     })();
