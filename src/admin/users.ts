@@ -7,7 +7,8 @@ import { accountSettings, MAIN_GROUP_ID, type Account } from '../accounts/model.
 import { DuplicateError } from '../store/errors.js';
 import { randomDigits, randomUuid } from '../security/tokens.js';
 import { USER_DEFAULTS, type GroupAssignment, type User } from '../users/model.js';
-import { LoginNameError, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
+import { LoginNameError, checkSingleScript, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
+import { refuseLookAlikeNames } from '../users/loginNameConflicts.js';
 import { passwordProblem } from '../users/passwordPolicy.js';
 import { failureCount, forgetFailures, lockedUntil } from '../security/bruteForce.js';
 import { AGENT_PROFILE_ID } from './model.js';
@@ -78,7 +79,9 @@ async function userFrom(ctx: AdminContext, account: Account, input: UserInput, e
     throw new InvalidInputError(`${who}: login name must be 1 to 256 printable characters without leading or trailing spaces`);
   }
   try {
-    loginNameKey(input.loginName);
+    const key = loginNameKey(input.loginName);
+    // Names already given keep working; a new or changed one must be written in one script.
+    if (existing === null || loginNameKeyOrNull(existing.loginName) !== key) checkSingleScript(input.loginName);
   } catch (e) {
     if (e instanceof LoginNameError) throw new InvalidInputError(`${who}: ${e.message}`);
     throw e;
@@ -181,6 +184,7 @@ export async function createUsers(ctx: AdminContext, accountId: string, inputs: 
       throw new DuplicateError(`user ${input.loginName} in account ${accountId}`);
     }
   }
+  await refuseLookAlikeNames(ctx.stores, accountId, inputs.filter((i) => typeof i.loginName === 'string'));
   const checked = [];
   for (const input of inputs) checked.push(await userFrom(ctx, account, input, null, now));
   // Hashed once every entry is known good: a list refused for one bad entry costs no argon2 time.
@@ -209,6 +213,7 @@ export async function replaceUser(ctx: AdminContext, accountId: string, userId: 
   const existing = await requireUserById(ctx, accountId, userId);
   if (typeof input.loginName === 'string' && loginNameKeyOrNull(existing.loginName) !== loginNameKeyOrNull(input.loginName)) {
     if (await ctx.stores.users.getUserByLoginName(accountId, input.loginName)) throw new DuplicateError(`user ${input.loginName} in account ${accountId}`);
+    await refuseLookAlikeNames(ctx.stores, accountId, [{ loginName: input.loginName, userId }]);
   }
   const checked = await userFrom(ctx, account, input, existing, ctx.clock.now());
   const passwordChanged = checked.newPassword !== null;

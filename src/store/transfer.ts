@@ -21,6 +21,7 @@ import { API_KEY_TYPES, USER_DEFAULTS, type ApiKey, type GroupAssignment, type U
 import { hashToken } from '../security/tokens.js';
 import { ssoConfigProblem } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
+import { refuseLookAlikesAmong } from '../users/loginNameConflicts.js';
 import { DuplicateError } from './errors.js';
 import type { Stores } from './stores.js';
 
@@ -92,6 +93,7 @@ export async function importInstallation(stores: Stores, dump: InstallationDump)
     if (takenUserIds.has(u.userId)) throw new DuplicateError(`user id ${u.userId}`);
     if (takenUserPids.has(u.userPid)) throw new DuplicateError(`user pid ${u.userPid}`);
   }
+  for (const a of accounts) refuseLookAlikesAmong(a.accountId, [], users.filter((u) => u.accountId === a.accountId && !u.deleted).map((u) => u.loginName));
 
   for (const { serviceBaseURIs, agentGroups, profiles, ...account } of accounts) {
     await stores.accounts.createAccount(account);
