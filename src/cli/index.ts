@@ -142,7 +142,7 @@ export async function runCli(positionals: string[], options: CliOptions, config:
   try {
     const { command, args } = selectCommand(positionals);
     checkFlags(command, options);
-    refuseControlCharacters(args, options);
+    refuseControlCharacters(args, options, command.args);
     await command.run(ctx, args, options);
     return 0;
   } catch (error) {

@@ -95,9 +95,9 @@ const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
  * in requests (docs/SECURITY.md, "Control characters"): none in a positional
  * argument, none but tab, line feed and carriage return in a flag's value.
  */
-export function refuseControlCharacters(args: readonly string[], options: CliOptions): void {
+export function refuseControlCharacters(args: readonly string[], options: CliOptions, argNames: readonly string[] = []): void {
   args.forEach((arg, i) => {
-    if (ANY_CONTROL.test(arg)) throw new UsageError(`argument ${i + 1} contains a control character`);
+    if (ANY_CONTROL.test(arg)) throw new UsageError(`${argNames[i] ?? `argument ${i + 1}`} contains a control character`);
   });
   for (const [name, value] of Object.entries(options)) {
     const values = Array.isArray(value) ? value : [value];

@@ -7,11 +7,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApp, type Services } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openStores, type Stores } from '../../src/store/index.js';
+import { assertFailed, assertSucceeded, runInProcess } from '../cli/cliRunner.js';
 import { postJson, seedAccount, type SeededAccount } from '../helpers/server.js';
 import { createTestDatabase, type TestDatabase } from '../store/postgresDatabase.js';
 import type { FastifyInstance } from 'fastify';
@@ -179,3 +183,31 @@ if (serverUrl) {
   after(async () => db?.drop());
   refusesControlCharacters('PostgreSQL', () => db.url);
 }
+
+describe('the CLI refuses control characters too', () => {
+  let dir: string;
+  let db: string;
+  const cli = (args: string[], stdin?: string) => runInProcess([...args, '--db', db], stdin);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'login-service-controls-'));
+    db = `sqlite:${join(dir, 'store.db')}`;
+    assertSucceeded(await cli(['account', 'create', '717171', '--name', 'Controls', '--time-zone', 'UTC']));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('in an argument, a flag or the password line: exit code 2, nothing created', async () => {
+    assertFailed(await cli(['user', 'create', '717171', 'new\u001buser', '--password', NEW_PASSWORD]), 2, /loginName contains a control character/);
+    assertFailed(await cli(['account', 'create', '727272', '--name', 'Bell\u0007', '--time-zone', 'UTC']), 2, /--name contains a control character/);
+    assertFailed(await cli(['user', 'create', '717171', 'piped', '--password-stdin'], `${NEW_PASSWORD}\u0000\n`), 2, /standard input contains a control character/);
+    const users = await cli(['user', 'list', '717171', '--json']);
+    assertSucceeded(users);
+    assert.deepEqual(users.json, []);
+    const accounts = await cli(['account', 'list', '--json']);
+    assert.deepEqual(accounts.json.map((a: { accountId: string }) => a.accountId), ['717171']);
+  });
+
+  test('a tab in a password read from standard input is free text, as in a request body', async () => {
+    assertSucceeded(await cli(['user', 'create', '717171', 'tabbed', '--password-stdin'], `${NEW_PASSWORD}\twith a tab\n`));
+  });
+});
