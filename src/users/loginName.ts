@@ -175,9 +175,23 @@ export function checkSingleScript(name: string): void {
  * skeletons look alike: `kate` and `kаte` (Cyrillic а), `modern` and `rnodern`.
  */
 export function lookAlikeSkeleton(name: string): string {
-  const skeleton = (text: string) => unhomoglyph(text.normalize('NFD')).normalize('NFD');
-  return skeleton(caseFold(skeleton(loginNameKey(name))));
+  let found = skeletons.get(name);
+  if (found === undefined) {
+    const skeleton = (text: string) => unhomoglyph(text.normalize('NFD')).normalize('NFD');
+    found = skeleton(caseFold(skeleton(loginNameKey(name))));
+    if (skeletons.size >= SKELETONS_KEPT) skeletons.clear();
+    skeletons.set(name, found);
+  }
+  return found;
 }
+
+/**
+ * Skeletons already computed, by name: a new name is compared with every name
+ * of its account, and computing one costs tens of microseconds (mostly the
+ * comparison key), which an account of 10,000 users would pay on each create.
+ */
+const skeletons = new Map<string, string>();
+const SKELETONS_KEPT = 100_000;
 
 /** The key, or null when the name is not valid: lookups by an invalid name find nobody. */
 export function loginNameKeyOrNull(name: string): string | null {
