@@ -4,6 +4,9 @@
  * The migration that recomputed the keys merged nobody: the oldest user of
  * each group keeps the name, the others cannot log in until an administrator
  * acts. `login-service user conflicts` lists them; `serve` warns at start.
+ *
+ * Also refuses new names that only look like existing ones (UTS #39
+ * skeletons): those would not collide on the key, yet pass for someone else.
  */
 import type { Logger } from 'pino';
 import { DuplicateError } from '../store/errors.js';
