@@ -15,6 +15,7 @@ import { consoleRoutes } from './console/routes.js';
 import { AuditLog } from './events/audit.js';
 import { clientErrorHandler } from './http/clientErrors.js';
 import { installBodyParsers } from './http/bodies.js';
+import { installControlCharacterCheck } from './http/controlCharacters.js';
 import { installCrossSiteProtection } from './http/crossSite.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
@@ -140,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addSchema(errorBodySchema);
 
   await installBodyParsers(app);
+  installControlCharacterCheck(app);
   await app.register(cookie);
   // The headers never vary: one synchronous hook and a constant object, nothing built per request.
   app.addHook('onRequest', (_request, reply, done) => {

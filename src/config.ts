@@ -101,14 +101,23 @@ const optionalString = (raw: Raw): string | null => (raw === undefined || raw ==
 
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
 
-/** An origin as browsers send it (lower case, no default port), or a ConfigError. */
+/** A host as a browser's Origin names it: DNS labels (IDNs in their xn-- form), an IPv4 address or a bracketed IPv6 one. */
+const ORIGIN_HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*)$/;
+
+/**
+ * An origin as browsers send it (lower case, no default port), or a ConfigError.
+ * Origins are compared exactly: a wildcard (`https://*.example.com`) matches
+ * nothing a browser sends, and the URL parser would take `*` as part of a host
+ * name, so it is refused like any other host that is not one.
+ */
 function webOrigin(item: string, name: string): string {
+  if (item.includes('*')) throw new ConfigError(name, `wildcards are not supported, list each origin (scheme://host[:port]): "${item}"`);
   let url: URL | null = null;
   try {
     url = new URL(item);
   } catch {}
-  const bare = url !== null && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash;
-  if (!bare || !/^https?:\/\/[^/?#]+\/?$/i.test(item)) throw new ConfigError(name, `not an origin (scheme://host[:port]): "${item}"`);
+  const bare = url !== null && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash && ORIGIN_HOST.test(url.hostname);
+  if (!bare || !/^https?:\/\/[^/?#]+\/?$/i.test(item)) throw new ConfigError(name, `not an origin (scheme://host[:port], no path): "${item}"`);
   return url!.origin;
 }
 

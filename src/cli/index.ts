@@ -18,6 +18,7 @@ import { CliContext, UsageError, type CliIo, type CliOptions } from './context.j
 import { directoryCommands } from './directory.js';
 import { domainCommands } from './domains.js';
 import { printable } from './format.js';
+import { refuseControlCharacters } from './input.js';
 import { eventCommands } from './events.js';
 import { installationCommands } from './installation.js';
 import { sessionCommands } from './sessions.js';
@@ -132,6 +133,7 @@ export async function runCli(positionals: string[], options: CliOptions, config:
   try {
     const { command, args } = selectCommand(positionals);
     checkFlags(command, options);
+    refuseControlCharacters(args, options, command.args);
     await command.run(ctx, args, options);
     return 0;
   } catch (error) {

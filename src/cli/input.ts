@@ -15,6 +15,8 @@ export function readFirstLine(stream: NodeJS.ReadableStream): Promise<string | n
   return new Promise((resolve, reject) => {
     const decoder = new StringDecoder('utf8');
     let text = '';
+    // Tab aside, a control character in the line is a wrong pipe or a trick, as in a request body.
+    const settle = (line: string | null) => (line !== null && CONTROL_EXCEPT_LINE_BREAKS.test(line) ? reject(new UsageError('the first line of standard input contains a control character')) : resolve(line));
     const cleanup = () => {
       stream.off('data', onData);
       stream.off('end', onEnd);
@@ -26,7 +28,7 @@ export function readFirstLine(stream: NodeJS.ReadableStream): Promise<string | n
       const newline = text.indexOf('\n');
       if (newline >= 0) {
         cleanup();
-        resolve(text.slice(0, newline).replace(/\r$/, ''));
+        settle(text.slice(0, newline).replace(/\r$/, ''));
       } else if (text.length > MAX_LINE_BYTES) {
         cleanup();
         reject(new UsageError('the first line of standard input is too long for a password'));
@@ -35,7 +37,7 @@ export function readFirstLine(stream: NodeJS.ReadableStream): Promise<string | n
     const onEnd = () => {
       cleanup();
       text += decoder.end();
-      resolve(text === '' ? null : text.replace(/\r$/, ''));
+      settle(text === '' ? null : text.replace(/\r$/, ''));
     };
     const onError = (error: Error) => {
       cleanup();
@@ -81,6 +83,26 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Every C0 control character: never in a positional argument (an id, a login name). */
+const ANY_CONTROL = /[\u0000-\u001f]/;
+/** C0 control characters that free text has no use for: all but tab, line feed and carriage return. */
+const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+
+/**
+ * Refuses control characters in the command line as the HTTP API refuses them
+ * in requests (docs/SECURITY.md, "Control characters"): none in a positional
+ * argument, none but tab, line feed and carriage return in a flag's value.
+ */
+export function refuseControlCharacters(args: readonly string[], options: CliOptions, argNames: readonly string[] = []): void {
+  args.forEach((arg, i) => {
+    if (ANY_CONTROL.test(arg)) throw new UsageError(`${argNames[i] ?? `argument ${i + 1}`} contains a control character`);
+  });
+  for (const [name, value] of Object.entries(options)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && CONTROL_EXCEPT_LINE_BREAKS.test(v))) throw new UsageError(`--${name} contains a control character`);
+  }
 }
 
 export function stringFlag(options: CliOptions, name: string): string | undefined {

@@ -86,6 +86,7 @@ const create: Command = {
     } catch (e) {
       if (e instanceof DuplicateError) {
         const taken = await (await ctx.stores()).users.getUserByLoginName(accountId!, loginName!);
+        if (!taken) throw e; // a name that only looks like another: its message says which
         const duplicate = new DuplicateError(`user ${loginName} in account ${accountId}`);
         if (taken && taken.loginName !== loginName) duplicate.message += ` as ${taken.loginName} (login names are compared ignoring case, width and Unicode form)`;
         throw duplicate;

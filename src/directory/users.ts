@@ -12,7 +12,8 @@ import { failureCount, forgetFailures, lockedUntil } from '../security/bruteForc
 import type { PasswordHasher } from '../security/passwords.js';
 import { randomDigits, randomUuid } from '../security/tokens.js';
 import type { Stores } from '../store/index.js';
-import { LoginNameError, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
+import { LoginNameError, checkSingleScript, loginNameKey, loginNameKeyOrNull } from '../users/loginName.js';
+import { refuseLookAlikeNames } from '../users/loginNameConflicts.js';
 import { profilesForPrivileges } from './profiles.js';
 import { AGENT_PROFILE_ID, MAIN_GROUP_ID, USER_DEFAULTS, type GroupAssignment, type User, type WriteOptions } from './model.js';
 import { passwordProblem } from './passwordPolicy.js';
@@ -71,7 +72,9 @@ async function userFrom(ctx: AdminContext, account: Account, input: UserInput, e
     throw new InvalidInputError(`${who}: login name must be 1 to 256 printable characters without leading or trailing spaces`);
   }
   try {
-    loginNameKey(input.loginName);
+    const key = loginNameKey(input.loginName);
+    // Names already given keep working; a new or changed one must be written in one script.
+    if (existing === null || loginNameKeyOrNull(existing.loginName) !== key) checkSingleScript(input.loginName);
   } catch (e) {
     if (e instanceof LoginNameError) throw new InvalidInputError(`${who}: ${e.message}`);
     throw e;
@@ -175,6 +178,7 @@ export async function createUsers(ctx: AdminContext, accountId: string, inputs: 
       throw new DuplicateError(`user ${input.loginName} in account ${accountId}`);
     }
   }
+  await refuseLookAlikeNames(ctx.stores, accountId, inputs.filter((i) => typeof i.loginName === 'string'));
   const checked = [];
   for (const input of inputs) checked.push(await userFrom(ctx, account, input, null, now));
   // Hashed once every entry is known good: a list refused for one bad entry costs no argon2 time.
@@ -226,6 +230,7 @@ export async function replaceUser(ctx: AdminContext, accountId: string, userId: 
   const existing = await requireUserById(ctx, accountId, userId);
   if (typeof input.loginName === 'string' && loginNameKeyOrNull(existing.loginName) !== loginNameKeyOrNull(input.loginName)) {
     if (await ctx.stores.users.getUserByLoginName(accountId, input.loginName)) throw new DuplicateError(`user ${input.loginName} in account ${accountId}`);
+    await refuseLookAlikeNames(ctx.stores, accountId, [{ loginName: input.loginName, userId }]);
   }
   const checked = await userFrom(ctx, account, input, existing, ctx.clock.now());
   const passwordChanged = checked.newPassword !== null;

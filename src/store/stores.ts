@@ -1,6 +1,6 @@
 /**
  * The storage of the whole service: one small contract per feature, each
- * declared beside its feature (accounts/model.ts, users/model.ts, …), and
+ * declared beside its feature (accounts/model.ts, directory/model.ts, …), and
  * backends that implement them all. Routes and logic only ever see `Stores`.
  *
  * A file of its own, so that the backends can name the contract without

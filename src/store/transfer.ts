@@ -21,6 +21,7 @@ import { hashToken } from '../security/tokens.js';
 import { ssoConfigProblem, type SsoConfig } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
 import { DuplicateError, InvalidInputError } from '../errors.js';
+import { refuseLookAlikesAmong } from '../users/loginNameConflicts.js';
 import type { Stores } from './stores.js';
 
 export const DUMP_FORMAT = 'login-service-installation';
@@ -91,6 +92,7 @@ export async function importInstallation(stores: Stores, dump: InstallationDump)
     if (takenUserIds.has(u.userId)) throw new DuplicateError(`user id ${u.userId}`);
     if (takenUserPids.has(u.userPid)) throw new DuplicateError(`user pid ${u.userPid}`);
   }
+  for (const a of accounts) refuseLookAlikesAmong(a.accountId, [], users.filter((u) => u.accountId === a.accountId && !u.deleted).map((u) => u.loginName));
 
   for (const { serviceBaseURIs, agentGroups, profiles, ...account } of accounts) {
     await stores.accounts.createAccount(account);

@@ -147,7 +147,7 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
   // Existing users keep what they had: an administrator gets the Administrator profile (1), anyone
   // else the Agent profile (2), and each distinct privilege list of an account becomes a profile of
   // its own ("Privileges [..]", role type Agent) given to the users who had it. A deleted user keeps
-  // a login_name_key no name can have (admin/model.ts), so the name is free again.
+  // a login_name_key no name can have (directory/model.ts), so the name is free again.
   `
   CREATE TABLE agent_groups (
     account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
