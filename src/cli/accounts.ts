@@ -51,6 +51,7 @@ function settingsText(settings: AccountSettings): string {
 
 const create: Command = {
   name: 'account create',
+  createsStore: true,
   args: ['accountId'],
   flags: ['name', 'time-zone'],
   synopsis: '[--name NAME] [--time-zone ZONE]',
