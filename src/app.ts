@@ -69,14 +69,22 @@ export interface App {
 
 /**
  * Access lines at debug, not info: at tens of thousands of requests a second a
- * line per request would cost more than the request. Errors still log at error.
+ * line per request would cost more than the request. ACCESS_LOG=true asks for
+ * them at info. A line names the route and the path without its query string:
+ * a query may carry a client secret or a token, and no route has one in its path.
+ * Errors still log at error.
  */
 class AccessLog extends LogController {
+  constructor(private readonly atInfo: boolean) {
+    super();
+  }
   override incomingRequest(): void {}
   override requestCompleted(error: Error | null | undefined, request: any, reply: any): void {
     if (error) return super.requestCompleted(error, request, reply);
-    if (request.log.isLevelEnabled('debug')) {
-      request.log.debug({ method: request.method, url: request.routeOptions?.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
+    const level = this.atInfo ? 'info' : 'debug';
+    if (request.log.isLevelEnabled(level)) {
+      const path = String(request.url).split('?')[0];
+      request.log[level]({ method: request.method, url: request.routeOptions?.url, path, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     }
   }
 }
@@ -119,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     ...(tls ? { https: { ...tls, ...serverOptions } } : { http: serverOptions }),
     loggerInstance: logger,
-    logController: new AccessLog(),
+    logController: new AccessLog(config.accessLog),
     childLoggerFactory: lazyRequestLogger as never,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
@@ -177,7 +185,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
-  if (config.console) await app.register(consoleRoutes());
+  if (config.console) {
+    await app.register(consoleRoutes());
+    // Someone who opens the server's address in a browser finds the console.
+    app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 302));
+  }
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (config.apiDocs) await app.register(apiReference);

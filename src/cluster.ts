@@ -5,9 +5,10 @@
  * worker answers any request the same way.
  *
  * The primary:
- * - migrates and bootstraps the store once, before forking;
- * - with METRICS_PORT, serves /metrics there, summed over all workers
+ * - opens (and migrates) the store, checks that the API port is free, and
+ *   with METRICS_PORT serves /metrics there, summed over all workers
  *   (prom-client's AggregatorRegistry asks each worker over IPC);
+ * - then bootstraps the store once, before forking;
  * - forks workers 0 … N-1 (the index is in LOGIN_SERVICE_WORKER_INDEX; worker 0
  *   runs the housekeeping sweep) and replaces one that dies, with the same
  *   index, after a back-off that grows while replacements keep dying young;
@@ -22,8 +23,7 @@ import { WORKER_INDEX_ENV } from './housekeeping.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metricsServer.js';
 import { PasswordHasher } from './security/passwords.js';
-import { bootstrapStore, firstStopSignal, serve } from './serve.js';
-import { openConfiguredStores } from './store/index.js';
+import { apiPortSetting, bootstrapStore, checkPortIsFree, explainListenError, firstStopSignal, metricsPortSetting, openStoresForServing, serve } from './serve.js';
 import { warnAboutLoginNameConflicts } from './users/loginNameConflicts.js';
 
 /** A worker that lived less than this counts as dying young. */
@@ -37,21 +37,28 @@ export async function serveWithWorkers(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel);
   const signalled = firstStopSignal();
 
-  const stores = await openConfiguredStores(config);
+  // Ports first, bootstrap last: a start that fails on a port must not use up the first start's password banner.
+  const stores = await openStoresForServing(config);
+  let metricsServer: MetricsServer | null = null;
   try {
+    // The workers take the API port; checking it here turns a port in use into one line instead of workers dying in a loop.
+    await checkPortIsFree(apiPortSetting(config));
+    if (config.metrics && config.metricsPort !== 0) {
+      const aggregator = new AggregatorRegistry();
+      metricsServer = await startMetricsServer(
+        { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() },
+        { port: config.metricsPort, host: config.metricsHost, logger },
+      ).catch((error) => {
+        throw explainListenError(error, metricsPortSetting(config));
+      });
+    }
     await bootstrapStore(stores, config, { clock: systemClock, hasher: new PasswordHasher(), out: process.stdout });
     await warnAboutLoginNameConflicts(stores, logger);
+  } catch (error) {
+    await metricsServer?.close();
+    throw error;
   } finally {
     await stores.close();
-  }
-
-  let metricsServer: MetricsServer | null = null;
-  if (config.metrics && config.metricsPort !== 0) {
-    const aggregator = new AggregatorRegistry();
-    metricsServer = await startMetricsServer(
-      { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() },
-      { port: config.metricsPort, host: config.metricsHost, logger },
-    );
   }
 
   interface Slot {

@@ -60,6 +60,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Serve the administrators' web console at /console/. */
   console: boolean;
+  /** One log line per request at info: method, route, path without its query string, status, duration. */
+  accessLog: boolean;
 }
 
 export class ConfigError extends Error {
@@ -237,6 +239,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'shutdownDelayMs', env: 'SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', parse: integer(0, 600_000, 0) },
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
   { key: 'console', env: 'CONSOLE', flag: 'console', parse: boolean(true) },
+  { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', parse: boolean(false) },
 ];
 
 /** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
@@ -272,6 +275,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'request-timeout-ms': ['MS', 'a whole request must arrive within this (default 15000)'],
   'keep-alive-timeout-ms': ['MS', 'idle keep-alive connections close after this (default 72000)'],
   console: ['BOOL', 'serve the administrators\' web console at /console/ (default true)'],
+  'access-log': ['BOOL', 'log one line per request at info: method, route, path without query, status, ms (default false)'],
 };
 
 /**

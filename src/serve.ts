@@ -16,6 +16,7 @@
  * and the store is closed only after the last answer: nothing acknowledged is lost.
  */
 import cluster from 'node:cluster';
+import { createServer as createNetServer } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -65,30 +66,101 @@ export async function bootstrapStore(stores: Stores, config: Config, deps: { clo
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The server could not start for a reason the operator fixes in the
+ * configuration (a port in use, a database that cannot be opened): `main`
+ * prints the message as one line, without a stack trace.
+ */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+const withoutCredentials = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/** Opens the configured store; a failure names DATABASE_URL (and REDIS_URL when set) instead of showing a driver's stack trace. */
+export async function openStoresForServing(config: Config): Promise<Stores> {
+  try {
+    return await openConfiguredStores(config);
+  } catch (error) {
+    // A connection refused on every address of a host name arrives as an AggregateError with an empty message.
+    const cause = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
+    const reason = (cause instanceof Error ? cause.message || cause.name : String(cause)).split('\n')[0];
+    const where = [`DATABASE_URL ${withoutCredentials(config.databaseUrl)}`, ...(config.redisUrl ? [`REDIS_URL ${withoutCredentials(config.redisUrl)}`] : [])].join(', ');
+    throw new StartError(`${where}: cannot open: ${reason} (set DATABASE_URL or --db${config.redisUrl ? ', REDIS_URL or --redis' : ''})`);
+  }
+}
+
+/** One port setting, for the line that explains why it cannot be listened on. */
+export interface PortSetting {
+  env: string;
+  flag: string;
+  port: number;
+  host: string;
+}
+
+export const apiPortSetting = (config: Config): PortSetting => ({ env: 'PORT', flag: 'port', port: config.port, host: config.host });
+export const metricsPortSetting = (config: Config): PortSetting => ({ env: 'METRICS_PORT', flag: 'metrics-port', port: config.metricsPort, host: config.metricsHost });
+
+/** A listen error as one line naming the setting to change; other errors pass through unchanged. */
+export function explainListenError(error: unknown, setting: PortSetting): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const hostSetting = setting.env === 'PORT' ? 'HOST (--host)' : 'METRICS_HOST (--metrics-host)';
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartError(`${setting.env} ${setting.port} is in use on ${setting.host} (set ${setting.env} or --${setting.flag})`);
+    case 'EACCES':
+      return new StartError(`${setting.env} ${setting.port} needs privileges this process does not have (set ${setting.env} or --${setting.flag})`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartError(`${hostSetting} ${setting.host} is not an address of this machine`);
+    default:
+      return error;
+  }
+}
+
+/** Resolves when `port` could be listened on a moment ago (the cluster primary checks before forking workers). */
+export function checkPortIsFree(setting: PortSetting): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (error) => reject(explainListenError(error, setting)));
+    probe.listen(setting.port, setting.host, () => probe.close(() => resolve()));
+  });
+}
+
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const stores = await openConfiguredStores(config);
+  const stores = await openStoresForServing(config);
   let metricsServer: MetricsServer | null = null;
   let housekeeping: { stop(): Promise<void> } | null = null;
   let built: Awaited<ReturnType<typeof buildApp>> | null = null;
   try {
     built = await buildApp({ config, stores, logger });
     const { app, services, ops } = built;
-    if (options.bootstrap !== false) {
-      await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
-      await warnAboutLoginNameConflicts(stores, logger);
-    }
+    // Every port is taken before the first start's bootstrap: the administrator's one-time
+    // password is printed only by a server that is up, so a failed start prints none and the next one does.
     if (ops.metrics && config.metricsPort !== 0) {
       if (cluster.isWorker) {
         // The primary serves the metrics port and asks each worker for its registry.
         new AggregatorRegistry();
         AggregatorRegistry.setRegistries([ops.metrics.registry]);
       } else {
-        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.metricsHost, logger });
+        metricsServer = await startMetricsServer(ops.metrics, { port: config.metricsPort, host: config.metricsHost, logger }).catch((error) => {
+          throw explainListenError(error, metricsPortSetting(config));
+        });
       }
     }
+    const address = await app.listen({ port: config.port, host: config.host }).catch((error) => {
+      throw explainListenError(error, apiPortSetting(config));
+    });
+    if (options.bootstrap !== false) {
+      await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
+      await warnAboutLoginNameConflicts(stores, logger);
+    }
     if (sweepsInThisProcess()) housekeeping = startHousekeeping(stores, services.clock, config, logger);
-    const address = await app.listen({ port: config.port, host: config.host });
     const worker = cluster.isWorker ? process.env[WORKER_INDEX_ENV] : undefined;
     logger.info({ address, metrics: metricsServer?.url, backend: stores.backend, worker }, 'login-service listening');
 

@@ -54,6 +54,7 @@ function settingValueText(spec: AccountSettingSpec, value: number | boolean): st
 
 const create: Command = {
   name: 'account create',
+  createsStore: true,
   args: ['accountId'],
   flags: ['name', 'time-zone'],
   synopsis: '[--name NAME] [--time-zone ZONE]',

@@ -11,6 +11,12 @@ export interface Command {
   /** The rest of the synopsis after the positionals, e.g. "[--name NAME]"; one entry per alternative form. */
   synopsis: string | string[];
   summary: string;
+  /**
+   * The command may create a store that does not exist yet (account create,
+   * migrate, import). Every other command refuses a missing SQLite file instead
+   * of creating an empty one: a wrong directory or a mistyped --db is reported, not hidden.
+   */
+  createsStore?: boolean;
   run(ctx: CliContext, args: string[], options: CliOptions): Promise<void>;
 }
 

@@ -3,6 +3,8 @@
  * the store (opened on first use, so a command line that is wrong fails before
  * any file or connection is touched), the audit log and the output mode.
  */
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { AuditLog, type AuditInput } from '../events/audit.js';
@@ -27,6 +29,13 @@ export class UsageError extends Error {
   }
 }
 
+/** The file of a `sqlite:PATH` store; null for memory and PostgreSQL. */
+function sqliteFile(databaseUrl: string): string | null {
+  if (!databaseUrl.startsWith('sqlite:')) return null;
+  const path = databaseUrl.slice('sqlite:'.length);
+  return path === ':memory:' ? null : path;
+}
+
 const withoutCredentials = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
 /** Every admin event says it came from the command line, so it stands apart from API traffic. */
@@ -41,9 +50,15 @@ export class CliContext {
     readonly config: Config,
     readonly io: CliIo,
     readonly json: boolean,
+    /** False: a SQLite file that does not exist is an error, not a new empty store (Command.createsStore). */
+    readonly mayCreateStore = true,
   ) {}
 
   stores(): Promise<Stores> {
+    const path = sqliteFile(this.config.databaseUrl);
+    if (!this.mayCreateStore && path !== null && !existsSync(path)) {
+      return Promise.reject(new Error(`no database at ${resolvePath(path)} (pass --db, or run serve first)`));
+    }
     this.opened ??= openConfiguredStores(this.config).catch((error: unknown) => {
       const cause = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
       throw new Error(`cannot open the store ${withoutCredentials(this.config.databaseUrl)}: ${(cause as Error).message || String(cause)}`);

@@ -71,18 +71,25 @@ export const CLI_OPTIONS = {
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 
-function usageText(): string {
-  const commandLines = [
-    '  login-service serve',
-    '      run the HTTP server (on an empty store: creates a demo account and prints its administrator\'s password once)',
-    ...COMMANDS.flatMap((c) => [...synopsisOf(c).map((line) => `  ${line}`), `      ${c.summary}`]),
-  ];
-  const settings = SETTING_NAMES.map(({ env, flag }) => {
+const SERVE_SYNOPSIS = 'login-service serve';
+const SERVE_SUMMARY = "run the HTTP server (on an empty store: creates a demo account and prints its administrator's password once)";
+
+function settingLines(): string[] {
+  return SETTING_NAMES.map(({ env, flag }) => {
     const [value, meaning] = SETTING_HELP[flag] ?? ['VALUE', ''];
     return `  ${`--${flag} ${value}`.padEnd(34)}${env.padEnd(27)}${meaning}`.trimEnd();
   });
+}
+
+function usageText(): string {
+  const commandLines = [
+    `  ${SERVE_SYNOPSIS}`,
+    `      ${SERVE_SUMMARY}`,
+    ...COMMANDS.flatMap((c) => [...synopsisOf(c).map((line) => `  ${line}`), `      ${c.summary}`]),
+  ];
   return [
     'Usage: login-service <command> [arguments] [flags]',
+    '       login-service help [command]   (or: login-service <command> --help)',
     '',
     'Commands:',
     ...commandLines,
@@ -90,17 +97,56 @@ function usageText(): string {
     'Every command also takes:',
     '  --json      print exactly one JSON document on standard output, nothing else',
     '  --db URL    the store to work on (as the setting below)',
-    '  --help, -h  this text',
+    '  --help, -h  this text, or with a command its own',
     '',
     'Prefer --password-stdin (the first line of standard input) to --password: a password',
     'on the command line is visible to other users of the machine and stays in shell history.',
     '',
+    'Only serve, migrate, import and account create create a store that does not exist yet;',
+    'every other command reports a missing SQLite file instead of creating an empty one.',
+    '',
     'Exit status: 0 done, 1 could not be done (unknown account or user, duplicate, rejected value), 2 wrong command line.',
     '',
     'Settings (a flag wins over its environment variable):',
-    ...settings,
+    ...settingLines(),
     '',
   ].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  const [first, ...others] = synopsisOf(c);
+  const flags = c.flags.map((f) => `--${f}`).join(', ');
+  return [
+    `Usage: ${first}`,
+    ...others.map((line) => `   or: ${line}`),
+    '',
+    `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
+    '',
+    ...(flags ? [`Flags: ${flags}`] : []),
+    'Also: --json (one JSON document on standard output), --db URL (the store), --help.',
+    ...(c.createsStore ? ['Creates the store when it does not exist yet.'] : ['Needs an existing store: a missing SQLite file is reported, not created.']),
+    '',
+  ].join('\n');
+}
+
+function serveHelp(): string {
+  return [`Usage: ${SERVE_SYNOPSIS} [settings]`, '', `${SERVE_SUMMARY[0]!.toUpperCase()}${SERVE_SUMMARY.slice(1)}.`, '', 'Settings (a flag wins over its environment variable):', ...settingLines(), ''].join('\n');
+}
+
+/**
+ * `login-service help [words…]` and `login-service <words…> --help`: the whole
+ * usage, one command's, or the commands of one group ("user"). Only the
+ * command words count: arguments after them are ignored.
+ */
+export function helpText(words: string[]): string {
+  const [first, second] = words;
+  if (first === undefined) return USAGE;
+  if (first === 'serve') return serveHelp();
+  const group = COMMANDS.filter((c) => c.name.split(' ')[0] === first);
+  if (group.length === 0) throw new UsageError(`unknown command "${first}" (login-service help lists the commands)`);
+  const command = group.find((c) => c.name === first) ?? group.find((c) => c.name === `${first} ${second}`);
+  if (command) return commandHelp(command);
+  return ['Usage:', ...group.flatMap((c) => [...synopsisOf(c).map((line) => `  ${line}`), `      ${c.summary}`]), '', `login-service help ${first} <action> shows one of them.`, ''].join('\n');
 }
 
 export const USAGE: string = usageText();
@@ -108,7 +154,7 @@ export const USAGE: string = usageText();
 function selectCommand(positionals: string[]): { command: Command; args: string[] } {
   const [first = '', second] = positionals;
   const group = COMMANDS.filter((c) => c.name.split(' ')[0] === first);
-  if (group.length === 0) throw new UsageError(`unknown command "${first}" (login-service --help lists the commands)`);
+  if (group.length === 0) throw new UsageError(`unknown command "${first}" (login-service help lists the commands)`);
   const command = group.find((c) => c.name === first) ?? group.find((c) => c.name === `${first} ${second}`);
   if (!command) {
     const actions = group.map((c) => c.name.split(' ')[1]).join(', ');
@@ -129,11 +175,12 @@ function checkFlags(command: Command, options: CliOptions): void {
 }
 
 export async function runCli(positionals: string[], options: CliOptions, config: Config, io: CliIo): Promise<number> {
-  const ctx = new CliContext(config, io, options.json === true);
+  let ctx: CliContext | undefined;
   try {
     const { command, args } = selectCommand(positionals);
     checkFlags(command, options);
     refuseControlCharacters(args, options, command.args);
+    ctx = new CliContext(config, io, options.json === true, command.createsStore === true);
     await command.run(ctx, args, options);
     return 0;
   } catch (error) {
@@ -145,9 +192,9 @@ export async function runCli(positionals: string[], options: CliOptions, config:
     return error instanceof UsageError ? 2 : 1;
   } finally {
     try {
-      await ctx.close();
+      await ctx?.close();
     } catch (error) {
-      ctx.warn(`closing the store failed: ${(error as Error).message}`);
+      ctx?.warn(`closing the store failed: ${(error as Error).message}`);
     }
   }
 }

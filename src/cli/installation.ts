@@ -9,6 +9,7 @@ import { readAll, stringFlag } from './input.js';
 
 const migrate: Command = {
   name: 'migrate',
+  createsStore: true,
   args: [],
   flags: [],
   synopsis: '',
@@ -58,6 +59,7 @@ const exportCommand: Command = {
 
 const importCommand: Command = {
   name: 'import',
+  createsStore: true,
   args: [],
   flags: ['file'],
   synopsis: '[--file PATH]',

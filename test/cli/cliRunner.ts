@@ -31,10 +31,10 @@ function parsed(stdout: string): unknown {
 /** Settings the tests must not inherit from the environment they run in. */
 const CLEAN_ENV = { DATABASE_URL: '', REDIS_URL: '', REDIS_KEY_PREFIX: '', PUBLIC_HOST: '', AUTO_MIGRATE: '', LOGIN_FAILURES_PER_MINUTE: '' };
 
-/** Runs `node bin/login-service.js ...args` with `stdin` as its standard input. */
-export function runCommand(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CommandResult> {
+/** Runs `node bin/login-service.js ...args` with `stdin` as its standard input, in the repository (or `cwd`). */
+export function runCommand(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd: repoRoot, env: { ...process.env, ...CLEAN_ENV, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: options.cwd ?? repoRoot, env: { ...process.env, ...CLEAN_ENV, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -102,7 +102,7 @@ describe('Bad input gets a 4xx in the error shape and changes nothing', () => {
   });
 
   test('unknown routes and methods get 404 in the error shape', async () => {
-    for (const [method, path] of [['GET', '/'], ['GET', '/api/account/123456/login'], ['DELETE', '/api/account/123456/session'], ['GET', '/api/account/123456/nope'], ['POST', '/%']] as const) {
+    for (const [method, path] of [['GET', '/nope'], ['GET', '/api/account/123456/login'], ['DELETE', '/api/account/123456/session'], ['GET', '/api/account/123456/nope'], ['POST', '/%']] as const) {
       const res = await fetch(`${server.baseUrl}${path}`, { method });
       assert.ok(res.status === 404 || res.status === 400, `${method} ${path}: ${res.status}`);
       const json: any = await res.json();

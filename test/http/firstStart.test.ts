@@ -1,10 +1,23 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstStartPassword, freePort, startCommand } from '../ops/support.js';
 import { postJson } from '../helpers/server.js';
+
+/** Holds a port, as another program would, until closed. */
+function occupyPort(): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({ port, close: () => new Promise<void>((done) => server.close(() => done())) });
+    });
+  });
+}
 
 describe('First start of `login-service serve`', () => {
   const dir = mkdtempSync(join(tmpdir(), 'login-service-first-'));
@@ -41,6 +54,55 @@ describe('First start of `login-service serve`', () => {
       second.child.kill('SIGTERM');
       await second.exited;
     }
+  });
+
+  test('a busy metrics port stops the first start with one line and no password; the next start prints one that works', async () => {
+    const db = `sqlite:${join(dir, 'busy-metrics.db')}`;
+    const port = await freePort();
+    const busy = await occupyPort();
+    try {
+      const failed = startCommand(['serve', '--db', db, '--port', String(port)], { METRICS_PORT: String(busy.port) });
+      const { code } = await failed.exited;
+      assert.notEqual(code, 0);
+      assert.equal(failed.stderr(), `login-service: METRICS_PORT ${busy.port} is in use on 127.0.0.1 (set METRICS_PORT or --metrics-port)\n`);
+      assert.doesNotMatch(failed.stdout(), /password|First start/, 'no banner from a start that failed');
+    } finally {
+      await busy.close();
+    }
+    const next = startCommand(['serve', '--db', db, '--port', String(port)]);
+    try {
+      await next.waitForOutput(/login-service listening/);
+      const password = firstStartPassword(next.stdout());
+      const res = await postJson(`http://127.0.0.1:${port}/api/account/123456/login?v=1.3`, JSON.stringify({ username: 'admin', password }));
+      assert.equal(res.status, 200);
+      assert.equal(res.json.config.isAdmin, true);
+    } finally {
+      next.child.kill('SIGTERM');
+      await next.exited;
+    }
+  });
+
+  test('a busy API port, or a database that cannot be opened, is one line naming the setting, without a stack trace', async () => {
+    const busy = await occupyPort();
+    try {
+      const run = startCommand(['serve', '--db', `sqlite:${join(dir, 'busy-api.db')}`, '--port', String(busy.port)]);
+      assert.notEqual((await run.exited).code, 0);
+      assert.equal(run.stderr(), `login-service: PORT ${busy.port} is in use on 127.0.0.1 (set PORT or --port)\n`);
+      assert.doesNotMatch(run.stdout(), /password/);
+      // With workers, the primary checks the port before it bootstraps and forks.
+      const workers = startCommand(['serve', '--workers', '2', '--db', `sqlite:${join(dir, 'busy-api-workers.db')}`, '--port', String(busy.port)]);
+      assert.notEqual((await workers.exited).code, 0);
+      assert.equal(workers.stderr(), `login-service: PORT ${busy.port} is in use on 127.0.0.1 (set PORT or --port)\n`);
+      assert.doesNotMatch(workers.stdout(), /password/);
+    } finally {
+      await busy.close();
+    }
+    // A "directory" that is a file: the store cannot be created under it.
+    writeFileSync(join(dir, 'a-file'), '');
+    const unopenable = `sqlite:${join(dir, 'a-file', 'store.db')}`;
+    const run = startCommand(['serve', '--db', unopenable, '--port', String(await freePort())]);
+    assert.notEqual((await run.exited).code, 0);
+    assert.match(run.stderr(), new RegExp(`^login-service: DATABASE_URL ${unopenable.replace(/[/.]/g, '\\$&')}: cannot open: [^\n]+ \\(set DATABASE_URL or --db\\)\n$`));
   });
 
   test('bad configuration stops the program with one line naming the setting', async () => {

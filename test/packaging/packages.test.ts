@@ -5,7 +5,7 @@
  * TypeScript against the installed files only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,36 @@ describe('packages', () => {
     assert.deepEqual(readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.')), ['@login-service']);
   });
 
+  test('the packages carry our own scoped names; the command keeps its name', () => {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    assert.equal(manifest.name, '@login-service/server');
+    assert.deepEqual(manifest.bin, { 'login-service': 'bin/login-service.js' });
+    assert.equal(JSON.parse(readFileSync(join(repoRoot, 'packages', 'client', 'package.json'), 'utf8')).name, '@login-service/client');
+    assert.match(server.file, /login-service-server-[\d.]+\.tgz$/);
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'));
+    assert.equal(lock.name, '@login-service/server');
+    assert.equal(lock.packages[''].name, '@login-service/server');
+  });
+
+  test('in a clone without dist/ (installed with --ignore-scripts), the command builds it and runs', { timeout: 10 * 60_000 }, async () => {
+    const clone = join(dir, 'clone');
+    const files = ok('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], repoRoot).split('\0').filter(Boolean);
+    for (const file of files) {
+      if (!existsSync(join(repoRoot, file))) continue;
+      mkdirSync(join(clone, file, '..'), { recursive: true });
+      cpSync(join(repoRoot, file), join(clone, file));
+    }
+    // The dependencies as `npm install` leaves them; what this checkout built is not copied.
+    symlinkSync(join(repoRoot, 'node_modules'), join(clone, 'node_modules'));
+    assert.equal(existsSync(join(clone, 'dist')), false);
+    const help = await okAsync(process.execPath, ['bin/login-service.js', 'help', 'account', 'list'], clone);
+    assert.match(help, /^Usage: login-service account list/);
+    assert.ok(existsSync(join(clone, 'dist', 'main.js')));
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    // `npm install` / `npm ci` in a clone build it up front.
+    assert.equal(manifest.scripts.prepare, 'node scripts/build-if-stale.mjs');
+  });
+
   test('the server tarball holds the command, compiled JavaScript and docs: no TypeScript, tests, benchmarks or CI', () => {
     const paths = server.paths;
     assert.ok(paths.includes('bin/login-service.js'));
@@ -277,7 +307,7 @@ describe('packages', () => {
     // Dependencies come from the registry, through the local npm cache when it has them.
     const args = ['install', '--global', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, server.file];
     await okAsync('npm', args, dir, cleanEnv(localPrebuilds(dir)));
-    const installed = join(prefix, 'lib', 'node_modules', 'login-service');
+    const installed = join(prefix, 'lib', 'node_modules', '@login-service', 'server');
     for (const name of ['tsx', 'typescript', 'esbuild', '@login-service']) assert.equal(existsSync(join(installed, 'node_modules', name)), false, name);
 
     const dataDir = join(dir, 'data');
@@ -285,7 +315,8 @@ describe('packages', () => {
     const port = await freePort();
     const child = spawn(join(prefix, 'bin', 'login-service'), ['serve'], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: `sqlite:${join(dataDir, 'store.db')}` },
+      // Both ports free ones: the default metrics port (9464) may be taken on the machine running the tests.
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), METRICS_PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dataDir, 'store.db')}` },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
