@@ -86,7 +86,7 @@ function chart(counts: Record<SeriesKey, number[]>, start: number): HTMLElement 
     );
   });
   const hourLabels = [0, 6, 12, 18, HOURS - 1].map((hour) =>
-    svg('text', { class: 'axis', x: x(hour), y: height - 8, 'text-anchor': 'middle' }, new Date(start + hour * HOUR_MS).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
+    svg('text', { class: 'axis', x: x(hour), y: height - 8, 'text-anchor': hour === 0 ? 'start' : hour === HOURS - 1 ? 'end' : 'middle' }, new Date(start + hour * HOUR_MS).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
   );
   const lines = SERIES.map((s) =>
     svg(
