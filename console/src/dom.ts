@@ -66,15 +66,30 @@ export interface Column<T> {
   cell(row: T): Child;
 }
 
+/** A table in a container of its own that scrolls sideways, so a wide table never widens the page (phones). */
 export function table<T>(caption: string, columns: Column<T>[], rows: T[], empty = 'Nothing to show.'): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
   return h(
-    'table',
-    null,
-    h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', null, h('tr', null, columns.map((c) => h('th', { attrs: { scope: 'col' } }, c.header)))),
-    h('tbody', null, rows.map((row) => h('tr', null, columns.map((c) => h('td', null, c.cell(row)))))),
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      null,
+      h('caption', { class: 'visually-hidden' }, caption),
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { attrs: { scope: 'col' } }, c.header)))),
+      h('tbody', null, rows.map((row) => h('tr', null, columns.map((c) => h('td', null, c.cell(row)))))),
+    ),
   );
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes (classes for looks: the CSP refuses style attributes). */
+export function svg(tag: string, attrs: Record<string, string | number> = {}, ...children: Array<Node | string>): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+  for (const child of children) el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  return el;
 }
 
 /** A modal dialog holding `content`; resolves when it closes. */
@@ -88,8 +103,8 @@ export function openDialog(title: string, build: (close: () => void) => Child): 
   return dialog;
 }
 
-/** Asks before a destructive action, in the page (no window.confirm). */
-export function confirmAction(question: string, action: string): Promise<boolean> {
+/** Asks before a destructive action, in the page (no window.confirm); `confirm` labels the button that goes ahead. */
+export function confirmAction(question: string, action: string, confirm = action): Promise<boolean> {
   return new Promise((resolve) => {
     let answer = false;
     const dialog = openDialog(action, (close) => [
@@ -98,7 +113,7 @@ export function confirmAction(question: string, action: string): Promise<boolean
         'div',
         { class: 'actions' },
         button('Cancel', close),
-        button(action, () => {
+        button(confirm, () => {
           answer = true;
           close();
         }, { class: 'danger' }),
@@ -134,9 +149,20 @@ export function formatTime(ms: number): string {
   return new Date(ms).toLocaleString();
 }
 
-/** A time the API gave (ISO 8601 or milliseconds) in the reader's locale; '' when there is none. */
+/** A time the API gave (ISO 8601, "YYYY-MM-DD HH:mm:ss" in UTC, or milliseconds) as milliseconds; NaN when it is none. */
+export function timeValue(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return NaN;
+  const utc = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
+  return Date.parse(utc);
+}
+
+/** A time the API gave in the reader's locale; '' when there is none. */
 export function formatWhen(value: unknown): string {
-  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
+  const ms = timeValue(value);
   if (Number.isFinite(ms)) return formatTime(ms);
   return typeof value === 'string' ? value : '';
 }
+
+/** Shown where a value is absent. */
+export const NONE = '—';

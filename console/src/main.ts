@@ -1,12 +1,15 @@
 /**
  * The console's shell: the sign-in form, then the navigation and the page the
- * address names (`#/users`, `#/sessions`, …). Pages are plain functions that
- * build their part of the document from the administration API.
+ * address names (`#/dashboard`, `#/users`, …). Pages are plain functions that
+ * build their part of the document from the administration API. On a narrow
+ * screen the navigation folds behind a Menu button (the style sheet decides
+ * when; the button only opens and closes it).
  */
 import { AdminApi } from './api.js';
 import { button, field, h, input, messageArea, replaceChildren } from './dom.js';
 import { ConsoleSession, LoginServiceError } from './session.js';
 import type { Page, PageContext } from './pages/page.js';
+import { dashboardPage } from './pages/dashboard.js';
 import { usersPage } from './pages/users.js';
 import { agentGroupsPage } from './pages/agentGroups.js';
 import { profilesPage } from './pages/profiles.js';
@@ -17,6 +20,7 @@ import { baseUrisPage } from './pages/baseUris.js';
 import { settingsPage } from './pages/settings.js';
 
 const PAGES: Array<{ path: string; title: string; page: Page }> = [
+  { path: 'dashboard', title: 'Dashboard', page: dashboardPage },
   { path: 'users', title: 'Users', page: usersPage },
   { path: 'agent-groups', title: 'Agent groups', page: agentGroupsPage },
   { path: 'profiles', title: 'Profiles', page: profilesPage },
@@ -35,7 +39,7 @@ let renderCount = 0;
 
 session.onEnded((reason) => showSignIn(reason));
 window.addEventListener('hashchange', () => {
-  if (session.signedIn) void showPage();
+  if (session.signedIn?.isAdmin) void showPage();
 });
 
 function showSignIn(notice?: string): void {
@@ -61,8 +65,8 @@ function showSignIn(notice?: string): void {
             .signIn(account.value.trim(), username.value.trim(), password.value)
             .then((who) => {
               // replaceState: no hashchange, so the shell's first page is the only one rendered.
-              if (!location.hash) history.replaceState(null, '', '#/users');
-              void showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls.');
+              if (!location.hash) history.replaceState(null, '', '#/dashboard');
+              void showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls. Sign out and sign in as an administrator.');
             })
             .catch((error: unknown) => {
               password.value = '';
@@ -102,16 +106,25 @@ function signInProblem(error: unknown): string {
 
 function currentPath(): string {
   const path = location.hash.replace(/^#\/?/, '');
-  return PAGES.some((p) => p.path === path) ? path : 'users';
+  return PAGES.some((p) => p.path === path) ? path : 'dashboard';
 }
 
 async function showShell(notice?: string): Promise<void> {
   const who = session.signedIn!;
   const nav = h(
     'nav',
-    { attrs: { 'aria-label': 'Sections' } },
+    { id: 'sections', attrs: { 'aria-label': 'Sections' } },
     h('ul', null, PAGES.map((p) => h('li', null, h('a', { href: `#/${p.path}`, attrs: { 'data-path': p.path } }, p.title)))),
   );
+  const menu = button('Menu', () => setMenuOpen(menu.getAttribute('aria-expanded') !== 'true'), { class: 'menu', attrs: { 'aria-expanded': 'false', 'aria-controls': 'sections' } });
+  const setMenuOpen = (open: boolean) => {
+    menu.setAttribute('aria-expanded', String(open));
+    nav.classList.toggle('open', open);
+  };
+  // Choosing a page folds the menu again.
+  nav.addEventListener('click', (event) => {
+    if ((event.target as Element).closest('a')) setMenuOpen(false);
+  });
   const signOut = button('Sign out', () => {
     signOut.disabled = true;
     session.signOut().then(
@@ -122,10 +135,18 @@ async function showShell(notice?: string): Promise<void> {
   const header = h(
     'header',
     null,
+    who.isAdmin ? menu : null,
     h('span', { class: 'brand' }, 'Login Service console'),
     h('span', { class: 'who' }, `${who.loginName} · account ${who.accountId}`),
     signOut,
   );
+  if (!who.isAdmin) {
+    // Every page would be refused: the message alone, no navigation.
+    document.title = 'Login Service console';
+    const message = h('p', { class: 'error', attrs: { role: 'alert' } }, notice ?? 'This user is not an administrator of the account.');
+    replaceChildren(root, header, h('div', { class: 'layout' }, h('main', { id: 'page' }, message)));
+    return;
+  }
   const main = h('main', { id: 'page', attrs: { tabindex: '-1' } });
   replaceChildren(root, header, h('div', { class: 'layout' }, nav, main));
   await showPage(notice);

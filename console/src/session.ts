@@ -10,11 +10,17 @@
  * script that ever runs on the origin.
  *
  * While the page is open the client's keep-alive refreshes the session. When
- * the session ends elsewhere (expired, revoked, logged out in another tab),
- * the console says so instead of signing in again on its own: the keep-alive
- * is stopped at the first refused refresh, before it would log in again.
+ * the session ends elsewhere (expired, revoked, logged out in another tab) or
+ * cannot be refreshed (the server is unreachable past the retries), the console
+ * says so instead of signing in again on its own.
+ *
+ * The password does not outlive the sign-in request. The client library keeps
+ * the credentials of its login so that its keep-alive can log in again; the
+ * console therefore logs in with a client it drops at once, and keeps the
+ * session in a second client that only adopts the session's tokens and never
+ * held a password: its keep-alive has nothing to log in again with.
  */
-import { LoginServiceClient, LoginServiceError } from '@login-service/client';
+import { LoginServiceClient, LoginServiceError, type LoginServiceClientOptions } from '@login-service/client';
 
 export { LoginServiceError };
 
@@ -48,15 +54,18 @@ export class ConsoleSession {
   }
 
   async signIn(accountId: string, username: string, password: string): Promise<SignedIn> {
-    const client = new LoginServiceClient({
+    const options: LoginServiceClientOptions = {
       accountId,
       domain: location.host,
       protocol: location.protocol === 'https:' ? 'https' : 'http',
       // Short pauses: a person is waiting, and can press the button again.
       retry: { retryDelaysMs: [1_000, 3_000] },
       keepAliveIntervalMs: KEEP_ALIVE_MS,
-    });
-    const response = await client.login({ username, password });
+    };
+    const signingIn = new LoginServiceClient(options);
+    const response = await signingIn.login({ username, password });
+    const client = new LoginServiceClient(options);
+    client.resumeSession({ sessionId: signingIn.sessionId!, csrf: signingIn.csrf!, bearer: signingIn.bearer });
     client.on('sessionExpired', () => this.end('Your session has ended. Sign in again to continue.'));
     client.on('keepAliveFailed', () => this.end('The session could not be kept alive. Sign in again to continue.'));
     client.startKeepAlive();

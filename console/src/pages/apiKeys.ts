@@ -4,12 +4,13 @@
  * shown once, each with a copy button, and dropped when the panel closes.
  */
 import { paths, versions } from '../api.js';
-import { button, confirmAction, field, formatWhen, h, input, messageArea, openDialog, table } from '../dom.js';
+import { button, confirmAction, field, formatWhen, h, input, messageArea, openDialog, select, table } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
 interface ApiKey {
   appKey: string;
   name?: string;
+  type?: string;
   active?: boolean;
   createdAt?: number | string;
   revokedAt?: number | string | null;
@@ -22,7 +23,12 @@ const q = { v: versions.own };
 /** The values a create answers with, in the order a bot's configuration lists them. */
 const SECRET_FIELDS = ['appKey', 'secret', 'accessToken', 'accessTokenSecret'];
 const LABELS: Record<string, string> = { appKey: 'App key', secret: 'Secret', accessToken: 'Access token', accessTokenSecret: 'Access token secret' };
-
+/** The key types the API issues (`type`), as people call them. */
+const KEY_TYPES = [
+  { value: 'oauth1', label: 'OAuth 1.0', about: 'An OAuth 1.0 key: an app key, a secret, an access token and its secret.' },
+  { value: 'oauth2', label: 'OAuth 2.0', about: 'An OAuth 2.0 key (client credentials): an app key and a secret.' },
+];
+const typeLabel = (type: string | undefined) => KEY_TYPES.find((t) => t.value === type)?.label ?? type ?? '';
 
 export async function apiKeysPage(ctx: PageContext): Promise<Node> {
   const { body: keys } = await ctx.api.get<ApiKey[]>(paths.appKeys, q);
@@ -31,6 +37,11 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
 
   function create(): void {
     const name = input({ name: 'name', required: true, autocomplete: 'off' });
+    const type = select(KEY_TYPES, 'oauth1', { name: 'type' });
+    const about = h('p', null, KEY_TYPES[0]!.about);
+    type.addEventListener('change', () => {
+      about.textContent = KEY_TYPES.find((t) => t.value === type.value)?.about ?? '';
+    });
     const formMessages = messageArea();
     openDialog('New API key', (close) =>
       h(
@@ -40,7 +51,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
             submit: async (event) => {
               event.preventDefault();
               try {
-                const { body } = await ctx.api.call<Record<string, unknown>>('POST', paths.appKeys, { query: q, body: { name: name.value.trim(), type: 'oauth1' } });
+                const { body } = await ctx.api.call<Record<string, unknown>>('POST', paths.appKeys, { query: q, body: { name: name.value.trim(), type: type.value } });
                 close();
                 showSecrets(body, () => ctx.refresh());
               } catch (error) {
@@ -50,7 +61,8 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
           },
         },
         field('Name', name),
-        h('p', null, 'An OAuth 1.0 key: an app key, a secret, an access token and its secret.'),
+        field('Type', type),
+        about,
         formMessages.el,
         h('div', { class: 'actions' }, button('Cancel', close), h('button', { type: 'submit', class: 'primary' }, 'Create')),
       ),
@@ -67,6 +79,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
       'API keys',
       [
         { header: 'Name', cell: (k) => k.name ?? '' },
+        { header: 'Type', cell: (k) => typeLabel(k.type) },
         { header: 'App key', cell: (k) => h('code', null, k.appKey) },
         { header: 'Bots', cell: (k) => (k.bots ?? []).join(', ') },
         { header: 'Created', cell: (k) => formatWhen(k.createdAt) },

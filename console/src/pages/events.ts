@@ -1,9 +1,16 @@
-/** Audit events, newest first, filtered by user and time. */
-import { paths, versions } from '../api.js';
-import { field, formatTime, h, input, table } from '../dom.js';
+/**
+ * Audit events, newest first: filtered by user, time and type, paged with
+ * Older and Newer. The events API takes a user, a `since` bound and a
+ * `limit` counted from the newest; it has no type and no upper time bound.
+ * So a page further back is read as the newest `limit` events reaching it,
+ * and the type filter is applied here, reading further back until a page is
+ * full or the API's limit is reached.
+ */
+import { paths, versions, type AdminApi } from '../api.js';
+import { button, field, formatWhen, h, input, select, table, timeValue } from '../dom.js';
 import type { PageContext } from './page.js';
 
-interface AuditEvent {
+export interface AuditEvent {
   time: number | string;
   type: string;
   loginName?: string | null;
@@ -13,31 +20,116 @@ interface AuditEvent {
   [field: string]: unknown;
 }
 
+/** The types the server records, as people read them. */
+export const EVENT_TYPES: Record<string, string> = {
+  login_success: 'Login',
+  login_failure: 'Failed login',
+  login_locked: 'Login while locked out',
+  login_rate_limited: 'Login rate-limited',
+  lockout: 'Lockout',
+  unlock: 'Unlock',
+  logout: 'Logout',
+  refresh_failure: 'Refused refresh',
+  password_change: 'Password change',
+  password_expired: 'Password expired',
+  session_revoked: 'Session revoked',
+  apikey_used: 'API key used',
+  admin_change: 'Administration',
+};
+
+/** Reason codes of refusals, explained. */
+export const REASONS: Record<string, string> = {
+  wrong_password: 'The password was wrong.',
+  unknown_user: 'No user has this login name.',
+  unknown_account: 'No account has this id.',
+  disabled: 'The user is disabled.',
+  locked: 'The user is locked out after too many failed logins.',
+  sso_enforced: 'The account requires single sign-on; passwords are refused.',
+  sso_not_configured: 'Single sign-on is not set up for the account.',
+  password_too_long: 'The password is longer than the policy allows.',
+  wrong_api_key: 'The API key or its secrets were wrong.',
+  not_a_bot: 'An API key was used for a person; only bots log in with keys.',
+  bot_password_login: 'A bot tried a password; bots log in with an API key.',
+  bot: 'A bot cannot log in with single sign-on.',
+  replayed: 'The sign-on assertion had been used before.',
+  application_login_limit: 'Too many logins with this API key.',
+  session_invalid: 'The session had ended or never existed.',
+  no_cookie: 'The request carried no session cookie.',
+  csrf_mismatch: 'The csrf token did not match the session.',
+  session_cap: 'The oldest session ended: the user reached the most sessions allowed.',
+  admin: 'An administrator ended it.',
+  bad_signature: 'The sign-on assertion’s signature did not verify.',
+  wrong_issuer: 'The sign-on assertion came from another identity provider.',
+  wrong_audience: 'The sign-on assertion was meant for another service.',
+  expired: 'The sign-on assertion had expired.',
+  not_yet_valid: 'The sign-on assertion was not valid yet.',
+  no_login_name: 'The sign-on assertion named no user.',
+};
+
+const PAGE_SIZE = 50;
+/** The most events the API answers at once. */
+const API_LIMIT = 100_000;
+
 const q = { v: versions.own };
-const filter = { user: '', since: '', limit: '100' };
+/** The filter and page survive navigating away and back. */
+const filter = { user: '', since: '', type: '', page: 0 };
 
-const timeOf = (e: AuditEvent) => (typeof e.time === 'number' ? e.time : Date.parse(e.time));
+export const timeOf = (e: AuditEvent) => timeValue(e.time);
 
-function describe(detail: Record<string, unknown> | undefined): string {
-  if (!detail) return '';
-  return Object.entries(detail)
-    .map(([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' · ');
+/** What happened, in words: the reason explained, then the other details. */
+export function describeEvent(e: AuditEvent): string {
+  const detail = { ...e.detail };
+  const parts: string[] = [];
+  if (typeof detail.reason === 'string') {
+    parts.push(REASONS[detail.reason] ?? `Reason: ${detail.reason.replaceAll('_', ' ')}.`);
+    delete detail.reason;
+  }
+  for (const [name, value] of Object.entries(detail)) {
+    const shown = /until|At$/.test(name) && timeValue(value) > 0 ? formatWhen(value) : typeof value === 'string' ? value : JSON.stringify(value);
+    parts.push(`${name}: ${shown}`);
+  }
+  return parts.join(' · ');
+}
+
+/** The newest events of the filter, up to `limit`. */
+export async function readEvents(api: AdminApi, query: { user?: string; since?: string; limit: number }): Promise<AuditEvent[]> {
+  const { body } = await api.get<AuditEvent[]>(paths.events, { ...q, user: query.user || undefined, since: query.since, limit: query.limit });
+  return [...body].sort((a, b) => timeOf(b) - timeOf(a));
 }
 
 export async function eventsPage(ctx: PageContext): Promise<Node> {
   // The form's local time, sent as ISO 8601 in UTC.
-  const since = filter.since ? new Date(filter.since) : null;
-  const { body } = await ctx.api.get<AuditEvent[]>(paths.events, {
-    ...q,
-    user: filter.user || undefined,
-    since: since && Number.isFinite(since.getTime()) ? since.toISOString() : undefined,
-    limit: filter.limit || undefined,
-  });
-  const events = [...body].sort((a, b) => timeOf(b) - timeOf(a));
+  const sinceTime = filter.since ? new Date(filter.since) : null;
+  const since = sinceTime && Number.isFinite(sinceTime.getTime()) ? sinceTime.toISOString() : undefined;
+  const wanted = (filter.page + 1) * PAGE_SIZE;
+  const matches = (e: AuditEvent) => !filter.type || e.type === filter.type;
+  // One more than the page needs tells whether there is an older page.
+  let limit = Math.min(API_LIMIT, wanted + 1);
+  let events: AuditEvent[];
+  let matching: AuditEvent[];
+  for (;;) {
+    events = await readEvents(ctx.api, { user: filter.user, since, limit });
+    matching = events.filter(matches);
+    if (matching.length > wanted || events.length < limit || limit >= API_LIMIT) break;
+    limit = Math.min(API_LIMIT, limit * 4);
+  }
+  const shown = matching.slice(filter.page * PAGE_SIZE, wanted);
+
   const user = input({ type: 'search', name: 'user', value: filter.user, placeholder: 'login name' });
   const sinceInput = input({ type: 'datetime-local', name: 'since', value: filter.since });
-  const limit = input({ type: 'number', name: 'limit', value: filter.limit, min: '1', max: '1000' });
+  const type = select([{ value: '', label: 'All types' }, ...Object.entries(EVENT_TYPES).map(([value, label]) => ({ value, label }))], filter.type, { name: 'type' });
+
+  const newer = button('Newer', () => {
+    filter.page -= 1;
+    ctx.refresh();
+  });
+  newer.disabled = filter.page === 0;
+  const older = button('Older', () => {
+    filter.page += 1;
+    ctx.refresh();
+  });
+  older.disabled = matching.length <= wanted;
+  const range = shown.length ? `${filter.page * PAGE_SIZE + 1}–${filter.page * PAGE_SIZE + shown.length}, newest first` : '';
 
   return h(
     'div',
@@ -49,27 +141,28 @@ export async function eventsPage(ctx: PageContext): Promise<Node> {
         on: {
           submit: (event) => {
             event.preventDefault();
-            Object.assign(filter, { user: user.value.trim(), since: sinceInput.value, limit: limit.value });
+            Object.assign(filter, { user: user.value.trim(), since: sinceInput.value, type: type.value, page: 0 });
             ctx.refresh();
           },
         },
       },
       field('User', user),
       field('Since', sinceInput),
-      field('At most', limit),
+      field('Type', type),
       h('button', { type: 'submit' }, 'Show'),
     ),
     table(
       'Events, newest first',
       [
-        { header: 'Time', cell: (e) => formatTime(timeOf(e)) },
-        { header: 'Event', cell: (e) => e.type },
+        { header: 'Time', cell: (e) => (Number.isFinite(timeOf(e)) ? h('time', { dateTime: new Date(timeOf(e)).toISOString() }, formatWhen(timeOf(e))) : '') },
+        { header: 'Event', cell: (e) => [EVENT_TYPES[e.type] ?? e.type, ' ', h('small', { class: 'code' }, e.type)] },
         { header: 'User', cell: (e) => e.loginName ?? e.userId ?? '' },
         { header: 'Address', cell: (e) => e.clientIp ?? '' },
-        { header: 'Details', cell: (e) => describe(e.detail) },
+        { header: 'Details', cell: describeEvent },
       ],
-      events,
+      shown,
       'No events match.',
     ),
+    h('div', { class: 'pager' }, newer, h('span', null, range), older),
   );
 }

@@ -10,8 +10,13 @@ interface Profile {
   roleTypeId: number;
   permissions?: number[];
   numOfAssignedUsers?: number;
+  /** Made with the account, one per role type; the server refuses to delete them. */
+  builtIn?: boolean;
   [field: string]: unknown;
 }
+
+/** Built-in profiles have the ids of their role types (1–4) when the server does not mark them. */
+const isBuiltIn = (p: Profile) => p.builtIn ?? (p.id >= 1 && p.id <= 4);
 
 const q = { v: versions.profiles };
 const ROLE_TYPES = [
@@ -90,7 +95,9 @@ export async function profilesPage(ctx: PageContext): Promise<Node> {
               'div',
               { class: 'row-actions' },
               button('Edit', () => edit(p), { attrs: { 'aria-label': `Edit ${p.name}` } }),
-              button(
+              isBuiltIn(p)
+                ? null
+                : button(
                 'Delete',
                 async () => {
                   if (!(await confirmAction(`Delete the profile ${p.name}?`, 'Delete'))) return;

@@ -5,7 +5,7 @@
  * change someone else made meanwhile is refused (412) rather than undone.
  */
 import { paths, versions, type AdminApi } from '../api.js';
-import { apiDate, button, confirmAction, field, h, input, messageArea, openDialog, replaceChildren, select, table } from '../dom.js';
+import { apiDate, button, confirmAction, field, formatWhen, h, input, messageArea, NONE, openDialog, replaceChildren, select, table, timeValue } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
 export interface User {
@@ -27,6 +27,10 @@ export interface User {
   profileIds: number[];
   changePwdNextLogin?: boolean;
   deleted?: boolean;
+  /** ISO 8601 while a brute-force lockout holds, else null; absent from servers that do not report it. */
+  lockedUntil?: string | null;
+  /** ISO 8601 of the last successful login, or null; absent from servers that do not report it. */
+  lastLoginAt?: string | null;
   [field: string]: unknown;
 }
 
@@ -41,6 +45,21 @@ const PAGE_SIZE = 20;
 const READ_ONLY = ['id', 'pid', 'deleted', 'userTypeId', 'lastPwdChangeDate', 'dateUpdated'];
 
 const q = { v: versions.users };
+
+/** When the user's lockout ends, or null when they are not locked out (or the server does not say). */
+function lockedUntil(user: User): number | null {
+  const until = timeValue(user.lockedUntil);
+  return Number.isFinite(until) && until > Date.now() ? until : null;
+}
+
+/** Unlock is offered to locked users; a server that does not report lockouts leaves it to every user. */
+const mayUnlock = (user: User) => !('lockedUntil' in user) || lockedUntil(user) !== null;
+
+function status(user: User): string {
+  if (!user.isEnabled) return 'disabled';
+  const until = lockedUntil(user);
+  return until === null ? 'enabled' : `locked until ${formatWhen(until)}`;
+}
 
 export async function usersPage(ctx: PageContext): Promise<Node> {
   const { api } = ctx;
@@ -101,7 +120,8 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
           { header: 'Kind', cell: (u) => (u.isApiUser ? 'bot' : 'person') },
           { header: 'Group', cell: (u) => groupName(u.memberOf?.agentGroupId) },
           { header: 'Profiles', cell: (u) => profileNames(u.profileIds ?? []) },
-          { header: 'Status', cell: (u) => (u.isEnabled ? 'enabled' : 'disabled') },
+          { header: 'Status', cell: status },
+          { header: 'Last login', cell: (u) => (u.lastLoginAt ? formatWhen(u.lastLoginAt) : NONE) },
           {
             header: 'Actions',
             cell: (u) =>
@@ -111,12 +131,21 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
                 button('Edit', () => editUser(ctx, u, revision, groups.body, profiles.body), { attrs: { 'aria-label': `Edit ${u.loginName}` } }),
                 button(
                   u.isEnabled ? 'Disable' : 'Enable',
-                  act(u.isEnabled ? 'Disabling' : 'Enabling', () => replaceUser(api, u, { isEnabled: !u.isEnabled }, revision), `${u.loginName} is now ${u.isEnabled ? 'disabled' : 'enabled'}.`),
+                  async () => {
+                    const action = `${u.isEnabled ? 'Disable' : 'Enable'} ${u.loginName}`;
+                    const question = u.isEnabled
+                      ? `Disable ${u.loginName}? Their sessions end and they cannot log in until enabled again.`
+                      : `Enable ${u.loginName}? They can log in again.`;
+                    if (!(await confirmAction(question, action, 'Confirm'))) return;
+                    await act(u.isEnabled ? 'Disabling' : 'Enabling', () => replaceUser(api, u, { isEnabled: !u.isEnabled }, revision), `${u.loginName} is now ${u.isEnabled ? 'disabled' : 'enabled'}.`)();
+                  },
                   { attrs: { 'aria-label': `${u.isEnabled ? 'Disable' : 'Enable'} ${u.loginName}` } },
                 ),
-                button('Unlock', act('Unlocking', () => unlockUser(api, u), `${u.loginName} is unlocked.`), {
-                  attrs: { 'aria-label': `Unlock ${u.loginName}` },
-                }),
+                mayUnlock(u)
+                  ? button('Unlock', act('Unlocking', () => unlockUser(api, u), `${u.loginName} is unlocked.`), {
+                      attrs: { 'aria-label': `Unlock ${u.loginName}` },
+                    })
+                  : null,
                 u.isApiUser ? null : button('Reset password', () => resetPassword(ctx, u), { attrs: { 'aria-label': `Reset the password of ${u.loginName}` } }),
                 button(
                   'Delete',
