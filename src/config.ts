@@ -136,7 +136,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
     parse: (raw, name) => {
       const url = raw || 'sqlite:./data/login-service.db';
       if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url)) {
-        throw new ConfigError(name, `must be sqlite:PATH, sqlite::memory: or postgres://…, got "${url.replace(/\/\/[^@]*@/, '//***@')}"`);
+        throw new ConfigError(name, `must be sqlite:PATH, sqlite::memory: or postgres://…, got "${url.replace(/^([^/]*\/\/)[^@]*@/, '$1***@')}"`);
       }
       return url;
     },

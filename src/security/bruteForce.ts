@@ -59,7 +59,7 @@ const familiarAddressKey = (accountId: string, userId: string, ip: string) =>
  * (::ffff:a.b.c.d) counts as its IPv4 address.
  */
 export function addressBucket(ip: string): string {
-  const address = ip.replace(/%.*$/, '').toLowerCase();
+  const address = ip.split('%', 1)[0]!.toLowerCase();
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
   if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
   if (!isIPv6(address)) return address;

@@ -23,6 +23,12 @@ export interface CounterBlock {
   maxMs: number;
 }
 
+/**
+ * The block of a plain increment: a limit no count reaches (the stores keep
+ * counts as 32-bit integers), so it never refuses.
+ */
+export const NEVER_BLOCKED: CounterBlock = Object.freeze({ limit: 2 ** 31 - 1, baseMs: 0, maxMs: 0 });
+
 export interface CounterStore {
   /** Adds one; starts a new window of `windowMs` when there is none or it has ended. */
   incrementCounter(key: string, windowMs: number, now: number): Promise<Counter>;
@@ -44,4 +50,14 @@ export interface CounterStore {
   deleteCounter(key: string): Promise<void>;
   /** Housekeeping: removes counters whose window ended before `now`. */
   deleteExpiredCounters(now: number): Promise<number>;
+}
+
+/**
+ * `incrementCounter` of every backend: its conditional increment with a block
+ * that never refuses, so each backend has one increment to get right.
+ */
+export async function incrementNeverBlocked(store: Pick<CounterStore, 'incrementCounterUnlessBlocked'>, key: string, windowMs: number, now: number): Promise<Counter> {
+  const counter = await store.incrementCounterUnlessBlocked(key, windowMs, now, NEVER_BLOCKED);
+  if (!counter) throw new Error(`counter ${key} refused an increment without a limit`);
+  return counter;
 }

@@ -10,6 +10,12 @@
  * checks follows @node-saml/node-saml (`getVerifiedXml`): exactly one
  * enveloped signature, one reference, pointing at its parent, whose ID is
  * unique in the document.
+ *
+ * Everything here runs on the event loop before the sender is known, so each
+ * step is bounded before it starts: the text's length is checked first, the
+ * patterns run in linear time, and a linear scan of the XML refuses documents
+ * too deep or with too many nodes before any DOM parser sees them
+ * (docs/SSO.md, "Limits").
  */
 import { DOMParser, type Element, type Node as XmlNode } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
@@ -24,6 +30,28 @@ const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 export const CLOCK_SKEW_MS = 60_000;
 /** Largest decoded document: assertions with a certificate and a few attributes are a few KiB. */
 export const MAX_SAML_BYTES = 48 * 1024;
+/** Largest assertion as sent, line breaks included: the base64 of MAX_SAML_BYTES (and the login body's own limit). */
+export const MAX_ASSERTION_CHARS = 64 * 1024;
+/** Deepest element nesting: a signed response with an assertion in its Advice is about 10 deep. */
+export const MAX_XML_DEPTH = 32;
+/** Most nodes (elements, attributes, comments, processing instructions, CDATA sections) in a document. */
+export const MAX_XML_NODES = 2000;
+/**
+ * Latest end of validity an assertion may have, from now: its mark against
+ * replay is kept until it ends, so an assertion valid until the year 9999
+ * would be remembered that long. Identity providers give a few minutes.
+ */
+export const MAX_VALIDITY_MS = 10 * 60_000;
+
+/**
+ * Signature and digest algorithms accepted: the SHA-2 ones xml-crypto verifies.
+ * SHA-1 is refused (collisions can be made), as is HMAC (its key would be the public certificate).
+ */
+const ALLOWED_SIGNATURE_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+]);
+const ALLOWED_DIGEST_ALGORITHMS = new Set(['http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmlenc#sha512']);
 
 /** Transforms an enveloped SAML signature uses; anything else (XPath, XSLT, c14n with comments) is refused. */
 const ALLOWED_TRANSFORMS = new Set([
@@ -36,6 +64,8 @@ const ALLOWED_TRANSFORMS = new Set([
 export type SsoRefusal =
   | 'not_base64'
   | 'too_large'
+  | 'too_deep'
+  | 'too_many_nodes'
   | 'doctype'
   | 'not_xml'
   | 'not_saml'
@@ -43,12 +73,14 @@ export type SsoRefusal =
   | 'assertion_count'
   | 'encrypted_assertion'
   | 'bad_signature'
+  | 'weak_algorithm'
   | 'no_id'
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'bad_time'
   | 'not_yet_valid'
   | 'expired'
+  | 'validity_too_long'
   | 'no_expiry'
   | 'no_login_name';
 
@@ -68,7 +100,8 @@ class Refused extends Error {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/\r\n ]*={0,2}[\r\n ]*$/;
+/** Base64 once its line breaks and spaces are removed: no character class overlaps the next, so it runs in linear time. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Checks `base64` against the account's identity provider at time `now`. Never throws. */
 export function verifySamlAssertion(base64: string, config: SsoConfig, audience: string, now: number): AssertionCheck {
@@ -80,12 +113,17 @@ export function verifySamlAssertion(base64: string, config: SsoConfig, audience:
 }
 
 function verify(base64: string, config: SsoConfig, audience: string, now: number): VerifiedAssertion {
-  if (!BASE64.test(base64)) throw new Refused('not_base64');
-  if ((base64.length * 3) / 4 > MAX_SAML_BYTES + 4) throw new Refused('too_large');
+  if (base64.length > MAX_ASSERTION_CHARS) throw new Refused('too_large');
+  const compact = base64.replace(/[\r\n ]+/g, '');
+  if (!BASE64.test(compact)) throw new Refused('not_base64');
+  if ((compact.length * 3) / 4 > MAX_SAML_BYTES) throw new Refused('too_large');
   // The XML processor normalises line endings; the signature was computed over normalised text.
-  const xml = Buffer.from(base64, 'base64').toString('utf8').replace(/\r\n?/g, '\n');
+  const xml = Buffer.from(compact, 'base64').toString('utf8').replace(/\r\n?/g, '\n');
   // No document type at all: SAML has no use for one, and it is how entity expansion and external entities arrive.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new Refused('doctype');
+  // Every parse below (ours and xml-crypto's) reads this document or a part of it.
+  const shape = shapeProblem(xml);
+  if (shape) throw new Refused(shape);
   const root = parse(xml).documentElement;
   if (!root) throw new Refused('not_xml');
 
@@ -94,11 +132,12 @@ function verify(base64: string, config: SsoConfig, audience: string, now: number
     if (children(root, SAML_ASSERTION_NS, 'EncryptedAssertion').length > 0) throw new Refused('encrypted_assertion');
     const assertions = children(root, SAML_ASSERTION_NS, 'Assertion');
     if (assertions.length !== 1) throw new Refused('assertion_count');
+    // A response that does not say Success is refused even when unsigned: reading it can only refuse.
+    checkStatus(root);
     const signedResponse = signedXml(xml, root, config.idpCerts);
     if (signedResponse !== null) {
       const response = parse(signedResponse).documentElement!;
-      const statusCode = children(response, SAML_PROTOCOL_NS, 'Status').flatMap((s) => children(s, SAML_PROTOCOL_NS, 'StatusCode'))[0];
-      if (statusCode && statusCode.getAttribute('Value') !== STATUS_SUCCESS) throw new Refused('response_status');
+      checkStatus(response);
       const inside = children(response, SAML_ASSERTION_NS, 'Assertion');
       if (inside.length !== 1) throw new Refused('assertion_count');
       signedAssertion = inside[0]!;
@@ -149,10 +188,18 @@ function readAssertion(assertion: Element, config: SsoConfig, audience: string, 
   }
   // Without an end, an assertion could be replayed for ever: it could not be remembered until it expires.
   if (notOnOrAfter === Infinity) throw new Refused('no_expiry');
+  if (notOnOrAfter > now + MAX_VALIDITY_MS) throw new Refused('validity_too_long');
 
   const loginName = attributeValue(assertion, config.loginNameAttribute) ?? (subject ? children(subject, SAML_ASSERTION_NS, 'NameID').map(text)[0] : undefined);
   if (!loginName) throw new Refused('no_login_name');
   return { id, issuer: text(issuer), loginName, notOnOrAfter };
+}
+
+/** A response must say Success: exactly one Status, whose top-level StatusCode is Success. */
+function checkStatus(response: Element): void {
+  const status = children(response, SAML_PROTOCOL_NS, 'Status');
+  const codes = status.length === 1 ? children(status[0]!, SAML_PROTOCOL_NS, 'StatusCode') : [];
+  if (codes.length !== 1 || codes[0]!.getAttribute('Value') !== STATUS_SUCCESS) throw new Refused('response_status');
 }
 
 function attributeValue(assertion: Element, name: string): string | undefined {
@@ -189,15 +236,84 @@ function signedXml(xml: string, element: Element, certs: string[]): string | nul
       sig.loadSignature(signatures[0] as never);
       const references = sig.getReferences();
       if (references.length !== 1 || references[0]!.uri !== `#${id}`) return null;
+      if (!ALLOWED_SIGNATURE_ALGORITHMS.has(sig.signatureAlgorithm ?? '') || !ALLOWED_DIGEST_ALGORITHMS.has(references[0]!.digestAlgorithm ?? '')) {
+        throw new Refused('weak_algorithm');
+      }
       if (!references[0]!.transforms.every((t) => ALLOWED_TRANSFORMS.has(t))) return null;
       if (!sig.checkSignature(xml)) continue;
       const signed = sig.getSignedReferences();
       if (signed.length === 1) return signed[0]!;
-    } catch {
+    } catch (e) {
+      if (e instanceof Refused) throw e;
       // Not verified with this certificate; try the next one.
     }
   }
   return null;
+}
+
+/**
+ * Why the document is too deep or too large for the DOM parser, or null: one
+ * pass over the text that finds the markup as an XML parser does (comments,
+ * CDATA sections, processing instructions, quoted attribute values), counting
+ * nodes and open elements. Text it cannot read is refused; the document has
+ * no document type (checked before), so no entity can add markup.
+ */
+export function shapeProblem(xml: string): 'too_deep' | 'too_many_nodes' | 'not_xml' | null {
+  // Names of the open elements: an end tag must close the innermost, as the parser requires.
+  const open: string[] = [];
+  let nodes = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1) {
+    let end: number;
+    if (xml.startsWith('<!--', i)) {
+      end = closing(xml, '-->', i + 4);
+      nodes++;
+    } else if (xml.startsWith('<![CDATA[', i)) {
+      end = closing(xml, ']]>', i + 9);
+      nodes++;
+    } else if (xml.startsWith('<?', i)) {
+      end = closing(xml, '?>', i + 2);
+      nodes++;
+    } else if (xml.startsWith('</', i)) {
+      end = closing(xml, '>', i + 2);
+      if (end === -1 || open.pop() !== xml.slice(i + 2, end - 1).trim()) return 'not_xml';
+    } else if (xml.startsWith('<!', i)) {
+      return 'not_xml';
+    } else {
+      // A start tag: up to the first '>' outside quotes; each '=' outside quotes is an attribute.
+      nodes++;
+      let nameEnd = -1;
+      let quote = '';
+      end = -1;
+      for (let j = i + 1; j < xml.length; j++) {
+        const c = xml[j]!;
+        if (nameEnd === -1 && (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '/' || c === '>')) nameEnd = j;
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") {
+          quote = c;
+        } else if (c === '=') {
+          nodes++;
+        } else if (c === '>') {
+          end = j + 1;
+          break;
+        }
+      }
+      if (end === -1) return 'not_xml';
+      if (xml[end - 2] !== '/') open.push(xml.slice(i + 1, nameEnd));
+      if (open.length > MAX_XML_DEPTH) return 'too_deep';
+    }
+    if (end === -1) return 'not_xml';
+    if (nodes > MAX_XML_NODES) return 'too_many_nodes';
+    i = xml.indexOf('<', end);
+  }
+  return null;
+}
+
+/** The index just past the first `terminator` at or after `from`, or -1. */
+function closing(xml: string, terminator: string, from: number): number {
+  const at = xml.indexOf(terminator, from);
+  return at === -1 ? -1 : at + terminator.length;
 }
 
 function parse(xml: string) {

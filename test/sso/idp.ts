@@ -56,17 +56,27 @@ export function assertionXml(o: AssertionOptions & { issuer: string; audience: s
   );
 }
 
+export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+export const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+export const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+export const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
+
 /** Signs the element named `localName` (Assertion or Response) of `xml`, placing the signature after its Issuer. */
-export function sign(xml: string, idp: Pick<TestIdp, 'key' | 'cert'>, localName: 'Assertion' | 'Response' = 'Assertion'): string {
+export function sign(
+  xml: string,
+  idp: Pick<TestIdp, 'key' | 'cert'>,
+  localName: 'Assertion' | 'Response' = 'Assertion',
+  algorithms: { signature?: string; digest?: string } = {},
+): string {
   const sig = new SignedXml({
     privateKey: idp.key,
     publicCert: idp.cert,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    signatureAlgorithm: algorithms.signature ?? RSA_SHA256,
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
   sig.addReference({
     xpath: `/*[local-name(.)='${localName}'] | /*/*[local-name(.)='${localName}']`,
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    digestAlgorithm: algorithms.digest ?? SHA256,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
   });
   sig.computeSignature(xml, {
@@ -76,11 +86,13 @@ export function sign(xml: string, idp: Pick<TestIdp, 'key' | 'cert'>, localName:
   return sig.getSignedXml();
 }
 
-export function responseXml(inner: string, o: { issuer: string; now: number; id?: string; status?: string }): string {
+/** A samlp:Response around `inner`; `status: null` leaves the Status element out. */
+export function responseXml(inner: string, o: { issuer: string; now: number; id?: string; status?: string | null }): string {
+  const status = o.status === undefined ? 'urn:oasis:names:tc:SAML:2.0:status:Success' : o.status;
   return (
     `<samlp:Response xmlns:samlp="${SAMLP}" xmlns:saml="${SAML}" ID="${o.id ?? `_${randomUUID()}`}" Version="2.0" IssueInstant="${iso(o.now)}">` +
     `<saml:Issuer>${o.issuer}</saml:Issuer>` +
-    `<samlp:Status><samlp:StatusCode Value="${o.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success'}"/></samlp:Status>` +
+    (status === null ? '' : `<samlp:Status><samlp:StatusCode Value="${status}"/></samlp:Status>`) +
     inner.replace(/^<\?xml[^>]*>/, '') +
     `</samlp:Response>`
   );

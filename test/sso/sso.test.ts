@@ -18,7 +18,8 @@ import { defaultAudience } from '../../src/sso/model.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { ManualClock } from '../../src/clock.js';
 import { createTestDatabase } from '../store/postgresDatabase.js';
-import { assertionXml, base64, makeIdp, responseXml, sign, type TestIdp } from './idp.js';
+import { assertionXml, base64, makeIdp, responseXml, RSA_SHA1, SAML, SHA1, sign, type TestIdp } from './idp.js';
+import { MAX_ASSERTION_CHARS, MAX_SAML_BYTES, MAX_XML_DEPTH, MAX_XML_NODES, verifySamlAssertion } from '../../src/sso/saml.js';
 
 const AUDIENCE = 'https://login.example.test/sp';
 
@@ -53,7 +54,8 @@ describe('SSO login with a SAML assertion', () => {
 
   before(async () => {
     [idp, otherIdp] = await Promise.all([makeIdp(), makeIdp('https://evil.example.test/idp')]);
-    server = await startTestServer();
+    // Refusals are what this file is about: the per-address budget must not cut them short.
+    server = await startTestServer({ env: { LOGIN_FAILURES_PER_MINUTE: '1000' } });
     seeded = await seedAccount(server);
     const deps = { stores: server.stores, clock: server.clock, hasher: server.services.hasher };
     await createUser(deps, { accountId: seeded.accountId, loginName: 'alice@example.test', password: 'a long enough passphrase 1', privileges: [100] });
@@ -143,7 +145,8 @@ describe('SSO login with a SAML assertion', () => {
       });
       sig.computeSignature(assertion({ nameId: 'Agent.Smith' }), { prefix: 'ds' });
       assert.match(sig.getSignedXml(), /hmac-sha1/);
-      await assertRefused(await ssoLogin(sig.getSignedXml()), 'bad_signature');
+      // Refused for its algorithm before any key is tried.
+      await assertRefused(await ssoLogin(sig.getSignedXml()), 'weak_algorithm');
     });
 
     test('signature wrapping: a forged assertion beside the signed one in a response', async () => {
@@ -243,11 +246,59 @@ describe('SSO login with a SAML assertion', () => {
       await assertRefused(await ssoLogin('<html><body>hello</body></html>'), 'not_saml');
     });
 
+    test('SHA-1 in the signature or the digest', async () => {
+      await assertRefused(await ssoLogin(sign(assertion(), idp, 'Assertion', { signature: RSA_SHA1 })), 'weak_algorithm');
+      await assertRefused(await ssoLogin(sign(assertion(), idp, 'Assertion', { digest: SHA1 })), 'weak_algorithm');
+      const response = responseXml(assertion(), { issuer: idp.issuer, now: server.clock.now() });
+      await assertRefused(await ssoLogin(sign(response, idp, 'Response', { signature: RSA_SHA1, digest: SHA1 })), 'weak_algorithm');
+    });
+
+    test('valid for longer than 10 minutes from now', async () => {
+      const now = server.clock.now();
+      await assertRefused(await ssoLogin(signed({ notOnOrAfter: Date.UTC(9999, 11, 31) })), 'validity_too_long');
+      await assertRefused(await ssoLogin(signed({ notOnOrAfter: now + 10 * 60_000 + 1 })), 'validity_too_long');
+      assert.equal((await ssoLogin(signed({ notOnOrAfter: now + 10 * 60_000 }))).status, 200);
+    });
+
+    test('a response without a Status, or whose Status is not Success', async () => {
+      const now = server.clock.now();
+      const signedResponse = (status: string | null) => sign(responseXml(assertion(), { issuer: idp.issuer, now, status }), idp, 'Response');
+      await assertRefused(await ssoLogin(signedResponse(null)), 'response_status');
+      await assertRefused(await ssoLogin(signedResponse('urn:oasis:names:tc:SAML:2.0:status:Requester')), 'response_status');
+      // Unsigned around a signed assertion: the Status still has to say Success.
+      await assertRefused(await ssoLogin(responseXml(signed(), { issuer: idp.issuer, now, status: null })), 'response_status');
+      await assertRefused(await ssoLogin(responseXml(signed(), { issuer: idp.issuer, now, status: 'urn:oasis:names:tc:SAML:2.0:status:Responder' })), 'response_status');
+      assert.equal((await ssoLogin(signedResponse('urn:oasis:names:tc:SAML:2.0:status:Success'))).status, 200);
+    });
+
+    test('too large, too deep, too many nodes, whitespace padding: refused before any parse', async () => {
+      const open = `<saml:Assertion xmlns:saml="${SAML}" ID="_big">`;
+      await assertRefused(await postJson(loginUrl, { jwt: 'x', assertion: `${' '.repeat(65_000)}!` }), 'not_base64');
+      await assertRefused(await ssoLogin(open + '<a>'.repeat(MAX_XML_DEPTH) + '</a>'.repeat(MAX_XML_DEPTH) + '</saml:Assertion>'), 'too_deep');
+      await assertRefused(await ssoLogin(open + '<a/>'.repeat(MAX_XML_NODES) + '</saml:Assertion>'), 'too_many_nodes');
+      await assertRefused(await ssoLogin(`<saml:Assertion xmlns:saml="${SAML}"${' a=""'.repeat(MAX_XML_NODES)}/>`), 'too_many_nodes');
+      // Within the limits (the root and its two attributes are nodes too), the same shapes are read, and refused for what they are.
+      await assertRefused(await ssoLogin(open + '<a>'.repeat(MAX_XML_DEPTH - 1) + '</a>'.repeat(MAX_XML_DEPTH - 1) + '</saml:Assertion>'), 'bad_signature');
+      await assertRefused(await ssoLogin(open + '<a/>'.repeat(MAX_XML_NODES - 3) + '</saml:Assertion>'), 'bad_signature');
+      // Line breaks in the base64, as some identity providers send it, are fine.
+      const wrapped = base64(signed()).replace(/.{76}/g, '$&\r\n');
+      assert.equal((await postJson(loginUrl, { jwt: 'x', assertion: wrapped })).status, 200);
+    });
+
     test('the name must be an enabled person of the account', async () => {
       await assertRefused(await ssoLogin(signed({ nameId: 'nobody@example.test' })), 'unknown_user');
       await assertRefused(await ssoLogin(signed({ nameId: 'gone@example.test' })), 'disabled');
       await assertRefused(await ssoLogin(signed({ nameId: seeded.bot.loginName })), 'bot');
     });
+  });
+
+  test('an assertion over 64 KiB as sent, or over 48 KiB decoded, is refused before it is decoded', () => {
+    // The login body's own limit (64 KiB) stops longer ones over HTTP first; the check holds for any caller.
+    const config = { idpIssuer: idp.issuer, idpCerts: [idp.cert], loginNameAttribute: 'loginName', enforce: false };
+    const now = server.clock.now();
+    assert.deepEqual(verifySamlAssertion('A'.repeat(MAX_ASSERTION_CHARS + 1), config, AUDIENCE, now), { ok: false, reason: 'too_large' });
+    assert.deepEqual(verifySamlAssertion(`${' '.repeat(MAX_ASSERTION_CHARS)}!`, config, AUDIENCE, now), { ok: false, reason: 'too_large' });
+    assert.deepEqual(verifySamlAssertion(base64('x'.repeat(MAX_SAML_BYTES + 3)), config, AUDIENCE, now), { ok: false, reason: 'too_large' });
   });
 
   test('an account without SSO refuses assertions; another account\'s audience is refused', async () => {

@@ -1,28 +1,18 @@
 import type pg from 'pg';
-import type { Counter, CounterBlock, CounterStore } from '../../security/counters.js';
+import { type Counter, type CounterBlock, type CounterStore, incrementNeverBlocked } from '../../security/counters.js';
 import { type CounterRow, toCounter } from '../rows.js';
 
 export class PostgresCounterStore implements CounterStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
-    // One statement: the upsert locks the row, so concurrent increments from
-    // any number of connections or processes are never lost.
-    const { rows } = await this.pool.query<CounterRow>({
-      name: 'counters.increment',
-      text: `INSERT INTO counters AS c (key, count, reset_at, updated_at) VALUES ($1, 1, $2::bigint + $3::bigint, $2)
-             ON CONFLICT (key) DO UPDATE SET
-               count = CASE WHEN c.reset_at <= $2 THEN 1 ELSE c.count + 1 END,
-               reset_at = CASE WHEN c.reset_at <= $2 THEN $2::bigint + $3::bigint ELSE c.reset_at END,
-               updated_at = $2
-             RETURNING count, reset_at, updated_at`,
-      values: [key, now, windowMs],
-    });
-    return toCounter(rows[0]!);
+  incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    return incrementNeverBlocked(this, key, windowMs, now);
   }
 
   async incrementCounterUnlessBlocked(key: string, windowMs: number, now: number, block: CounterBlock): Promise<Counter | null> {
-    // The same upsert; a blocked counter (see CounterBlock) is left as it is, locked by the statement, and no row comes back.
+    // One statement: the upsert locks the row, so concurrent increments from any number of
+    // connections or processes are never lost; a blocked counter (see CounterBlock) is left
+    // as it is, locked by the statement, and no row comes back.
     const { rows } = await this.pool.query<CounterRow>({
       name: 'counters.incrementUnlessBlocked',
       text: `INSERT INTO counters AS c (key, count, reset_at, updated_at) VALUES ($1, 1, $2::bigint + $3::bigint, $2)

@@ -5,14 +5,13 @@
  *   counter-expiry     sorted set of names by resetAt, for the housekeeping sweep
  */
 import type { Redis } from 'ioredis';
-import type { Counter, CounterBlock, CounterStore } from '../../security/counters.js';
-import { DELETE_EXPIRED_COUNTERS, INCREMENT_COUNTER, INCREMENT_COUNTER_UNLESS_BLOCKED, RELEASE_COUNTER } from './scripts.js';
+import { type Counter, type CounterBlock, type CounterStore, incrementNeverBlocked } from '../../security/counters.js';
+import { DELETE_EXPIRED_COUNTERS, INCREMENT_COUNTER_UNLESS_BLOCKED, RELEASE_COUNTER } from './scripts.js';
 import { defineScript, type RedisScript } from './script.js';
 
 const SWEEP_BATCH = 500;
 
 export class RedisCounterStore implements CounterStore {
-  private readonly increment: RedisScript;
   private readonly incrementUnlessBlocked: RedisScript;
   private readonly release: RedisScript;
   private readonly deleteExpired: RedisScript;
@@ -21,7 +20,6 @@ export class RedisCounterStore implements CounterStore {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    this.increment = defineScript(redis, 'loginServiceIncrementCounter', INCREMENT_COUNTER);
     this.incrementUnlessBlocked = defineScript(redis, 'loginServiceIncrementCounterUnlessBlocked', INCREMENT_COUNTER_UNLESS_BLOCKED);
     this.release = defineScript(redis, 'loginServiceReleaseCounter', RELEASE_COUNTER);
     this.deleteExpired = defineScript(redis, 'loginServiceDeleteExpiredCounters', DELETE_EXPIRED_COUNTERS);
@@ -31,13 +29,12 @@ export class RedisCounterStore implements CounterStore {
     return `${this.prefix}counter:${name}`;
   }
 
-  async incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
-    // A script, so read-decide-write is one atomic step for every instance.
-    const [count, resetAt] = (await this.increment(this.prefix, key, windowMs, now)) as [number, string];
-    return { count, resetAt: Number(resetAt), updatedAt: now };
+  incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    return incrementNeverBlocked(this, key, windowMs, now);
   }
 
   async incrementCounterUnlessBlocked(key: string, windowMs: number, now: number, block: CounterBlock): Promise<Counter | null> {
+    // A script, so read-decide-write is one atomic step for every instance.
     const [count, resetAt] = (await this.incrementUnlessBlocked(this.prefix, key, windowMs, now, block.limit, block.baseMs, block.maxMs)) as [number, string?];
     return resetAt === undefined ? null : { count, resetAt: Number(resetAt), updatedAt: now };
   }

@@ -49,10 +49,10 @@ local function endSession(id)
 end
 `;
 
-const script = (body: string) => `${SESSION_PRELUDE}\n${body}`;
+const sessionScript = (body: string) => `${SESSION_PRELUDE}\n${body}`;
 
 /** ARGV: prefix, idHash, ttl, then field, value, field, value… of the session hash. */
-export const CREATE_SESSION = script(`
+export const CREATE_SESSION = sessionScript(`
 local id = ARGV[2]
 local ttl = tonumber(ARGV[3])
 local r = {}
@@ -82,14 +82,14 @@ return 1
  * The bearer key holds only the session's id: following it inside the script keeps the
  * bearer check at one round trip without a second copy of the record to keep in step.
  */
-export const FIND_SESSION_BY_BEARER = script(`
+export const FIND_SESSION_BY_BEARER = sessionScript(`
 local id = redis.call('GET', bearerKey(ARGV[2]))
 if not id then return false end
 return redis.call('HGETALL', sessionKey(id))
 `);
 
 /** ARGV: prefix, idHash, new expiresAt. Returns 1, or 0 when the session is gone. */
-export const EXTEND_SESSION = script(`
+export const EXTEND_SESSION = sessionScript(`
 local id = ARGV[2]
 local key = sessionKey(id)
 local f = redis.call('HMGET', key, 'expiresAt', 'hardExpiresAt', 'bearerHash', 'accountId', 'userId', 'appKey')
@@ -111,10 +111,10 @@ return 1
 `);
 
 /** ARGV: prefix, idHash. Returns 1 when the session existed. */
-export const DELETE_SESSION = script(`return endSession(ARGV[2])`);
+export const DELETE_SESSION = sessionScript(`return endSession(ARGV[2])`);
 
 /** KEYS: one index (sorted set, or set when ARGV[2] is 'set'). Ends every session in it; returns how many existed. */
-export const DELETE_INDEXED_SESSIONS = script(`
+export const DELETE_INDEXED_SESSIONS = sessionScript(`
 local ids
 if ARGV[2] == 'set' then ids = redis.call('SMEMBERS', KEYS[1]) else ids = redis.call('ZRANGE', KEYS[1], 0, -1) end
 local ended = 0
@@ -128,7 +128,7 @@ return ended
  * sessions oldest first (ties by id, as the SQL backends order them). Members
  * whose session Redis has already expired are removed on the way.
  */
-export const LIST_SESSIONS = script(`
+export const LIST_SESSIONS = sessionScript(`
 local now = tonumber(ARGV[2])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -145,7 +145,7 @@ return out
 `);
 
 /** ARGV: prefix, now, batch size. Returns {sessions ended, index members visited}. */
-export const DELETE_EXPIRED_SESSIONS = script(`
+export const DELETE_EXPIRED_SESSIONS = sessionScript(`
 local now = tonumber(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', expiryIndex, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local ended = 0
@@ -160,37 +160,23 @@ end
 return {ended, #ids}
 `);
 
-/**
- * ARGV: prefix, counter name, windowMs, now. Fixed window: the count starts
- * again at 1 once the window has ended. Returns {count, resetAt}.
- */
-export const INCREMENT_COUNTER = `
-local key = ARGV[1] .. 'counter:' .. ARGV[2]
-local now = tonumber(ARGV[4])
-local c = redis.call('HMGET', key, 'count', 'resetAt')
-local count, resetAt
-if c[1] and tonumber(c[2]) > now then
-  count = tonumber(c[1]) + 1
-  resetAt = c[2]
-else
-  count = 1
-  resetAt = string.format('%.0f', now + tonumber(ARGV[3]))
-end
-redis.call('HSET', key, 'count', count, 'resetAt', resetAt, 'updatedAt', ARGV[4])
-local ttl = tonumber(resetAt) - now
-if ttl < 1 then ttl = 1 end
-redis.call('PEXPIRE', key, ttl)
-redis.call('ZADD', ARGV[1] .. 'counter-expiry', resetAt, ARGV[2])
-return {count, resetAt}
+/** Key names shared by the counter scripts; ARGV[2] is a counter's name where a script has one. */
+const COUNTER_PRELUDE = `
+local prefix = ARGV[1]
+local expiryIndex = prefix .. 'counter-expiry'
+local function counterKey(name) return prefix .. 'counter:' .. name end
 `;
 
+const counterScript = (body: string) => `${COUNTER_PRELUDE}\n${body}`;
+
 /**
- * ARGV: prefix, name, windowMs, now, limit, baseMs, maxMs. As INCREMENT_COUNTER,
- * unless the counter is blocked (src/security/counters.ts, CounterBlock): then
+ * ARGV: prefix, name, windowMs, now, limit, baseMs, maxMs. Fixed window: the
+ * count starts again at 1 once the window has ended. Returns {count, resetAt};
+ * when the counter is blocked (src/security/counters.ts, CounterBlock),
  * nothing changes and the answer is {0}.
  */
-export const INCREMENT_COUNTER_UNLESS_BLOCKED = `
-local key = ARGV[1] .. 'counter:' .. ARGV[2]
+export const INCREMENT_COUNTER_UNLESS_BLOCKED = counterScript(`
+local key = counterKey(ARGV[2])
 local now = tonumber(ARGV[4])
 local c = redis.call('HMGET', key, 'count', 'resetAt', 'updatedAt')
 local count, resetAt
@@ -211,36 +197,35 @@ redis.call('HSET', key, 'count', count, 'resetAt', resetAt, 'updatedAt', ARGV[4]
 local ttl = tonumber(resetAt) - now
 if ttl < 1 then ttl = 1 end
 redis.call('PEXPIRE', key, ttl)
-redis.call('ZADD', ARGV[1] .. 'counter-expiry', resetAt, ARGV[2])
+redis.call('ZADD', expiryIndex, resetAt, ARGV[2])
 return {count, resetAt}
-`;
+`);
 
 /** ARGV: prefix, name, resetAt. Takes back one increment of the window ending at resetAt. */
-export const RELEASE_COUNTER = `
-local key = ARGV[1] .. 'counter:' .. ARGV[2]
+export const RELEASE_COUNTER = counterScript(`
+local key = counterKey(ARGV[2])
 local c = redis.call('HMGET', key, 'count', 'resetAt')
 if c[1] and c[2] == ARGV[3] and tonumber(c[1]) > 0 then redis.call('HINCRBY', key, 'count', -1) end
 return 1
-`;
+`);
 
 /** ARGV: prefix, now, batch size. Returns {counters removed, index members visited}. */
-export const DELETE_EXPIRED_COUNTERS = `
-local index = ARGV[1] .. 'counter-expiry'
+export const DELETE_EXPIRED_COUNTERS = counterScript(`
 local now = tonumber(ARGV[2])
-local names = redis.call('ZRANGEBYSCORE', index, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local names = redis.call('ZRANGEBYSCORE', expiryIndex, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local removed = 0
 for _, name in ipairs(names) do
-  local key = ARGV[1] .. 'counter:' .. name
+  local key = counterKey(name)
   local resetAt = redis.call('HGET', key, 'resetAt')
   if resetAt and tonumber(resetAt) > now then
-    redis.call('ZADD', index, resetAt, name)
+    redis.call('ZADD', expiryIndex, resetAt, name)
   else
     if resetAt then
       redis.call('DEL', key)
       removed = removed + 1
     end
-    redis.call('ZREM', index, name)
+    redis.call('ZREM', expiryIndex, name)
   end
 end
 return {removed, #names}
-`;
+`);

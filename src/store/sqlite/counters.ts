@@ -1,4 +1,4 @@
-import type { Counter, CounterBlock, CounterStore } from '../../security/counters.js';
+import { type Counter, type CounterBlock, type CounterStore, incrementNeverBlocked } from '../../security/counters.js';
 import type { SqliteDatabase } from './database.js';
 import { type CounterRow, toCounter } from '../rows.js';
 
@@ -14,16 +14,8 @@ export class SqliteCounterStore implements CounterStore {
 
   constructor(private readonly db: SqliteDatabase) {
     this.q = {
-      // One statement, so concurrent processes on one file cannot lose an increment.
-      increment: db.prepare(
-        `INSERT INTO counters (key, count, reset_at, updated_at) VALUES (@key, 1, @now + @windowMs, @now)
-         ON CONFLICT (key) DO UPDATE SET
-           count = CASE WHEN counters.reset_at <= @now THEN 1 ELSE counters.count + 1 END,
-           reset_at = CASE WHEN counters.reset_at <= @now THEN @now + @windowMs ELSE counters.reset_at END,
-           updated_at = @now
-         RETURNING count, reset_at, updated_at`,
-      ),
-      // The same upsert, but a blocked counter (see CounterBlock) is left as it is and no row comes back.
+      // One statement, so concurrent processes on one file cannot lose an increment;
+      // a blocked counter (see CounterBlock) is left as it is and no row comes back.
       incrementUnlessBlocked: db.prepare(
         `INSERT INTO counters (key, count, reset_at, updated_at) VALUES (@key, 1, @now + @windowMs, @now)
          ON CONFLICT (key) DO UPDATE SET
@@ -41,8 +33,8 @@ export class SqliteCounterStore implements CounterStore {
     };
   }
 
-  async incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
-    return toCounter((await this.db.atEndOfTurn(() => this.q.increment.get({ key, windowMs, now }))) as CounterRow);
+  incrementCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    return incrementNeverBlocked(this, key, windowMs, now);
   }
 
   async incrementCounterUnlessBlocked(key: string, windowMs: number, now: number, block: CounterBlock): Promise<Counter | null> {
