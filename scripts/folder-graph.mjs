@@ -37,6 +37,8 @@ function partOf(rel) {
   if (rest.length === 0) return folder.replace(/\.[cm]?[jt]s$/, '');
   const file = rest.join('/');
   if (/^(model|routes)\.ts$/.test(file)) return `${folder}/${file.replace(/\.ts$/, '')}`;
+  // The table of account settings declares what a setting is: part of the account model.
+  if (rel === 'accounts/settings.ts') return 'accounts/model';
   return folder;
 }
 
