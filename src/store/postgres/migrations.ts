@@ -219,4 +219,10 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   ALTER TABLE users DROP COLUMN privileges, DROP COLUMN is_admin;
   ALTER TABLE accounts DROP COLUMN agent_groups, DROP COLUMN agent_groups_revision;
   `,
+  // 6: sessions record how they were made, as in SQLite (see there). TEXT rather than JSONB: the bearer
+  // check reads it as the text the service wrote and shares one parsed array per value.
+  `
+  ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
+  UPDATE sessions SET amr = '["swk"]' WHERE app_key IS NOT NULL;
+  `,
 ];

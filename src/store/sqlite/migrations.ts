@@ -226,4 +226,10 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
   ALTER TABLE accounts DROP COLUMN agent_groups;
   ALTER TABLE accounts DROP COLUMN agent_groups_revision;
   `,
+  // 6: sessions record how they were made (amr, JSON text). Older sessions cannot say: a bot's (it has an
+  // app_key) used its API key, anyone else's is taken for a password login.
+  `
+  ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
+  UPDATE sessions SET amr = '["swk"]' WHERE app_key IS NOT NULL;
+  `,
 ];
