@@ -37,7 +37,7 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', SWEEP_INTERVAL_MS: '0', PORT: '0', SERVER_TIME_ZONE: 'UTC', ...options.env });
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
-  const stores = options.stores ?? (await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }));
+  const stores = options.stores ?? (await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix ?? undefined }));
   const { app, services, ops } = await buildApp({ config, stores, clock });
   options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });

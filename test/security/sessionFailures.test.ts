@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { UNKNOWN_ACCOUNT } from '../../src/events/audit.js';
 import { createTestDatabase, type TestDatabase } from '../store/postgresDatabase.js';
@@ -38,7 +39,14 @@ const backends: Backend[] = [
     name: 'SQLite + Redis',
     skip: process.env.TEST_REDIS_URL ? undefined : 'TEST_REDIS_URL is not set',
     async env() {
-      return { env: { REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: `test-session-failures-${randomBytes(4).toString('hex')}:` }, cleanup: async () => {} };
+      const prefix = `test-session-failures-${randomBytes(4).toString('hex')}:`;
+      const cleanup = async () => {
+        const redis = new Redis(process.env.TEST_REDIS_URL!);
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        await redis.quit();
+      };
+      return { env: { REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: prefix }, cleanup };
     },
   },
 ];
