@@ -23,10 +23,15 @@ import { installOperations, requestIdFor, type Operations } from './ops/index.js
 import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
 import { PasswordHasher } from './security/passwords.js';
+import { LoginFlow } from './login/flow.js';
+import { ApiKeyLogin } from './login/methods/apiKey.js';
+import { PasswordLogin } from './login/methods/password.js';
+import { SamlAssertionLogin } from './login/methods/samlAssertion.js';
+import { loginRoutes } from './login/routes.js';
+import { AttemptRunner } from './login/runner.js';
+import { SessionCore } from './sessions/core.js';
 import { sessionRoutes } from './sessions/routes.js';
-import { SessionService } from './sessions/service.js';
 import type { Stores } from './store/index.js';
-import { passwordRoutes } from './users/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,7 +62,11 @@ export interface Services {
   hasher: PasswordHasher;
   audit: AuditLog;
   guard: BruteForceGuard;
-  sessions: SessionService;
+  /** The session core: open, refresh, logout, bearer check. */
+  sessions: SessionCore;
+  /** Attempt bookkeeping shared by every way of proving who one is. */
+  runner: AttemptRunner;
+  login: LoginFlow;
 }
 
 export interface App {
@@ -94,16 +103,13 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   const hasher = deps.hasher ?? new PasswordHasher(undefined, deps.config.hashConcurrency, deps.config.hashQueueLimit);
   const audit = new AuditLog(deps.stores.events, clock, (err) => logger.error({ err }, 'audit event not stored'));
   const guard = new BruteForceGuard(deps.stores.counters, audit, deps.config.loginFailuresPerMinute);
-  const sessions = new SessionService({
-    stores: deps.stores,
-    clock,
-    hasher,
-    audit,
-    guard,
-    publicHost: deps.config.publicHost,
-    serverTimeZone: deps.config.serverTimeZone,
-  });
-  return { clock, hasher, audit, guard, sessions };
+  const { stores } = deps;
+  const sessions = new SessionCore({ stores, clock, audit, failuresPerMinute: deps.config.loginFailuresPerMinute });
+  const runner = new AttemptRunner({ stores, clock, audit, guard });
+  // Asked in this order: an SSO body may carry fields of the others, which its method refuses.
+  const methods = [new SamlAssertionLogin({ stores }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
+  const login = new LoginFlow({ stores, runner, sessions, methods, publicHost: deps.config.publicHost, serverTimeZone: deps.config.serverTimeZone });
+  return { clock, hasher, audit, guard, sessions, runner, login };
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -180,10 +186,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Refusal counts still held for the current minute are stored before the store closes.
   app.addHook('onClose', async () => services.audit.flush());
 
-  await app.register(sessionRoutes(services.sessions, { secureCookie: tls !== null }));
+  const secureCookie = tls !== null;
+  await app.register(loginRoutes(services.login, { stores, ...services }, { secureCookie }));
+  await app.register(sessionRoutes(services.sessions, { secureCookie }));
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
-  await app.register(passwordRoutes({ stores, ...services }));
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
   if (config.console) {
     await app.register(consoleRoutes());

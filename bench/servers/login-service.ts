@@ -91,6 +91,7 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
       isAdmin: false,
       isLPA: false,
       appKey: null,
+      amr: ['pwd'],
       wsuk: String(100_000_000_000_000_000n + BigInt(i)),
       createdAt,
       expiresAt: createdAt + SESSION_TTL_MS,

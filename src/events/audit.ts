@@ -15,7 +15,7 @@
  * UNKNOWN_ACCOUNT, without the login name or user agent the client sent.
  */
 import type { Clock } from '../clock.js';
-import { addressBucket } from '../security/bruteForce.js';
+import { addressBucket } from '../security/addresses.js';
 import type { AuditEvent, EventStore } from './model.js';
 
 export type AuditEventType =
@@ -46,6 +46,12 @@ export interface AuditInput {
 export interface PerMinuteInput extends AuditInput {
   /** False when the account id names no account: the event is then kept under UNKNOWN_ACCOUNT. */
   accountKnown: boolean;
+  /**
+   * Counted apart from the same type's other events of the subject and minute
+   * (say, the reason of a refusal); the stored event keeps the detail of the
+   * first of its group.
+   */
+  groupBy?: string;
 }
 
 export type AuditListener = (event: AuditEvent) => void;
@@ -112,7 +118,7 @@ export class AuditLog {
 
     const minute = Math.floor(now / MINUTE_MS);
     const subject = event.userId ?? (event.clientIp ? addressBucket(event.clientIp) : '');
-    let key = JSON.stringify([minute, event.type, event.accountId, subject]);
+    let key = JSON.stringify([minute, event.type, event.accountId, subject, input.groupBy ?? '']);
     let held = this.held.get(key);
     if (!held && this.held.size >= MAX_HELD_KEYS) {
       key = JSON.stringify([minute, event.type, event.accountId, '*']);

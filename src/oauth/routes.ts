@@ -4,7 +4,7 @@
  *
  * The caller authenticates with HTTP Basic `appKey:secret` of an active API
  * key of the account; it may then introspect any bearer of that account.
- * Whether a bearer is live is decided by SessionService.checkBearer, the same
+ * Whether a bearer is live is decided by SessionCore.checkBearer, the same
  * rule as GET /session, so the two checks can never disagree.
  */
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +13,7 @@ import { DomainError } from '../errors.js';
 import { ApiError, InternalCode } from '../http/errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import { hashToken, tokenMatches } from '../security/tokens.js';
-import type { SessionService } from '../sessions/service.js';
+import type { SessionCore } from '../sessions/core.js';
 import type { Stores } from '../store/index.js';
 
 interface AccountParams {
@@ -94,7 +94,7 @@ export function basicCredentials(header: string | undefined): { appKey: string; 
   }
 }
 
-export function introspectionRoutes(sessions: SessionService, stores: Stores) {
+export function introspectionRoutes(sessions: Pick<SessionCore, 'checkBearer'>, stores: Stores) {
   async function authenticateClient(accountId: string, authorization: string | undefined): Promise<void> {
     const credentials = basicCredentials(authorization);
     if (!credentials) throw clientAuthFailed();

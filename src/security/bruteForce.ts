@@ -18,11 +18,11 @@
  *   from strangers therefore cannot lock the user out of their usual places.
  *   A locked login gets the same 401 as a wrong password.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import type { AccountSettings } from '../accounts/model.js';
 import type { AuditLog } from '../events/audit.js';
 import { errors } from '../errors.js';
 import type { User } from '../directory/model.js';
+import { addressBucket } from './addresses.js';
 import type { Counter, CounterBlock, CounterStore } from './counters.js';
 import { hashToken } from './tokens.js';
 
@@ -51,25 +51,6 @@ const addressFailureKey = (ip: string) => `fail:ip:${addressBucket(ip)}`;
 /** The store sees a digest, not which addresses a user logs in from. */
 const familiarAddressKey = (accountId: string, userId: string, ip: string) =>
   `familiar:${hashToken(`${accountId}\n${userId}\n${addressBucket(ip)}`)}`;
-
-/**
- * What the per-address limit counts by: an IPv4 address as it is, an IPv6
- * address by its /64 network, since one subscriber is routinely given a whole
- * /64 and could otherwise rotate through 2^64 addresses. IPv4-mapped IPv6
- * (::ffff:a.b.c.d) counts as its IPv4 address.
- */
-export function addressBucket(ip: string): string {
-  const address = ip.split('%', 1)[0]!.toLowerCase();
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
-  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
-  if (!isIPv6(address)) return address;
-  const [head = '', tail] = address.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  // An embedded IPv4 tail (::a.b.c.d) lies past the first 64 bits, so counting it as one group is enough here.
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
 
 /** Must agree with CounterBlock's rule, which the store applies to the same settings. */
 export function lockDuration(failures: number, settings: AccountSettings): number {

@@ -15,6 +15,12 @@ export interface SessionRecord {
   isLPA: boolean;
   /** For bots: the API key they logged in with, so revoking it ends their sessions. */
   appKey: string | null;
+  /**
+   * How the session was made: the authentication method references of RFC
+   * 8176 where one fits (`pwd` password, `swk` API key secret, `otp` second
+   * factor), `saml` for an SSO assertion. Order: as the methods were used.
+   */
+  amr: string[];
   wsuk: string;
   createdAt: number;
   /** Idle expiry: moved to now + ttlMs by each refresh. */
@@ -29,7 +35,7 @@ export interface SessionRecord {
 /** What a bearer check reads: who the session is, and whether it is still live. */
 export type BearerSession = Pick<
   SessionRecord,
-  'accountId' | 'userId' | 'loginName' | 'privileges' | 'isAdmin' | 'isLPA' | 'appKey' | 'createdAt' | 'expiresAt' | 'hardExpiresAt'
+  'accountId' | 'userId' | 'loginName' | 'privileges' | 'isAdmin' | 'isLPA' | 'appKey' | 'amr' | 'createdAt' | 'expiresAt' | 'hardExpiresAt'
 >;
 
 export function bearerSessionOf(s: SessionRecord): BearerSession {
@@ -41,11 +47,15 @@ export function bearerSessionOf(s: SessionRecord): BearerSession {
     isAdmin: s.isAdmin,
     isLPA: s.isLPA,
     appKey: s.appKey,
+    amr: s.amr,
     createdAt: s.createdAt,
     expiresAt: s.expiresAt,
     hardExpiresAt: s.hardExpiresAt,
   };
 }
+
+/** What sessions stored before methods were recorded are taken to have used: a bot its API key, anyone else a password. */
+export const legacyAmr = (appKey: string | null): string[] => (appKey === null ? ['pwd'] : ['swk']);
 
 export interface SessionStore {
   createSession(session: SessionRecord): Promise<void>;

@@ -202,6 +202,7 @@ export interface SessionRow {
   is_admin: SqlBoolean;
   is_lpa: SqlBoolean;
   app_key: string | null;
+  amr: string;
   wsuk: string;
   created_at: number;
   expires_at: number;
@@ -216,10 +217,26 @@ export interface SessionRow {
  * returns them as an array (better-sqlite3's raw mode, pg's rowMode 'array'):
  * the hottest read makes no object per row.
  */
-export const BEARER_SESSION_COLUMNS = 'account_id, user_id, login_name, privileges, is_admin, is_lpa, app_key, created_at, expires_at, hard_expires_at';
+export const BEARER_SESSION_COLUMNS = 'account_id, user_id, login_name, privileges, is_admin, is_lpa, app_key, created_at, expires_at, hard_expires_at, amr';
 
 /** A row in BEARER_SESSION_COLUMNS order. */
-export type BearerSessionValues = [string, string, string, SqlJson<number[]>, SqlBoolean, SqlBoolean, string | null, number, number, number | null];
+export type BearerSessionValues = [string, string, string, SqlJson<number[]>, SqlBoolean, SqlBoolean, string | null, number, number, number | null, string];
+
+const AMR_CACHE_LIMIT = 64;
+const amrByText = new Map<string, string[]>();
+
+/**
+ * A session's amr column (JSON text) as an array. The values are few (one per
+ * combination of login methods), so each is parsed once and shared, frozen:
+ * the bearer check reads it on every call and need not parse it each time.
+ */
+export function amrFromText(text: string): string[] {
+  let amr = amrByText.get(text);
+  if (amr) return amr;
+  amr = Object.freeze(JSON.parse(text) as string[]) as string[];
+  if (amrByText.size < AMR_CACHE_LIMIT) amrByText.set(text, amr);
+  return amr;
+}
 
 export const bearerSessionFromValues = (v: BearerSessionValues): BearerSession => ({
   accountId: v[0],
@@ -229,6 +246,7 @@ export const bearerSessionFromValues = (v: BearerSessionValues): BearerSession =
   isAdmin: bool(v[4]),
   isLPA: bool(v[5]),
   appKey: v[6],
+  amr: amrFromText(v[10]),
   createdAt: v[7],
   expiresAt: v[8],
   hardExpiresAt: v[9],
@@ -247,6 +265,7 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   isAdmin: bool(r.is_admin),
   isLPA: bool(r.is_lpa),
   appKey: r.app_key,
+  amr: amrFromText(r.amr),
   wsuk: r.wsuk,
   createdAt: r.created_at,
   expiresAt: r.expires_at,

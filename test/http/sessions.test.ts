@@ -139,6 +139,7 @@ describe('Refresh, logout and bearer check', () => {
         isAdmin: true,
         isLPA: false,
         appKey: null,
+        amr: ['pwd'],
         createdAt: undefined,
         expiresAt: undefined,
       },

@@ -10,7 +10,7 @@ import { ManualClock } from '../../src/clock.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { createUser } from '../../src/directory/users.js';
-import { addressBucket } from '../../src/security/bruteForce.js';
+import { addressBucket } from '../../src/security/addresses.js';
 import { auditTrail, errorWithoutTime, passwordLogin } from './support.js';
 
 const SECOND = 1000;

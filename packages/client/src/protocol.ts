@@ -56,6 +56,12 @@ export interface SessionInfo {
   isAdmin: boolean;
   isLPA: boolean;
   appKey: string | null;
+  /**
+   * How the session was made (RFC 8176 values where one fits): `pwd`
+   * password, `swk` API key, `saml` SSO assertion; a second factor adds its own.
+   * Absent from older servers.
+   */
+  amr?: string[];
   createdAt: number;
   expiresAt: number;
 }

@@ -219,8 +219,12 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   ALTER TABLE users DROP COLUMN privileges, DROP COLUMN is_admin;
   ALTER TABLE accounts DROP COLUMN agent_groups, DROP COLUMN agent_groups_revision;
   `,
-  // 6: placeholder, to be replaced by the sixth migration when the branches meet.
-  'SELECT 1',
+  // 6: sessions record how they were made, as in SQLite (see there). TEXT rather than JSONB: the bearer
+  // check reads it as the text the service wrote and shares one parsed array per value.
+  `
+  ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
+  UPDATE sessions SET amr = '["swk"]' WHERE app_key IS NOT NULL;
+  `,
   // 7: new accounts get a longest session life of 24 hours and at most 10 sessions per user
   // (accounts/settings.ts). An account stores only what differs from the defaults, so existing
   // accounts that kept the old defaults (no limit, no cap) get them written in, and keep them.

@@ -16,11 +16,11 @@ export class PostgresSessionStore implements SessionStore {
     await this.pool.query({
       name: 'sessions.insert',
       text: `INSERT INTO sessions (id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-               app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $13)`,
+               app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after, amr)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $13, $18)`,
       values: [
         s.idHash, s.bearerHash, s.csrfHash, s.accountId, s.userId, s.loginName, JSON.stringify(s.privileges), s.isAdmin, s.isLPA,
-        s.appKey, s.wsuk, s.createdAt, s.expiresAt, s.ttlMs, s.hardExpiresAt, s.clientIp, s.userAgent,
+        s.appKey, s.wsuk, s.createdAt, s.expiresAt, s.ttlMs, s.hardExpiresAt, s.clientIp, s.userAgent, JSON.stringify(s.amr),
       ],
     });
   }

@@ -13,7 +13,7 @@
  * on its own are dropped when a listing or the housekeeping sweep meets them.
  */
 import type { Redis } from 'ioredis';
-import { bearerSessionOf, type BearerSession, type SessionRecord, type SessionStore } from '../../sessions/model.js';
+import { bearerSessionOf, legacyAmr, type BearerSession, type SessionRecord, type SessionStore } from '../../sessions/model.js';
 import {
   CREATE_SESSION,
   DELETE_EXPIRED_SESSIONS,
@@ -24,6 +24,7 @@ import {
   LIST_SESSIONS,
 } from './scripts.js';
 import { defineScript, type RedisScript } from './script.js';
+import { amrFromText } from '../rows.js';
 
 /** Sweeps in batches so that no single script holds Redis for long. */
 const SWEEP_BATCH = 500;
@@ -40,6 +41,7 @@ function toFields(s: SessionRecord): string[] {
     isAdmin: s.isAdmin ? '1' : '0',
     isLPA: s.isLPA ? '1' : '0',
     appKey: s.appKey,
+    amr: JSON.stringify(s.amr),
     wsuk: s.wsuk,
     createdAt: String(s.createdAt),
     expiresAt: String(s.expiresAt),
@@ -64,6 +66,8 @@ function toSession(h: Record<string, string>): SessionRecord {
     isAdmin: h.isAdmin === '1',
     isLPA: h.isLPA === '1',
     appKey: nullable(h.appKey),
+    // Sessions created before methods were recorded have no amr field.
+    amr: h.amr === undefined ? legacyAmr(nullable(h.appKey)) : amrFromText(h.amr),
     wsuk: h.wsuk!,
     createdAt: Number(h.createdAt),
     expiresAt: Number(h.expiresAt),

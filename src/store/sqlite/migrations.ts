@@ -226,8 +226,12 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
   ALTER TABLE accounts DROP COLUMN agent_groups;
   ALTER TABLE accounts DROP COLUMN agent_groups_revision;
   `,
-  // 6: placeholder, to be replaced by the sixth migration when the branches meet.
-  'SELECT 1',
+  // 6: sessions record how they were made (amr, JSON text). Older sessions cannot say: a bot's (it has an
+  // app_key) used its API key, anyone else's is taken for a password login.
+  `
+  ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
+  UPDATE sessions SET amr = '["swk"]' WHERE app_key IS NOT NULL;
+  `,
   // 7: new accounts get a longest session life of 24 hours and at most 10 sessions per user
   // (accounts/settings.ts). An account stores only what differs from the defaults, so existing
   // accounts that kept the old defaults (no limit, no cap) get them written in, and keep them.

@@ -3,9 +3,9 @@ import type { SqliteDatabase } from './database.js';
 import { BEARER_SESSION_COLUMNS, type BearerSessionValues, type SessionRow, bearerSessionFromValues, toSession } from '../rows.js';
 
 const INSERT_COLUMNS = `id_hash, bearer_hash, csrf_hash, account_id, user_id, login_name, privileges, is_admin, is_lpa,
-  app_key, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after`;
+  app_key, amr, wsuk, created_at, expires_at, ttl_ms, hard_expires_at, client_ip, user_agent, sweep_after`;
 const INSERT_VALUES = `@idHash, @bearerHash, @csrfHash, @accountId, @userId, @loginName, @privileges, @isAdmin, @isLPA,
-  @appKey, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent, @expiresAt`;
+  @appKey, @amr, @wsuk, @createdAt, @expiresAt, @ttlMs, @hardExpiresAt, @clientIp, @userAgent, @expiresAt`;
 
 /**
  * Sessions in SQLite. A bearer check reads its session through the unique
@@ -58,6 +58,7 @@ export class SqliteSessionStore implements SessionStore {
       privileges: JSON.stringify(s.privileges),
       isAdmin: s.isAdmin ? 1 : 0,
       isLPA: s.isLPA ? 1 : 0,
+      amr: JSON.stringify(s.amr),
     });
   }
 

@@ -1,0 +1,190 @@
+/**
+ * HTTP routes of the login flow: the login URL (every method) and the
+ * self-service password change.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errorResponse } from '../http/errorHandling.js';
+import { errors } from '../errors.js';
+import { SESSION_COOKIE, accountParamsSchema, clientInfo, sessionCookie, versionQuerySchema } from '../http/request.js';
+import type { LoginFlow } from './flow.js';
+import type { LoginBody } from './model.js';
+import { changeOwnPassword, type PasswordChangeDeps } from './passwordChange.js';
+
+interface AccountParams {
+  accountId: string;
+}
+
+/** Login bodies may carry a SAML assertion, larger than the other bodies the API takes. */
+const LOGIN_BODY_LIMIT = 64 * 1024;
+
+const credential = (description: string, maxLength = 512) => ({ type: 'string', maxLength, description }) as const;
+const username = { type: 'string', minLength: 1, maxLength: 256, description: 'Login name' } as const;
+const password = credential('User Login: the password', 4096);
+const appKey = credential('Application Login: the API key id');
+const secret = credential('Application Login');
+const accessToken = credential('Application Login');
+const accessTokenSecret = credential('Application Login');
+const assertion = { type: 'string', minLength: 1, maxLength: LOGIN_BODY_LIMIT, description: 'SSO login: base64 SAML 2.0 assertion, or a response holding one' } as const;
+const jwt = { type: 'string', maxLength: 8192, description: 'SSO login: sent by clients beside the assertion; ignored' } as const;
+
+/**
+ * The three kinds of login body, for the reference. The alternatives name
+ * no required fields: every body the properties let through matches each of
+ * them, so `anyOf` documents the shapes without refusing anything at the
+ * schema; which fields a login needs is checked by the flow, whose 400s name
+ * them (login/flow.ts and the methods' `read`).
+ */
+const loginBodySchema = {
+  type: 'object',
+  description:
+    'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored).',
+  properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt },
+  anyOf: [
+    {
+      title: 'User Login',
+      description: 'Needs username and password.',
+      properties: { username, password },
+      examples: [{ username: 'Agent.Smith', password: 'correct horse battery staple' }],
+    },
+    {
+      title: 'Application Login',
+      description: 'Needs username, appKey and secret; accessToken and accessTokenSecret too for OAuth 1.0 keys.',
+      properties: { username, appKey, secret, accessToken, accessTokenSecret },
+      examples: [{ username: 'Reporting.Bot', appKey: '0f3c9a7e2b5d4c18a6e1f0b9d8c7a6e5', secret: 'a2f4…', accessToken: 'b7e1…', accessTokenSecret: 'c9d3…' }],
+    },
+    {
+      title: 'SSO login',
+      description: 'Needs assertion; jwt is ignored.',
+      properties: { assertion, jwt },
+      examples: [{ assertion: 'PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiIC4uLj4=', jwt: '' }],
+    },
+  ],
+} as const;
+
+const loginResponseSchema = {
+  type: 'object',
+  properties: {
+    csrf: { type: 'string', description: '64 hex characters; send it to refresh and logout' },
+    wsuk: { type: 'string' },
+    config: {
+      type: 'object',
+      properties: {
+        loginName: { type: 'string' },
+        userId: { type: 'string' },
+        userPid: { type: 'string' },
+        userPrivileges: { type: 'array', items: { type: 'integer' } },
+        serverCurrentTime: { type: 'integer', description: 'ms since the epoch' },
+        timeDiff: { type: 'integer', description: 'account zone offset minus server zone offset, ms' },
+        serverTimeZoneName: { type: 'string' },
+        serverTimeGMTDiff: { type: 'integer', description: 'server zone offset from UTC now, ms' },
+        isLPA: { type: 'boolean' },
+        isAdmin: { type: 'boolean' },
+        accountTimeZoneId: { type: 'string' },
+      },
+    },
+    csdsCollectionResponse: {
+      type: 'object',
+      properties: {
+        baseURIs: {
+          type: 'array',
+          items: { type: 'object', properties: { account: { type: 'string' }, baseURI: { type: 'string' }, service: { type: 'string' } } },
+        },
+      },
+    },
+    accountData: {
+      type: 'object',
+      properties: {
+        agentGroupsData: {
+          type: 'object',
+          properties: {
+            items: {
+              type: 'array',
+              items: { type: 'object', properties: { id: { type: 'integer' }, deleted: { type: 'boolean' }, name: { type: 'string' } } },
+            },
+            revision: { type: 'integer' },
+          },
+        },
+      },
+    },
+    sessionTTl: { type: 'string', description: 'Idle session lifetime, ms' },
+    bearer: { type: 'string', description: '64 hex characters, for Authorization: Bearer' },
+    sessionId: { type: 'string', description: 'Same value as the Session_id cookie' },
+  },
+} as const;
+
+interface PasswordChangeBody {
+  csrf?: string;
+  oldPassword: string;
+  newPassword: string;
+}
+
+const passwordChangeBodySchema = {
+  type: 'object',
+  required: ['oldPassword', 'newPassword'],
+  properties: {
+    csrf: { type: 'string', maxLength: 256, description: 'The csrf value of the login response (or send it as X-CSRF-Token)' },
+    oldPassword: { type: 'string', maxLength: 4096, description: 'The current password' },
+    newPassword: { type: 'string', maxLength: 4096, description: "The new password; must meet the account's password policy" },
+  },
+} as const;
+
+const failures = { 400: errorResponse, 401: errorResponse, 429: errorResponse };
+
+export function loginRoutes(flow: LoginFlow, passwordChange: PasswordChangeDeps, options: { secureCookie: boolean }) {
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie } as const;
+
+  return async function (app: FastifyInstance): Promise<void> {
+    app.post<{ Params: AccountParams; Body: LoginBody }>(
+      '/api/account/:accountId/login',
+      {
+        bodyLimit: LOGIN_BODY_LIMIT,
+        schema: {
+          summary: 'User Login, Application Login and SSO login',
+          tags: ['sessions'],
+          params: accountParamsSchema,
+          querystring: versionQuerySchema,
+          body: loginBodySchema,
+          response: { 200: loginResponseSchema, ...failures },
+        },
+      },
+      async (request, reply: FastifyReply) => {
+        const outcome = await flow.login(request.params.accountId, request.body, clientInfo(request));
+        // No method asks for a second step yet; until one defines its answer, a challenge refuses the login.
+        if (outcome.type === 'challenge') throw errors.loginFailed();
+        reply.setCookie(SESSION_COOKIE, outcome.response.sessionId, cookieOptions);
+        return outcome.response;
+      },
+    );
+
+    app.post<{ Params: AccountParams; Body: PasswordChangeBody; Headers: { 'x-csrf-token'?: string } }>(
+      '/api/account/:accountId/password',
+      {
+        schema: {
+          summary: "Change one's own password (ends the user's other sessions)",
+          tags: ['sessions'],
+          params: accountParamsSchema,
+          querystring: versionQuerySchema,
+          headers: { type: 'object', properties: { 'x-csrf-token': { type: 'string', maxLength: 256 } } },
+          body: passwordChangeBodySchema,
+          response: {
+            200: { type: 'null', description: 'Empty body; this session lives on, the others have ended' },
+            400: errorResponse,
+            401: errorResponse,
+            429: errorResponse,
+          },
+        },
+      },
+      async (request, reply) => {
+        const csrf = request.body.csrf ?? request.headers['x-csrf-token'];
+        if (csrf === undefined) throw errors.badRequest('Bad request: csrf is required, in the body or the X-CSRF-Token header');
+        await changeOwnPassword(
+          passwordChange,
+          request.params.accountId,
+          { sessionId: sessionCookie(request), csrf, oldPassword: request.body.oldPassword, newPassword: request.body.newPassword },
+          clientInfo(request),
+        );
+        return reply.code(200).send();
+      },
+    );
+  };
+}
