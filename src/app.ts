@@ -8,11 +8,14 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
-import { ADMIN_TAGS, adminRoutes, apiReference } from './admin/routes.js';
+import { privilegesOf } from './admin/directory.js';
+import { adminRoutes } from './admin/routes/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { consoleRoutes } from './console/routes.js';
 import { AuditLog } from './events/audit.js';
+import { apiReference, openApiOptions } from './http/apiReference.js';
+import { installAuth, sessionBearers } from './http/auth.js';
 import { clientErrorHandler } from './http/clientErrors.js';
 import { installBodyParsers } from './http/bodies.js';
 import { installCrossSiteProtection } from './http/crossSite.js';
@@ -147,22 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Login Service API',
-        version: '1.3',
-        description: 'Agent and bot login, session refresh and logout, bearer check, and the Domain API.',
-      },
-      tags: [
-        { name: 'sessions', description: 'Login, refresh, logout, bearer check' },
-        { name: 'domain', description: 'Service discovery (Domain API)' },
-        { name: 'operations', description: 'Health, readiness, metrics' },
-        ...ADMIN_TAGS,
-      ],
-    },
-  });
+  await app.register(swagger, openApiOptions());
 
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
@@ -174,7 +162,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
-  await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
+  const auth = installAuth(app, {
+    resolvers: [sessionBearers(services.sessions, stores.sessions)],
+    currentRights: async (accountId, userId) => {
+      const user = await stores.users.getUserById(accountId, userId);
+      if (!user || user.deleted || !user.enabled) return null;
+      return { isAdmin: privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId)).isAdmin };
+    },
+  });
+  await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }, auth));
   if (config.console) await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

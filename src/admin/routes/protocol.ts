@@ -1,33 +1,12 @@
 /**
- * What every administration route shares: who may call (the bearer of an
- * administrator of the same account), versions, revisions (`ac-revision`,
- * ETag, If-Match, If-None-Match), `select`, and the mapping of the actions'
- * errors onto the API's error shape.
+ * What every administration route shares: versions, revisions (`ac-revision`,
+ * ETag, If-Match, If-None-Match), `select` and dates. Who may call is decided
+ * by the auth plugin (src/http/auth.ts); the actions' errors are answered by
+ * the app's one error mapping (src/http/errors.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors } from '../errors.js';
-import { ApiError, InternalCode, httpError } from '../http/errors.js';
-import { bearerToken } from '../http/request.js';
-import { hashToken } from '../security/tokens.js';
-import type { Clock } from '../clock.js';
-import { DuplicateError } from '../store/errors.js';
-import type { Stores } from '../store/index.js';
-import { InvalidInputError, NotFoundError, PasswordRejectedError, type Actor } from './context.js';
-import { InUseError, RevisionMismatchError, UnknownReferenceError } from './model.js';
-
-/** The administrator a request acts as: a live session of this account whose profiles include an administrator's. */
-export async function administrator(stores: Stores, clock: Clock, request: FastifyRequest, accountId: string): Promise<Actor> {
-  const header = request.headers.authorization;
-  const bearer = bearerToken(typeof header === 'string' ? header : undefined);
-  if (!bearer) throw errors.bearerInvalid();
-  const session = await stores.sessions.findSessionByBearer(hashToken(bearer));
-  const now = clock.now();
-  if (!session || session.expiresAt <= now || (session.hardExpiresAt !== null && session.hardExpiresAt <= now)) throw errors.bearerInvalid();
-  if (session.accountId !== accountId) throw new ApiError(403, InternalCode.ADMIN_REQUIRED, 'Forbidden: the bearer belongs to another account');
-  if (!session.isAdmin) throw new ApiError(403, InternalCode.ADMIN_REQUIRED, 'Forbidden: only an administrator of the account may do this');
-  const ua = request.headers['user-agent'];
-  return { via: 'api', userId: session.userId, loginName: session.loginName, clientIp: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
-}
+import { errors } from '../../errors.js';
+import { ApiError, InternalCode } from '../../http/errors.js';
 
 /** `v`: absent means the newest of `accepted` (listed newest last); anything else not listed is refused. */
 export function checkVersion(v: string | undefined, accepted: readonly string[], resource: string): void {
@@ -72,20 +51,6 @@ export function project<T extends Record<string, unknown>>(item: T, selected: st
   return out as Partial<T>;
 }
 
-/** The actions' errors as the API's: what the caller sent is wrong (400), missing (404), clashes or is in use (409), or is stale (412). */
-export function apiErrorOf(error: unknown): ApiError | null {
-  if (error instanceof ApiError) return error;
-  if (error instanceof PasswordRejectedError) return new ApiError(400, InternalCode.PASSWORD_REJECTED, `Password rejected: ${error.message}`);
-  if (error instanceof InvalidInputError || error instanceof UnknownReferenceError) return httpError(errors.badRequest(`Bad request: ${error.message}`));
-  if (error instanceof NotFoundError) return httpError(errors.notFound(`Not found: ${error.message}`));
-  if (error instanceof DuplicateError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
-  if (error instanceof InUseError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
-  if (error instanceof RevisionMismatchError) {
-    return new ApiError(412, InternalCode.REVISION_MISMATCH, `Precondition failed: the revision is now ${error.current}`, { 'ac-revision': String(error.current), etag: `"${error.current}"` });
-  }
-  return null;
-}
-
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** "YYYY-MM-DD HH:mm:ss" in UTC, the original's date format. */
@@ -103,4 +68,4 @@ export function parseDate(text: string): number {
   return ms;
 }
 
-export { isoTime } from '../clock.js';
+export { isoTime } from '../../clock.js';
