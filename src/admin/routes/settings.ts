@@ -74,7 +74,7 @@ export function settingsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
     }, async (request) => {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, OWN_VERSIONS, 'this resource');
-      const { name, timeZone, ...rest } = request.body as { name: string; timeZone: string } & Partial<AccountSettings>;
+      const { name, timeZone, ...rest } = request.body;
       const defaults = { ...accountSettings({ settings: {} }) };
       await changeAccount(ctx, request.params.accountId, { name, timeZone, settings: { ...defaults, sso: null, ...rest } });
       return settingsView(request.params.accountId);
