@@ -25,6 +25,7 @@ import { installOperations, requestIdFor, type Operations } from './ops/index.js
 import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
 import { PasswordHasher } from './security/passwords.js';
+import { hashToken } from './security/tokens.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import type { Stores } from './store/index.js';
@@ -163,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(introspectionRoutes(services.sessions, stores));
   await app.register(passwordRoutes({ stores, ...services }));
   const auth = installAuth(app, {
-    resolvers: [sessionBearers(services.sessions, stores.sessions)],
+    resolvers: [sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],
     currentRights: async (accountId, userId) => {
       const user = await stores.users.getUserById(accountId, userId);
       if (!user || user.deleted || !user.enabled) return null;

@@ -11,10 +11,8 @@
  * (nothing of it is loaded at run time), so `satisfies` keeps these codes equal to its own.
  */
 import type { ErrorBody, InternalCode as WireInternalCode } from '@login-service/client/protocol';
-import { PasswordRejectedError } from '../admin/context.js';
-import { InUseError, RevisionMismatchError, UnknownReferenceError } from '../admin/model.js';
-import { DomainError, InvalidInputError, NotFoundError, errors, type ErrorKind } from '../errors.js';
-import { DuplicateError } from '../store/errors.js';
+import { directoryAnswer } from '../admin/routes/errors.js';
+import { DomainError, type ErrorKind } from '../errors.js';
 
 export type { ErrorBody };
 
@@ -106,22 +104,6 @@ export function apiErrorOf(error: unknown): ApiError | null {
   const directory = directoryAnswer(error);
   if (directory) return directory;
   if (error instanceof DomainError) return httpError(error);
-  return null;
-}
-
-/**
- * The administration actions' own error classes, answered as the
- * administration API always has (a prefix naming the status). Only those
- * actions throw them; this translation goes once they throw DomainError kinds.
- */
-function directoryAnswer(error: unknown): ApiError | null {
-  if (error instanceof PasswordRejectedError) return new ApiError(400, InternalCode.PASSWORD_REJECTED, `Password rejected: ${error.message}`);
-  if (error instanceof InvalidInputError || error instanceof UnknownReferenceError) return httpError(errors.badRequest(`Bad request: ${error.message}`));
-  if (error instanceof NotFoundError) return httpError(errors.notFound(`Not found: ${error.message}`));
-  if (error instanceof DuplicateError || error instanceof InUseError) return new ApiError(409, InternalCode.CONFLICT, `Conflict: ${error.message}`);
-  if (error instanceof RevisionMismatchError) {
-    return new ApiError(412, InternalCode.REVISION_MISMATCH, `Precondition failed: the revision is now ${error.current}`, { 'ac-revision': String(error.current), etag: `"${error.current}"` });
-  }
   return null;
 }
 
