@@ -8,11 +8,14 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { domainRoutes } from './accounts/routes.js';
-import { ADMIN_TAGS, adminRoutes, apiReference } from './admin/routes.js';
+import { privilegesOf } from './directory/profiles.js';
+import { ADMIN_TAGS, adminRoutes } from './admin/routes/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { consoleRoutes } from './console/routes.js';
 import { AuditLog } from './events/audit.js';
+import { apiReference, openApiOptions } from './http/apiReference.js';
+import { installAuth, sessionBearers } from './http/auth.js';
 import { clientErrorHandler } from './http/clientErrors.js';
 import { installBodyParsers } from './http/bodies.js';
 import { installControlCharacterCheck } from './http/controlCharacters.js';
@@ -30,6 +33,7 @@ import { SamlAssertionLogin } from './login/methods/samlAssertion.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
+import { hashToken } from './security/tokens.js';
 import { sessionRoutes } from './sessions/routes.js';
 import type { Stores } from './store/index.js';
 
@@ -163,22 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Login Service API',
-        version: '1.3',
-        description: 'Agent and bot login, session refresh and logout, bearer check, and the Domain API.',
-      },
-      tags: [
-        { name: 'sessions', description: 'Login, refresh, logout, bearer check' },
-        { name: 'domain', description: 'Service discovery (Domain API)' },
-        { name: 'operations', description: 'Health, readiness, metrics' },
-        ...ADMIN_TAGS,
-      ],
-    },
-  });
+  await app.register(swagger, openApiOptions(ADMIN_TAGS));
 
   // Before the API routes, so its hooks (request id, metrics) apply to them.
   const ops = installOperations(app, { config, stores, services });
@@ -191,7 +180,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(sessionRoutes(services.sessions, { secureCookie }));
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
-  await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }));
+  const auth = installAuth(app, {
+    resolvers: [sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],
+    currentRights: async (accountId, userId) => {
+      const user = await stores.users.getUserById(accountId, userId);
+      if (!user || user.deleted || !user.enabled) return null;
+      return { isAdmin: privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId)).isAdmin };
+    },
+  });
+  await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }, auth));
   if (config.console) {
     await app.register(consoleRoutes());
     // Someone who opens the server's address in a browser finds the console.

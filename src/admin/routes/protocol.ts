@@ -1,30 +1,12 @@
 /**
- * What every administration route shares: who may call (the bearer of an
- * administrator of the same account), versions, revisions (`ac-revision`,
- * ETag, If-Match, If-None-Match) and `select`.
+ * What every administration route shares: versions, revisions (`ac-revision`,
+ * ETag, If-Match, If-None-Match), `select` and dates. Who may call is decided
+ * by the auth plugin (src/http/auth.ts); the actions' errors are answered by
+ * the app's one error mapping (src/http/errors.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors } from '../errors.js';
-import { ApiError, InternalCode } from '../http/errors.js';
-import { bearerToken } from '../http/request.js';
-import { hashToken } from '../security/tokens.js';
-import type { Clock } from '../clock.js';
-import type { Stores } from '../store/index.js';
-import type { Actor } from '../events/actor.js';
-
-/** The administrator a request acts as: a live session of this account whose profiles include an administrator's. */
-export async function administrator(stores: Stores, clock: Clock, request: FastifyRequest, accountId: string): Promise<Actor> {
-  const header = request.headers.authorization;
-  const bearer = bearerToken(typeof header === 'string' ? header : undefined);
-  if (!bearer) throw errors.bearerInvalid();
-  const session = await stores.sessions.findSessionByBearer(hashToken(bearer));
-  const now = clock.now();
-  if (!session || session.expiresAt <= now || (session.hardExpiresAt !== null && session.hardExpiresAt <= now)) throw errors.bearerInvalid();
-  if (session.accountId !== accountId) throw new ApiError(403, InternalCode.ADMIN_REQUIRED, 'Forbidden: the bearer belongs to another account');
-  if (!session.isAdmin) throw new ApiError(403, InternalCode.ADMIN_REQUIRED, 'Forbidden: only an administrator of the account may do this');
-  const ua = request.headers['user-agent'];
-  return { via: 'api', userId: session.userId, loginName: session.loginName, clientIp: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
-}
+import { errors } from '../../errors.js';
+import { ApiError, InternalCode } from '../../http/errors.js';
 
 /** `v`: absent means the newest of `accepted` (listed newest last); anything else not listed is refused. */
 export function checkVersion(v: string | undefined, accepted: readonly string[], resource: string): void {
@@ -69,12 +51,6 @@ export function project<T extends Record<string, unknown>>(item: T, selected: st
   return out as Partial<T>;
 }
 
-/**
- * Every refusal of an action is a domain error, answered by the one table in
- * http/errors.ts like on any other route; nothing is left to translate here.
- */
-export { apiErrorOf } from '../http/errors.js';
-
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** "YYYY-MM-DD HH:mm:ss" in UTC, the original's date format. */
@@ -92,4 +68,4 @@ export function parseDate(text: string): number {
   return ms;
 }
 
-export { isoTime } from '../clock.js';
+export { isoTime } from '../../clock.js';
