@@ -39,24 +39,27 @@ const loginBodySchema = {
   description:
     'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored).',
   properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt },
+  // One example per alternative, in the order of anyOf (OpenAPI 3.0 allows no examples inside the alternatives).
+  examples: [
+    { username: 'Agent.Smith', password: 'correct horse battery staple' },
+    { username: 'Reporting.Bot', appKey: '0f3c9a7e2b5d4c18a6e1f0b9d8c7a6e5', secret: 'a2f4…', accessToken: 'b7e1…', accessTokenSecret: 'c9d3…' },
+    { assertion: 'PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiIC4uLj4=', jwt: '' },
+  ],
   anyOf: [
     {
       title: 'User Login',
       description: 'Needs username and password.',
       properties: { username, password },
-      examples: [{ username: 'Agent.Smith', password: 'correct horse battery staple' }],
     },
     {
       title: 'Application Login',
       description: 'Needs username, appKey and secret; accessToken and accessTokenSecret too for OAuth 1.0 keys.',
       properties: { username, appKey, secret, accessToken, accessTokenSecret },
-      examples: [{ username: 'Reporting.Bot', appKey: '0f3c9a7e2b5d4c18a6e1f0b9d8c7a6e5', secret: 'a2f4…', accessToken: 'b7e1…', accessTokenSecret: 'c9d3…' }],
     },
     {
       title: 'SSO login',
       description: 'Needs assertion; jwt is ignored.',
       properties: { assertion, jwt },
-      examples: [{ assertion: 'PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiIC4uLj4=', jwt: '' }],
     },
   ],
 } as const;

@@ -39,15 +39,19 @@ async function scenario(server: TestServer) {
     return { id: created.json.id as string, bearer };
   };
 
-  // Demoted over the API by another administrator: the same bearer is refused from the next request on.
+  // Demoted over the API by another administrator: the demotion ends the user's sessions (docs/SECURITY.md), so
+  // the same bearer is refused from the next request on.
   const demoted = await newAdmin('demoted.admin');
   const demotion = await call(first, 'PUT', `/le-users/users/${demoted.id}`, { loginName: 'demoted.admin', profileIds: [AGENT] });
   assert.equal(demotion.status, 200);
   const read = await call(demoted.bearer, 'GET', '/le-users/users');
-  assert.equal(read.status, 403);
-  assert.equal(read.json.error.internalCode, 27);
-  assert.equal((await call(demoted.bearer, 'PUT', `/le-users/users/${demoted.id}`, { loginName: 'demoted.admin', profileIds: [ADMINISTRATOR] })).status, 403, 'cannot set the profile back');
-  assert.equal((await call(demoted.bearer, 'POST', '/app-keys', { name: 'escape hatch' })).status, 403, 'cannot mint an API key');
+  assert.equal(read.status, 401);
+  assert.equal((await call(demoted.bearer, 'PUT', `/le-users/users/${demoted.id}`, { loginName: 'demoted.admin', profileIds: [ADMINISTRATOR] })).status, 401, 'cannot set the profile back');
+  assert.equal((await call(demoted.bearer, 'POST', '/app-keys', { name: 'escape hatch' })).status, 401, 'cannot mint an API key');
+  // Logged in again as the agent it now is: refused as one, with the administrator-only code.
+  const again = await call(await login('demoted.admin'), 'GET', '/le-users/users');
+  assert.equal(again.status, 403);
+  assert.equal(again.json.error.internalCode, 27);
   assert.deepEqual((await call(first, 'GET', `/le-users/users/${demoted.id}`)).json.profileIds, [AGENT], 'nothing changed');
   assert.equal((await call(first, 'GET', '/app-keys')).json.some((k: { name: string }) => k.name === 'escape hatch'), false);
 
