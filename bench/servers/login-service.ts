@@ -58,6 +58,9 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
   const stores = openSqliteStores(o.dbPath);
   const hasher = new PasswordHasher();
   await createAccount(stores, systemClock, { accountId: o.accountId, name: 'Benchmark', timeZone: 'UTC' });
+  // The seeded sessions all belong to the first user, far beyond any per-user cap, and the benchmark
+  // measures the paths, not the policy: no cap and no absolute lifetime, as accounts had before these defaults.
+  await stores.accounts.updateAccount(o.accountId, { settings: { maxSessionsPerUser: 0, absoluteSessionLifetimeMs: 0 } });
   const userIds: string[] = [];
   for (let i = 0; i < o.users; i++) {
     const user = await createUser({ stores, clock: systemClock, hasher }, { accountId: o.accountId, loginName: `agent-${i}`, password: o.password, privileges: [100, 101, 1730] });
