@@ -84,8 +84,9 @@ export class SqliteUserStore implements UserStore {
     return (this.q.list.all(accountId, options.includeDeleted ? 1 : 0) as UserRow[]).map(toUser);
   }
 
+  /** Through the connection's group commit, as the login's counter writes are: no commit of its own. */
   async recordLogin(accountId: string, userId: string, at: number): Promise<void> {
-    this.q.recordLogin.run(at, accountId, userId);
+    await this.db.atEndOfTurn(() => this.q.recordLogin.run(at, accountId, userId));
   }
 
   async updateUser(accountId: string, userId: string, patch: UserPatch): Promise<boolean> {
