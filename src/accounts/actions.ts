@@ -8,9 +8,8 @@ import { DEFAULT_ACCOUNT_SETTINGS, type Account, type AccountPatch, type Account
 import { BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME, requireAccount } from './service.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
-import { parseSettingsInput } from './settings.js';
+import { parseSettingsInput, type PolicySettings } from './settings.js';
 import type { AuditEvent, EventFilter } from '../events/model.js';
-import { DEFAULT_LOGIN_NAME_ATTRIBUTE, normaliseCertificate, ssoConfigProblem, type SsoConfig } from '../sso/model.js';
 import { isValidTimeZone } from '../timezones.js';
 
 /** Sets where one service lives; returns the previous base URI, if any. */
@@ -40,8 +39,8 @@ export async function listEvents(ctx: Pick<AdminContext, 'stores'>, accountId: s
 export interface AccountChange {
   name?: string;
   timeZone?: string;
-  /** Replaces these settings; the others keep their values. `sso: null` removes the identity provider. */
-  settings?: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null };
+  /** Replaces these settings; the others keep their values. The identity provider is not among them (sso/admin.ts). */
+  settings?: Partial<PolicySettings>;
 }
 
 /** Changes the account's name, time zone or settings, checked against the table of settings; returns the updated account. */
@@ -55,26 +54,13 @@ export async function changeAccount(ctx: AdminContext, accountId: string, change
     if (!isValidTimeZone(change.timeZone)) throw new InvalidInputError(`unknown IANA time zone "${change.timeZone.slice(0, 80)}"`);
     patch.timeZone = change.timeZone;
   }
-  const { sso: ssoChange, ...policy } = change.settings ?? {};
-  const changed: Partial<Omit<AccountSettings, 'sso'>> & { sso?: SsoConfig | null } = parseSettingsInput(policy);
-  if (ssoChange !== undefined) {
-    // null removes the identity provider; an object replaces it whole.
-    if (ssoChange === null) changed.sso = null;
-    else {
-      const sso = { loginNameAttribute: DEFAULT_LOGIN_NAME_ATTRIBUTE, enforce: false, ...(ssoChange as object) } as SsoConfig;
-      const problem = ssoConfigProblem(sso);
-      if (problem) throw new InvalidInputError(`sso must be ${problem}`);
-      changed.sso = { ...sso, idpCerts: sso.idpCerts.map(normaliseCertificate) };
-    }
-  }
+  // `sso` is no setting of the table, so it is refused here as unknown: settings and identity provider are written apart.
+  const changed = parseSettingsInput(change.settings ?? {});
   const account = await requireAccount(ctx, accountId);
   if (Object.keys(changed).length > 0) {
     // Stored settings hold only what differs from the defaults, so a later change of a default reaches every account
     // that kept it, unless a store migration writes the old default into them (as migration 7 did).
-    const { sso, ...rest } = changed;
-    const settings: Partial<AccountSettings> = { ...account.settings, ...rest };
-    if (sso === null) delete settings.sso;
-    else if (sso !== undefined) settings.sso = sso;
+    const settings: Partial<AccountSettings> = { ...account.settings, ...changed };
     for (const key of Object.keys(settings) as Array<keyof AccountSettings>) {
       if (settings[key] === DEFAULT_ACCOUNT_SETTINGS[key]) delete settings[key];
     }

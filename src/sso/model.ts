@@ -1,7 +1,8 @@
 /**
- * An account's SAML identity provider. Kept in the account's settings
- * document (AccountSettings.sso), so it needs no table of its own and the
- * administration API reads and writes it with the other settings.
+ * An account's SAML identity provider. Stored in the account's settings
+ * document (AccountSettings.sso), so it needs no table of its own; the
+ * administration API reads and writes it apart from the settings, as
+ * configuration/sso (sso/admin.ts).
  */
 import { X509Certificate } from 'node:crypto';
 

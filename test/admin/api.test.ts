@@ -383,30 +383,34 @@ describe('our own resources', () => {
     assert.equal((await call('GET', '/settings')).json.name, 'Renamed', 'a refused write changed nothing');
   });
 
-  test('settings: the bot login limit and the SSO identity provider; an SSO login follows what the API set', async () => {
+  test('settings: the bot login limit; sso: the identity provider; an SSO login follows what the API set', async () => {
     const idp = await makeIdp();
     const current = (await call('GET', '/settings')).json;
-    const sso = { idpIssuer: idp.issuer, idpCerts: [idp.cert], audience: 'urn:test:admin-api' };
-    const put = await call('PUT', '/settings', { ...current, applicationLoginLimit: 3, sso });
+    assert.equal(current.sso, undefined, 'single sign-on is its own resource');
+    const put = await call('PUT', '/settings', { ...current, applicationLoginLimit: 3 });
     assert.equal(put.status, 200, put.text);
     assert.equal(put.json.applicationLoginLimit, 3);
-    assert.equal(put.json.sso.idpIssuer, idp.issuer);
-    assert.equal(put.json.sso.loginNameAttribute, 'loginName', 'defaults filled in');
-    assert.equal(put.json.sso.enforce, false);
+
+    const sso = await call('PUT', '/sso', { saml: { idpIssuer: idp.issuer, idpCerts: [idp.cert], audience: 'urn:test:admin-api' } });
+    assert.equal(sso.status, 200, sso.text);
+    assert.equal(sso.json.saml.idpIssuer, idp.issuer);
+    assert.equal(sso.json.saml.loginNameAttribute, 'loginName', 'defaults filled in');
+    assert.equal(sso.json.saml.enforce, false);
 
     const now = server.clock.now();
     const assertion = base64(sign(assertionXml({ issuer: idp.issuer, audience: 'urn:test:admin-api', attributes: { loginName: seeded.human.loginName }, now }), idp));
     const sso1 = await postJson(`${server.baseUrl}/api/account/123456/login`, { jwt: 'x', assertion });
     assert.equal(sso1.status, 200, sso1.text);
 
-    const bad = await call('PUT', '/settings', { ...put.json, sso: { idpIssuer: idp.issuer, idpCerts: ['not a certificate'] } });
+    const bad = await call('PUT', '/sso', { saml: { idpIssuer: idp.issuer, idpCerts: ['not a certificate'] } });
     assert.equal(bad.status, 400, bad.text);
-    assert.equal((await call('GET', '/settings')).json.sso.idpIssuer, idp.issuer, 'a refused write changed nothing');
+    assert.equal((await call('GET', '/sso')).json.saml.idpIssuer, idp.issuer, 'a refused write changed nothing');
+    assert.equal((await call('PUT', '/settings', put.json)).status, 200);
+    assert.equal((await call('GET', '/sso')).json.saml.idpIssuer, idp.issuer, 'a settings write leaves it alone');
 
-    const { sso: _left, ...withoutSso } = put.json;
-    const cleared = await call('PUT', '/settings', withoutSso);
+    const cleared = await call('DELETE', '/sso');
     assert.equal(cleared.status, 200, cleared.text);
-    assert.equal(cleared.json.sso, undefined, 'replaced: left out means none');
+    assert.deepEqual((await call('GET', '/sso')).json, { saml: null });
     const again = base64(sign(assertionXml({ issuer: idp.issuer, audience: 'urn:test:admin-api', attributes: { loginName: seeded.human.loginName }, now }), idp));
     assert.equal((await postJson(`${server.baseUrl}/api/account/123456/login`, { jwt: 'x', assertion: again })).status, 401);
   });

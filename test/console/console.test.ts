@@ -334,21 +334,26 @@ describe('console over HTTP', () => {
     assert.equal(await page.getByLabel('Session idle lifetime', { exact: true }).inputValue(), '1');
     assert.equal((await server.stores.accounts.getAccount(seeded.accountId))!.settings.sessionTtlMs, 3_600_000);
 
-    // Single sign-on: an identity provider added, then removed, through the same form.
+    // Single sign-on: its own form (configuration/sso): an identity provider added, kept by a settings save, then removed.
     const idp = await makeIdp('https://idp.console.test/metadata');
     await page.getByLabel('Identity provider issuer').fill(idp.issuer);
     await page.getByLabel('Identity provider certificates (PEM)').fill(idp.cert);
-    await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    await page.getByRole('button', { name: 'Save single sign-on' }).click();
+    await page.getByRole('status').filter({ hasText: 'Single sign-on saved.' }).waitFor();
     const configured = (await server.stores.accounts.getAccount(seeded.accountId))!.settings.sso;
     assert.equal(configured?.idpIssuer, idp.issuer);
     assert.equal(configured?.idpCerts.length, 1);
     assert.equal(configured?.loginNameAttribute, 'loginName');
     assert.equal(await page.getByLabel('Identity provider issuer').inputValue(), idp.issuer);
-    await page.getByLabel('Identity provider issuer').fill('');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    assert.deepEqual((await server.stores.accounts.getAccount(seeded.accountId))!.settings.sso, configured, 'saving the settings keeps single sign-on');
+    await page.getByRole('button', { name: 'Remove single sign-on' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('status').filter({ hasText: 'Single sign-on removed.' }).waitFor();
     assert.equal((await server.stores.accounts.getAccount(seeded.accountId))!.settings.sso, undefined);
+    assert.equal(await page.getByLabel('Identity provider issuer').inputValue(), '');
+    assert.equal(await page.getByRole('button', { name: 'Remove single sign-on' }).count(), 0, 'nothing left to remove');
     await assertNothingLeaked(watched, seen);
   });
 

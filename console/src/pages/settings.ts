@@ -1,6 +1,8 @@
 /**
  * Account settings: name, time zone, session lifetimes and caps, password
- * policy, lockout, SSO. The policy fields come from the server's table of
+ * policy, lockout; and below them single sign-on, a resource of its own
+ * (configuration/sso) with its own form, so saving one never changes the
+ * other. The policy fields come from the server's table of
  * settings (src/accounts/settings.ts): its labels, units and ranges;
  * durations are shown and typed in minutes, hours or days, never raw
  * milliseconds. Fields the document holds that this console does not know
@@ -10,7 +12,7 @@
  */
 import { DURATION_UNITS, formatDuration, naturalUnit, settingSpec, type AccountSettingSpec, type DurationUnit } from '../../../src/accounts/settings.js';
 import { paths, versions } from '../api.js';
-import { field, h, input, messageArea, select } from '../dom.js';
+import { button, confirmAction, field, h, input, messageArea, select } from '../dom.js';
 import { problem, type PageContext } from './page.js';
 
 type Json = string | number | boolean | null | Json[] | { [name: string]: Json };
@@ -22,7 +24,6 @@ const LABELS: Record<string, string> = {
   name: 'Account name',
   timeZone: 'Time zone',
   allowedOrigins: 'Allowed origins (one a line)',
-  sso: 'Single sign-on',
 };
 
 /** "passwordMinLength" → "Password min length". */
@@ -132,7 +133,8 @@ function editorFor(name: string, value: Json, path: string): Editor {
   return { node: field(`${label} (JSON)`, area), read: () => JSON.parse(area.value) as Json };
 }
 
-interface SsoSettings {
+/** A SAML identity provider as configuration/sso carries it. */
+interface SamlConfig {
   idpIssuer: string;
   idpCerts: string[];
   audience?: string;
@@ -140,56 +142,101 @@ interface SsoSettings {
   enforce: boolean;
 }
 
+/** `configuration/sso`: one field per protocol, null when none. */
+interface SsoDocument {
+  saml: SamlConfig | null;
+}
+
+const SSO_PATH = 'sso';
+
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /**
- * The account's identity provider (docs/SSO.md), always shown so one can be
- * added: an empty issuer means none (sent as null, which removes it).
- * Certificates are PEM blocks in one text area, several while a key rotates.
+ * The account's SAML identity provider (docs/SSO.md), always shown so one
+ * can be added. Certificates are PEM blocks in one text area, several while a
+ * key rotates. Save replaces it (PUT), Remove deletes it.
  */
-function ssoEditor(value: SsoSettings | null | undefined): Editor {
-  const issuer = input({ name: 'sso.idpIssuer', value: value?.idpIssuer ?? '' });
-  const certs = h('textarea', { name: 'sso.idpCerts', rows: 8, value: (value?.idpCerts ?? []).join('') });
-  const audience = input({ name: 'sso.audience', value: value?.audience ?? '' });
-  const attribute = input({ name: 'sso.loginNameAttribute', value: value?.loginNameAttribute ?? 'loginName' });
-  const enforce = input({ type: 'checkbox', name: 'sso.enforce', checked: value?.enforce ?? false });
-  return {
-    node: h(
+function ssoForm(ctx: PageContext, saml: SamlConfig | null): HTMLElement {
+  const messages = messageArea();
+  const issuer = input({ name: 'saml.idpIssuer', value: saml?.idpIssuer ?? '' });
+  const certs = h('textarea', { name: 'saml.idpCerts', rows: 8, value: (saml?.idpCerts ?? []).join('') });
+  const audience = input({ name: 'saml.audience', value: saml?.audience ?? '' });
+  const attribute = input({ name: 'saml.loginNameAttribute', value: saml?.loginNameAttribute ?? 'loginName' });
+  const enforce = input({ type: 'checkbox', name: 'saml.enforce', checked: saml?.enforce ?? false });
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Save single sign-on');
+  const remove = button(
+    'Remove single sign-on',
+    async () => {
+      if (!(await confirmAction('Remove the identity provider? SSO logins are refused and password logins allowed again.', 'Remove'))) return;
+      messages.clear();
+      remove.disabled = true;
+      try {
+        await ctx.api.call('DELETE', SSO_PATH, { query: q });
+        ctx.refresh('Single sign-on removed.');
+      } catch (error) {
+        messages.error(`Removing failed: ${problem(error)}`);
+      } finally {
+        remove.disabled = false;
+      }
+    },
+    { class: 'danger' },
+  );
+  return h(
+    'form',
+    {
+      class: 'settings',
+      attrs: { 'aria-label': 'Single sign-on' },
+      on: {
+        submit: async (event) => {
+          event.preventDefault();
+          messages.clear();
+          if (issuer.value.trim() === '') return messages.error("Enter the identity provider's issuer, or remove single sign-on.");
+          const body: SsoDocument = {
+            saml: {
+              idpIssuer: issuer.value.trim(),
+              idpCerts: certs.value.match(PEM_BLOCK) ?? [],
+              ...(audience.value.trim() === '' ? {} : { audience: audience.value.trim() }),
+              loginNameAttribute: attribute.value.trim() || 'loginName',
+              enforce: enforce.checked,
+            },
+          };
+          save.disabled = true;
+          try {
+            await ctx.api.call('PUT', SSO_PATH, { query: q, body });
+            ctx.refresh('Single sign-on saved.');
+          } catch (error) {
+            messages.error(`Saving failed: ${problem(error)}`);
+          } finally {
+            save.disabled = false;
+          }
+        },
+      },
+    },
+    h(
       'fieldset',
       null,
-      h('legend', null, LABELS.sso!),
-      field('Identity provider issuer', issuer, 'Empty: no single sign-on'),
+      h('legend', null, 'Single sign-on'),
+      field('Identity provider issuer', issuer, saml ? undefined : 'None configured: SSO logins are refused.'),
       field('Identity provider certificates (PEM)', certs),
       field('Audience', audience, 'Empty: urn:login-service:account:<account id>'),
       field('Login name attribute', attribute),
       field('Refuse password logins of people', enforce),
     ),
-    read: () => {
-      if (issuer.value.trim() === '') return null;
-      return {
-        idpIssuer: issuer.value.trim(),
-        idpCerts: certs.value.match(PEM_BLOCK) ?? [],
-        ...(audience.value.trim() === '' ? {} : { audience: audience.value.trim() }),
-        loginNameAttribute: attribute.value.trim() || 'loginName',
-        enforce: enforce.checked,
-      };
-    },
-  };
+    messages.el,
+    h('div', { class: 'actions' }, saml ? remove : null, save),
+  );
 }
 
 export async function settingsPage(ctx: PageContext): Promise<Node> {
-  const { body: settings, revision } = await ctx.api.get<Settings>(paths.settings, q);
+  const [{ body: settings, revision }, { body: sso }] = await Promise.all([ctx.api.get<Settings>(paths.settings, q), ctx.api.get<SsoDocument>(SSO_PATH, q)]);
   const messages = messageArea();
-  const { sso, ...others } = settings;
-  const editors = [
-    ...Object.entries(others).map(([name, value]) => [name, editorFor(name, value, name)] as const),
-    ['sso', ssoEditor(sso as unknown as SsoSettings | null | undefined)] as const,
-  ];
+  const editors = Object.entries(settings).map(([name, value]) => [name, editorFor(name, value, name)] as const);
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save settings');
-  return h(
+  const settingsForm = h(
     'form',
     {
       class: 'settings',
+      attrs: { 'aria-label': 'Settings' },
       on: {
         submit: async (event) => {
           event.preventDefault();
@@ -216,4 +263,5 @@ export async function settingsPage(ctx: PageContext): Promise<Node> {
     messages.el,
     h('div', { class: 'actions' }, save),
   );
+  return h('div', null, settingsForm, ssoForm(ctx, sso.saml));
 }

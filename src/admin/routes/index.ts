@@ -16,6 +16,7 @@ import { eventsRoutes } from './events.js';
 import { profilesRoutes } from './profiles.js';
 import { sessionsRoutes } from './sessions.js';
 import { settingsRoutes } from './settings.js';
+import { ssoRoutes } from './sso.js';
 import { usersRoutes } from './users.js';
 
 export type { AdminRouteDeps } from './deps.js';
@@ -27,7 +28,7 @@ export function adminRoutes(deps: AdminRouteDeps, auth: Auth) {
     });
     app.addHook('preHandler', auth.requireAdministrator);
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-    for (const resource of [usersRoutes, agentGroupsRoutes, profilesRoutes, appKeysRoutes, baseUrisRoutes, sessionsRoutes, eventsRoutes, settingsRoutes]) {
+    for (const resource of [usersRoutes, agentGroupsRoutes, profilesRoutes, appKeysRoutes, baseUrisRoutes, sessionsRoutes, eventsRoutes, settingsRoutes, ssoRoutes]) {
       await typed.register(resource(deps));
     }
   };
@@ -42,4 +43,5 @@ export const ADMIN_TAGS = [
   { name: 'admin: sessions', description: 'Live sessions (v 1.0)' },
   { name: 'admin: events', description: 'Audit events (v 1.0)' },
   { name: 'admin: settings', description: 'Account settings (v 1.0)' },
+  { name: 'admin: single sign-on', description: 'The account\'s identity provider (v 1.0)' },
 ];

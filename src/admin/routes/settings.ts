@@ -1,27 +1,18 @@
-/** Account settings: `configuration/settings` (ours, v 1.0): name, time zone and policy. */
+/**
+ * Account settings: `configuration/settings` (ours, v 1.0): name, time zone
+ * and policy. Single sign-on is not among them (configuration/sso): a settings
+ * write never changes the identity provider.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
-import { accountSettings, type AccountSettings } from '../../accounts/model.js';
+import { accountSettings } from '../../accounts/model.js';
 import { changeAccount } from '../../accounts/actions.js';
-import { SETTINGS_JSON_SCHEMA_PROPERTIES } from '../../accounts/settings.js';
+import { DEFAULT_POLICY_SETTINGS, SETTINGS_JSON_SCHEMA_PROPERTIES } from '../../accounts/settings.js';
 import { requireAccount } from '../../accounts/service.js';
+import { errors } from '../../errors.js';
 import { adminContext, type AdminRouteDeps } from './deps.js';
 import { checkVersion } from './protocol.js';
 import { BASE, OWN_VERSIONS, READ_ERRORS, WRITE_ERRORS, accountParams, out, writeQuery } from './shapes.js';
-
-const sso = Type.Unsafe<AccountSettings['sso']>({
-  type: ['object', 'null'],
-  description: 'The SAML identity provider (docs/SSO.md); null or left out: none',
-  additionalProperties: false,
-  required: ['idpIssuer', 'idpCerts'],
-  properties: {
-    idpIssuer: { type: 'string', maxLength: 1024 },
-    idpCerts: { type: 'array', items: { type: 'string', maxLength: 16384 }, minItems: 1, maxItems: 5, description: 'PEM certificates' },
-    audience: { type: 'string', maxLength: 1024 },
-    loginNameAttribute: { type: 'string', maxLength: 256 },
-    enforce: { type: 'boolean' },
-  },
-});
 
 /** Each policy setting's schema comes from the one table of settings (accounts/settings.ts). */
 const policy: Record<string, TSchema> = Object.fromEntries(Object.entries(SETTINGS_JSON_SCHEMA_PROPERTIES).map(([key, schema]) => [key, Type.Unsafe(schema)]));
@@ -29,11 +20,16 @@ const settingsProperties = {
   name: Type.String({ minLength: 1, maxLength: 256 }),
   timeZone: Type.String({ maxLength: 64, description: 'IANA time zone' }),
   ...policy,
-  sso,
 };
 const settingsOut = out(settingsProperties);
 const settingsIn = Type.Object(
-  { ...Object.fromEntries(Object.entries(settingsProperties).map(([k, v]) => [k, Type.Optional(v)])), name: settingsProperties.name, timeZone: settingsProperties.timeZone },
+  {
+    ...Object.fromEntries(Object.entries(settingsProperties).map(([k, v]) => [k, Type.Optional(v)])),
+    name: settingsProperties.name,
+    timeZone: settingsProperties.timeZone,
+    // Named, so a client that still sends it learns where it went instead of "additional properties".
+    sso: Type.Optional(Type.Unknown({ description: 'Refused (400): single sign-on is its own resource, configuration/sso' })),
+  },
   { additionalProperties: false, examples: [{ name: 'Example Inc.', timeZone: 'Europe/Berlin', rejectCommonPasswords: true }] },
 );
 
@@ -43,14 +39,15 @@ export function settingsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
   const query = writeQuery(OWN_VERSIONS);
   const settingsView = async (accountId: string) => {
     const account = (await deps.stores.accounts.getAccount(accountId))!;
-    return { name: account.name, timeZone: account.timeZone, ...accountSettings(account) };
+    const { sso: _ownResource, ...policy } = accountSettings(account);
+    return { name: account.name, timeZone: account.timeZone, ...policy };
   };
   return async (app) => {
     app.get(url, {
       schema: {
         tags,
         summary: "The account's name, time zone and policy",
-        description: 'Session lifetimes, password policy, lockout, session caps and the SAML identity provider.',
+        description: 'Session lifetimes, password policy, lockout and session caps. The identity provider is configuration/sso.',
         params: accountParams,
         querystring: query,
         response: { 200: settingsOut, ...READ_ERRORS },
@@ -66,7 +63,7 @@ export function settingsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
       schema: {
         tags,
         summary: "Replace the account's settings: policy fields left out go back to their defaults",
-        description: 'name and timeZone are required; every policy field left out takes its default, and sso left out removes the identity provider.',
+        description: 'name and timeZone are required; every policy field left out takes its default. The identity provider (configuration/sso) is never changed; a body naming sso is refused.',
         params: accountParams,
         querystring: query,
         body: settingsIn,
@@ -75,9 +72,9 @@ export function settingsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
     }, async (request) => {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, OWN_VERSIONS, 'this resource');
-      const { name, timeZone, ...rest } = request.body;
-      const defaults = { ...accountSettings({ settings: {} }) };
-      await changeAccount(ctx, request.params.accountId, { name, timeZone, settings: { ...defaults, sso: null, ...rest } });
+      const { name, timeZone, sso, ...rest } = request.body;
+      if (sso !== undefined) throw errors.badRequest('Bad request: sso is its own resource: configuration/sso');
+      await changeAccount(ctx, request.params.accountId, { name, timeZone, settings: { ...DEFAULT_POLICY_SETTINGS, ...rest } });
       return settingsView(request.params.accountId);
     });
   };
