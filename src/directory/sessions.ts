@@ -57,6 +57,7 @@ export async function revokeSessions(ctx: AdminContext, accountId: string, scope
 /** Ends one live session of the account, named by its reference (`sessionRef`); NotFoundError when none has it. */
 export async function revokeSession(ctx: AdminContext, accountId: string, ref: string): Promise<{ userId: string; loginName: string }> {
   const account = await requireAccount(ctx, accountId);
+  // A reference does not lead back to its digest: the account's live sessions are searched, as a listing reads them.
   const session = (await ctx.stores.sessions.listSessions(account.accountId, ctx.clock.now())).find((s) => sessionRef(s) === ref);
   if (!session || !(await ctx.stores.sessions.deleteSession(session.idHash))) throw new NotFoundError(`no live session ${ref.slice(0, 64)} in account ${account.accountId}`);
   const user = { userId: session.userId, loginName: session.loginName };
