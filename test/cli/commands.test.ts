@@ -177,7 +177,7 @@ describe('login-service commands (in process)', () => {
     assertSucceeded(users);
     const [header, ...rows] = users.stdout.trimEnd().split('\n');
     assert.match(header!, /^LOGIN NAME\s+USER ID\s+KIND\s+ADMIN\s+STATUS\s+LOCKED UNTIL\s+LAST LOGIN\s+PRIVILEGES\s+APP KEY\s+CREATED$/);
-    assert.ok(rows.some((r) => /^erin\s+\d+\s+user\s+yes\s+enabled\s+100,101\s+-\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(r)), users.stdout);
+    assert.ok(rows.some((r) => /^erin\s+\d+\s+user\s+yes\s+enabled\s+-\s+-\s+100,101\s+-\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(r)), users.stdout);
 
     for (const args of [['account', 'list'], ['user', 'list', ACCOUNT], ['apikey', 'list', ACCOUNT], ['domain', 'list', ACCOUNT], ['session', 'list', ACCOUNT], ['events', 'list', ACCOUNT]]) {
       const r = await cli([...args, '--json']);
