@@ -46,10 +46,14 @@ const READ_ONLY = ['id', 'pid', 'deleted', 'userTypeId', 'lastPwdChangeDate', 'd
 
 const q = { v: versions.users };
 
-/** When the user's lockout ends, or null when they are not locked out (or the server does not say). */
+/**
+ * When the user's lockout ends, or null when they are not locked out (or the
+ * server does not say). The server judged it by its own clock: this browser's
+ * clock may differ, so it is not asked again.
+ */
 function lockedUntil(user: User): number | null {
   const until = timeValue(user.lockedUntil);
-  return Number.isFinite(until) && until > Date.now() ? until : null;
+  return Number.isFinite(until) ? until : null;
 }
 
 /** Unlock is offered to locked users; a server that does not report lockouts leaves it to every user. */
