@@ -19,6 +19,8 @@ export interface ApiResponse<T> {
   body: T;
   /** The resource's revision (`ac-revision`), for `If-Match` on the next write. */
   revision: string | null;
+  /** The answer's headers (e.g. `ac-next-cursor` of a page of events). */
+  headers: Headers;
 }
 
 type Query = Record<string, string | number | boolean | undefined | null>;
@@ -60,7 +62,7 @@ export class AdminApi {
       throw new ApiError(401, 'Your session has ended.');
     }
     if (!response.ok) throw new ApiError(response.status, errorMessage(response.status, body));
-    return { body: body as T, revision: response.headers.get('ac-revision') };
+    return { body: body as T, revision: response.headers.get('ac-revision'), headers: response.headers };
   }
 
   get<T>(path: string, query?: Query) {

@@ -10,15 +10,16 @@ const DEFAULT_LIMIT = 100;
 const list: Command = {
   name: 'events list',
   args: ['accountId'],
-  flags: ['user', 'since', 'limit'],
-  synopsis: `[--user LOGIN] [--since ISO-TIME] [--limit N (default ${DEFAULT_LIMIT})]`,
+  flags: ['user', 'type', 'since', 'limit'],
+  synopsis: `[--user LOGIN] [--type TYPE] [--since ISO-TIME] [--limit N (default ${DEFAULT_LIMIT})]`,
   summary: 'list audit events (logins, lockouts, admin changes…), newest first',
   async run(ctx, [accountId], options) {
     const since = timeFlag(options, 'since');
     const limit = integerFlag(options, 'limit', 1, 100_000) ?? DEFAULT_LIMIT;
     const loginName = stringFlag(options, 'user');
+    const type = stringFlag(options, 'type');
     const account = await requireAccount(ctx, accountId!);
-    const events = await listEvents(await ctx.admin(), account.accountId, { loginName, since, limit });
+    const events = await listEvents(await ctx.admin(), account.accountId, { loginName, type, since, limit });
     ctx.output(
       events.map((e) => ({ time: isoTime(e.time), type: e.type, userId: e.userId, loginName: e.loginName, clientIp: e.clientIp, userAgent: e.userAgent, detail: e.detail })),
       () =>

@@ -59,6 +59,7 @@ export const CLI_OPTIONS = {
   'app-key': { type: 'string' },
   user: { type: 'string' },
   all: { type: 'boolean' },
+  id: { type: 'string' },
   since: { type: 'string' },
   limit: { type: 'string' },
   file: { type: 'string' },

@@ -1,8 +1,6 @@
 /** `user create | list | set-password | disable | enable | unlock | conflicts`. */
-import { accountSettings } from '../accounts/model.js';
-import { BruteForceGuard } from '../security/bruteForce.js';
 import { privilegesOf } from '../directory/profiles.js';
-import { createUser, requireUserByLoginName, resetPassword, setUserEnabled, unlockUser } from '../directory/users.js';
+import { createUser, lockouts, requireUserByLoginName, resetPassword, setUserEnabled, unlockUser } from '../directory/users.js';
 import { DuplicateError } from '../errors.js';
 import type { NamedUser } from '../users/loginName.js';
 import { findLoginNameConflicts } from '../users/loginNameConflicts.js';
@@ -28,6 +26,7 @@ export function userView(user: User, profiles: Profile[], lockedUntil: number | 
     profileIds: user.profileIds,
     enabled: user.enabled,
     lockedUntil: isoTime(lockedUntil),
+    lastLoginAt: isoTime(user.lastLoginAt),
     passwordChangedAt: isoTime(user.passwordChangedAt),
     createdAt: isoTime(user.createdAt),
   };
@@ -35,10 +34,6 @@ export function userView(user: User, profiles: Profile[], lockedUntil: number | 
 
 async function profilesOf(ctx: CliContext, accountId: string): Promise<Profile[]> {
   return (await ctx.stores()).directory.listProfiles(accountId);
-}
-
-async function guard(ctx: CliContext): Promise<BruteForceGuard> {
-  return new BruteForceGuard((await ctx.stores()).counters, await ctx.audit(), ctx.config.loginFailuresPerMinute);
 }
 
 /** The password from exactly one of --password-stdin and --password; checked before the store is opened. */
@@ -106,21 +101,23 @@ const list: Command = {
   async run(ctx, [accountId]) {
     const account = await requireAccount(ctx, accountId!);
     const stores = await ctx.stores();
-    const bruteForce = await guard(ctx);
-    const settings = accountSettings(account);
-    const now = ctx.clock.now();
     const users = await stores.users.listUsers(account.accountId);
     const profiles = await profilesOf(ctx, account.accountId);
-    const rows = await Promise.all(users.map(async (user) => ({ user, lockedUntil: await bruteForce.lockedUntil(account.accountId, user, settings, now) })));
+    const locked = await lockouts({ stores, clock: ctx.clock }, account, users);
+    const rows = users.map((user) => ({ user, lockedUntil: locked.get(user.userId) ?? null }));
     const views = rows.map(({ user, lockedUntil }) => userView(user, profiles, lockedUntil));
     ctx.output(
       views,
       () => {
         if (rows.length === 0) return `no users in account ${account.accountId}`;
-        const status = (u: User, lockedUntil: number | null) => (!u.enabled ? 'disabled' : lockedUntil !== null ? `locked until ${shortTime(lockedUntil)}` : 'enabled');
+        const status = (u: User, lockedUntil: number | null) => (!u.enabled ? 'disabled' : lockedUntil !== null ? 'locked' : 'enabled');
         return table(
-          ['LOGIN NAME', 'USER ID', 'KIND', 'ADMIN', 'STATUS', 'PRIVILEGES', 'APP KEY', 'CREATED'],
-          rows.map(({ user: u, lockedUntil }, i) => [u.loginName, u.userId, u.isBot ? 'bot' : 'user', views[i]!.isAdmin ? 'yes' : 'no', status(u, lockedUntil), views[i]!.privileges.join(','), u.appKey, shortTime(u.createdAt)]),
+          ['LOGIN NAME', 'USER ID', 'KIND', 'ADMIN', 'STATUS', 'LOCKED UNTIL', 'LAST LOGIN', 'PRIVILEGES', 'APP KEY', 'CREATED'],
+          rows.map(({ user: u, lockedUntil }, i) => [
+            u.loginName, u.userId, u.isBot ? 'bot' : 'user', views[i]!.isAdmin ? 'yes' : 'no', status(u, lockedUntil),
+            lockedUntil === null ? null : shortTime(lockedUntil), u.lastLoginAt === null ? null : shortTime(u.lastLoginAt),
+            views[i]!.privileges.join(','), u.appKey, shortTime(u.createdAt),
+          ]),
         );
       },
     );

@@ -3,8 +3,10 @@
  * (The session core itself, login to logout, is src/sessions/.)
  */
 import { requireAccount } from '../accounts/service.js';
+import { NotFoundError } from '../errors.js';
 import { isoTime } from '../clock.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
+import { hashToken } from '../security/tokens.js';
 import type { SessionRecord } from '../sessions/model.js';
 import { requireUserByLoginName } from './users.js';
 
@@ -15,9 +17,17 @@ export async function listSessions(ctx: AdminContext, accountId: string, loginNa
   return ctx.stores.sessions.listSessions(account.accountId, ctx.clock.now(), user?.userId);
 }
 
+/**
+ * A session's opaque reference in listings and `DELETE sessions/{id}`: derived
+ * from the stored id digest with a label of its own, so it is neither a token
+ * nor the digest a token is looked up by.
+ */
+export const sessionRef = (s: Pick<SessionRecord, 'idHash'>): string => hashToken(`session-ref\n${s.idHash}`).slice(0, 32);
+
 /** What a session listing shows of a session, for the CLI and the API alike: never a token or digest. */
 export function sessionView(s: SessionRecord) {
   return {
+    id: sessionRef(s),
     accountId: s.accountId,
     userId: s.userId,
     loginName: s.loginName,
@@ -42,4 +52,15 @@ export async function revokeSessions(ctx: AdminContext, accountId: string, scope
   const sessionsEnded = await ctx.stores.sessions.deleteAccountSessions(account.accountId);
   await recordAdminEvent(ctx, account.accountId, 'session_revoke', { reason: 'admin', scope: 'account', sessionsEnded }, undefined, 'session_revoked');
   return { sessionsEnded };
+}
+
+/** Ends one live session of the account, named by its reference (`sessionRef`); NotFoundError when none has it. */
+export async function revokeSession(ctx: AdminContext, accountId: string, ref: string): Promise<{ userId: string; loginName: string }> {
+  const account = await requireAccount(ctx, accountId);
+  // A reference does not lead back to its digest: the account's live sessions are searched, as a listing reads them.
+  const session = (await ctx.stores.sessions.listSessions(account.accountId, ctx.clock.now())).find((s) => sessionRef(s) === ref);
+  if (!session || !(await ctx.stores.sessions.deleteSession(session.idHash))) throw new NotFoundError(`no live session ${ref.slice(0, 64)} in account ${account.accountId}`);
+  const user = { userId: session.userId, loginName: session.loginName };
+  await recordAdminEvent(ctx, account.accountId, 'session_revoke', { reason: 'admin', scope: 'session', sessionsEnded: 1 }, user, 'session_revoked');
+  return user;
 }

@@ -280,6 +280,21 @@ export async function unlockUser(ctx: Omit<AdminContext, 'hasher'>, user: User):
   return { wasLocked, failuresCleared };
 }
 
+/**
+ * When each user's brute-force lockout ends, for the users locked now (absent
+ * when not locked). The counters are read for all users at once; with
+ * lockouts off (threshold 0) nothing is read.
+ */
+export async function lockouts(ctx: Pick<AdminContext, 'stores' | 'clock'>, account: Account, users: User[]): Promise<Map<string, number>> {
+  const settings = accountSettings(account);
+  const locked = new Map<string, number>();
+  if (settings.lockoutThreshold <= 0 || users.length === 0) return locked;
+  const now = ctx.clock.now();
+  const ends = await Promise.all(users.map((u) => lockedUntil(ctx.stores.counters, account.accountId, u.userId, settings, now)));
+  ends.forEach((end, i) => end !== null && locked.set(users[i]!.userId, end));
+  return locked;
+}
+
 /** Enables or disables a user; disabling ends their sessions. Returns how many ended. */
 export async function setUserEnabled(ctx: Omit<AdminContext, 'hasher'>, user: User, enabled: boolean): Promise<number> {
   if (user.enabled === enabled) return 0;

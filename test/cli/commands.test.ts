@@ -120,8 +120,8 @@ describe('login-service commands (in process)', () => {
       [['user', 'create', ACCOUNT, 'bot', '--bot', '--app-key', 'k', '--password', 'bot password one'], /a bot logs in with its API key/],
       [['user', 'create', ACCOUNT, 'bob', '--app-key', 'k', '--password', 'bob password one'], /--app-key is for bots/],
       [['user', 'create', ACCOUNT, 'bob', '--password', 'bob password one', '--privileges', '100,abc'], /--privileges must be comma-separated integers/],
-      [['session', 'revoke', ACCOUNT], /exactly one of --user LOGIN and --all/],
-      [['session', 'revoke', ACCOUNT, '--all', '--user', 'alice'], /exactly one of --user LOGIN and --all/],
+      [['session', 'revoke', ACCOUNT], /exactly one of --user LOGIN, --all and --id ID/],
+      [['session', 'revoke', ACCOUNT, '--all', '--user', 'alice'], /exactly one of --user LOGIN, --all and --id ID/],
       [['events', 'list', ACCOUNT, '--limit', 'ten'], /--limit must be a whole number/],
       [['events', 'list', ACCOUNT, '--limit', '0'], /--limit must be between 1 and/],
       [['events', 'list', ACCOUNT, '--since', 'last tuesday'], /--since must be an ISO 8601 time/],
@@ -176,8 +176,8 @@ describe('login-service commands (in process)', () => {
     const users = await cli(['user', 'list', ACCOUNT]);
     assertSucceeded(users);
     const [header, ...rows] = users.stdout.trimEnd().split('\n');
-    assert.match(header!, /^LOGIN NAME\s+USER ID\s+KIND\s+ADMIN\s+STATUS\s+PRIVILEGES\s+APP KEY\s+CREATED$/);
-    assert.ok(rows.some((r) => /^erin\s+\d+\s+user\s+yes\s+enabled\s+100,101\s+-\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(r)), users.stdout);
+    assert.match(header!, /^LOGIN NAME\s+USER ID\s+KIND\s+ADMIN\s+STATUS\s+LOCKED UNTIL\s+LAST LOGIN\s+PRIVILEGES\s+APP KEY\s+CREATED$/);
+    assert.ok(rows.some((r) => /^erin\s+\d+\s+user\s+yes\s+enabled\s+-\s+-\s+100,101\s+-\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(r)), users.stdout);
 
     for (const args of [['account', 'list'], ['user', 'list', ACCOUNT], ['apikey', 'list', ACCOUNT], ['domain', 'list', ACCOUNT], ['session', 'list', ACCOUNT], ['events', 'list', ACCOUNT]]) {
       const r = await cli([...args, '--json']);

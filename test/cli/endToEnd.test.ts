@@ -101,7 +101,7 @@ describe('login-service commands against a running server', () => {
       assert.equal(sessions.stdout.includes(hashToken(token)), false, 'no token digest');
     }
     const table = await cli(['session', 'list', ACCOUNT]);
-    assert.match(table.stdout, /^LOGIN NAME\s+USER ID\s+CREATED\s+EXPIRES\s+ENDS AT LATEST\s+CLIENT IP\s+APP KEY\nAgent\.Smith\s+\d+\s+\S+\s+\S+\s+\d{4}-\S+\s+127\.0\.0\.1/);
+    assert.match(table.stdout, /^ID\s+LOGIN NAME\s+USER ID\s+CREATED\s+EXPIRES\s+ENDS AT LATEST\s+CLIENT IP\s+APP KEY\n[0-9a-f]{32}\s+Agent\.Smith\s+\d+\s+\S+\s+\S+\s+\d{4}-\S+\s+127\.0\.0\.1/);
 
     const changed = await cli(['user', 'set-password', ACCOUNT, 'Agent.Smith', '--password-stdin', '--json'], 'a brand new passphrase\n');
     assertSucceeded(changed);
@@ -193,7 +193,7 @@ describe('login-service commands against a running server', () => {
     }
 
     const [neither, one] = await Promise.all([cli(['session', 'revoke', ACCOUNT]), cli(['session', 'revoke', ACCOUNT, '--user', 'walter', '--json'])]);
-    assertFailed(neither, 2, /exactly one of --user LOGIN and --all/);
+    assertFailed(neither, 2, /exactly one of --user LOGIN, --all and --id ID/);
     assertSucceeded(one);
     assert.ok(one.json.sessionsEnded >= 1);
     assert.equal(await bearerStatus(walter.json.bearer), 401);

@@ -266,6 +266,9 @@ describe('console over HTTP', () => {
     const loginAs = (password: string) => postJson(`${server.baseUrl}/api/account/${seeded.accountId}/login?v=1.3`, { username: newUser.loginName, password });
     for (let i = 0; i < 5; i++) assert.equal((await loginAs('not the password at all')).status, 401);
     assert.equal((await loginAs(newUser.password)).status, 401, 'locked out');
+    // The list shows the lockout once read again.
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('button', { name: `Unlock ${newUser.loginName}` }).click();
     await page.getByRole('status').filter({ hasText: `${newUser.loginName} is unlocked` }).waitFor();
     assert.equal((await loginAs(newUser.password)).status, 200, 'unlocked');

@@ -1,10 +1,8 @@
 /**
  * Audit events, newest first: filtered by user, time and type, paged with
- * Older and Newer. The events API takes a user, a `since` bound and a
- * `limit` counted from the newest; it has no type and no upper time bound.
- * So a page further back is read as the newest `limit` events reaching it,
- * and the type filter is applied here, reading further back until a page is
- * full or the API's limit is reached.
+ * Older and Newer. The server filters (user, since, type) and pages: a full
+ * page carries `ac-next-cursor`, sent back as `after` for the next older
+ * page. The cursors of the pages seen are kept, so Newer goes back exactly.
  */
 import { paths, versions, type AdminApi } from '../api.js';
 import { button, field, formatWhen, h, input, select, table, timeValue } from '../dom.js';
@@ -67,12 +65,9 @@ export const REASONS: Record<string, string> = {
 };
 
 const PAGE_SIZE = 50;
-/** The most events the API answers at once. */
-const API_LIMIT = 100_000;
-
 const q = { v: versions.own };
-/** The filter and page survive navigating away and back. */
-const filter = { user: '', since: '', type: '', page: 0 };
+/** The filter and page survive navigating away and back. `after[i]` is the cursor page i starts after (none for the newest). */
+const filter = { user: '', since: '', type: '', page: 0, after: [] as string[] };
 
 export const timeOf = (e: AuditEvent) => timeValue(e.time);
 
@@ -93,27 +88,30 @@ export function describeEvent(e: AuditEvent): string {
 
 /** The newest events of the filter, up to `limit`. */
 export async function readEvents(api: AdminApi, query: { user?: string; since?: string; limit: number }): Promise<AuditEvent[]> {
-  const { body } = await api.get<AuditEvent[]>(paths.events, { ...q, user: query.user || undefined, since: query.since, limit: query.limit });
-  return [...body].sort((a, b) => timeOf(b) - timeOf(a));
+  return (await readEventPage(api, query)).events;
+}
+
+/** One page of events, newest first, and the cursor of the next older page (null when this one is the last). */
+export async function readEventPage(
+  api: AdminApi,
+  query: { user?: string; since?: string; type?: string; after?: string; limit: number },
+): Promise<{ events: AuditEvent[]; next: string | null }> {
+  const { body, headers } = await api.get<AuditEvent[]>(paths.events, {
+    ...q,
+    user: query.user || undefined,
+    since: query.since,
+    type: query.type || undefined,
+    after: query.after,
+    limit: query.limit,
+  });
+  return { events: [...body].sort((a, b) => timeOf(b) - timeOf(a)), next: headers.get('ac-next-cursor') };
 }
 
 export async function eventsPage(ctx: PageContext): Promise<Node> {
   // The form's local time, sent as ISO 8601 in UTC.
   const sinceTime = filter.since ? new Date(filter.since) : null;
   const since = sinceTime && Number.isFinite(sinceTime.getTime()) ? sinceTime.toISOString() : undefined;
-  const wanted = (filter.page + 1) * PAGE_SIZE;
-  const matches = (e: AuditEvent) => !filter.type || e.type === filter.type;
-  // One more than the page needs tells whether there is an older page.
-  let limit = Math.min(API_LIMIT, wanted + 1);
-  let events: AuditEvent[];
-  let matching: AuditEvent[];
-  for (;;) {
-    events = await readEvents(ctx.api, { user: filter.user, since, limit });
-    matching = events.filter(matches);
-    if (matching.length > wanted || events.length < limit || limit >= API_LIMIT) break;
-    limit = Math.min(API_LIMIT, limit * 4);
-  }
-  const shown = matching.slice(filter.page * PAGE_SIZE, wanted);
+  const { events: shown, next } = await readEventPage(ctx.api, { user: filter.user, since, type: filter.type, after: filter.after[filter.page], limit: PAGE_SIZE });
 
   const user = input({ type: 'search', name: 'user', value: filter.user, placeholder: 'login name' });
   const sinceInput = input({ type: 'datetime-local', name: 'since', value: filter.since });
@@ -126,9 +124,11 @@ export async function eventsPage(ctx: PageContext): Promise<Node> {
   newer.disabled = filter.page === 0;
   const older = button('Older', () => {
     filter.page += 1;
+    filter.after[filter.page] = next!;
     ctx.refresh();
   });
-  older.disabled = matching.length <= wanted;
+  // A full page may be followed by an empty one: the server cannot tell without reading further.
+  older.disabled = next === null;
   const range = shown.length ? `${filter.page * PAGE_SIZE + 1}–${filter.page * PAGE_SIZE + shown.length}, newest first` : '';
 
   return h(
@@ -141,7 +141,7 @@ export async function eventsPage(ctx: PageContext): Promise<Node> {
         on: {
           submit: (event) => {
             event.preventDefault();
-            Object.assign(filter, { user: user.value.trim(), since: sinceInput.value, type: type.value, page: 0 });
+            Object.assign(filter, { user: user.value.trim(), since: sinceInput.value, type: type.value, page: 0, after: [] });
             ctx.refresh();
           },
         },

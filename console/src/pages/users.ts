@@ -42,14 +42,18 @@ interface Named {
 
 const PAGE_SIZE = 20;
 /** Read-only fields, left out of a replacement. */
-const READ_ONLY = ['id', 'pid', 'deleted', 'userTypeId', 'lastPwdChangeDate', 'dateUpdated'];
+const READ_ONLY = ['id', 'pid', 'deleted', 'userTypeId', 'lastPwdChangeDate', 'dateUpdated', 'lockedUntil', 'lastLoginAt'];
 
 const q = { v: versions.users };
 
-/** When the user's lockout ends, or null when they are not locked out (or the server does not say). */
+/**
+ * When the user's lockout ends, or null when they are not locked out (or the
+ * server does not say). The server judged it by its own clock: this browser's
+ * clock may differ, so it is not asked again.
+ */
 function lockedUntil(user: User): number | null {
   const until = timeValue(user.lockedUntil);
-  return Number.isFinite(until) && until > Date.now() ? until : null;
+  return Number.isFinite(until) ? until : null;
 }
 
 /** Unlock is offered to locked users; a server that does not report lockouts leaves it to every user. */
@@ -80,11 +84,12 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
     render();
   });
 
-  const act = (label: string, run: () => Promise<unknown>, done: string) => async () => {
+  /** Runs an action; `done` says what happened, from the server's answer when it tells more than success. */
+  const act = <T>(label: string, run: () => Promise<T>, done: string | ((result: T) => string)) => async () => {
     messages.clear();
     try {
-      await run();
-      ctx.refresh(done);
+      const result = await run();
+      ctx.refresh(typeof done === 'string' ? done : done(result));
     } catch (error) {
       messages.error(`${label} failed: ${problem(error)}`);
     }
@@ -142,7 +147,7 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
                   { attrs: { 'aria-label': `${u.isEnabled ? 'Disable' : 'Enable'} ${u.loginName}` } },
                 ),
                 mayUnlock(u)
-                  ? button('Unlock', act('Unlocking', () => unlockUser(api, u), `${u.loginName} is unlocked.`), {
+                  ? button('Unlock', act('Unlocking', () => unlockUser(api, u), (r) => (r.wasLocked ? `${u.loginName} is unlocked.` : `${u.loginName} was not locked.`)), {
                       attrs: { 'aria-label': `Unlock ${u.loginName}` },
                     })
                   : null,
@@ -180,9 +185,11 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
   );
 }
 
-/** Lifts a brute-force lockout: the user's failed logins are forgotten. */
-async function unlockUser(api: AdminApi, user: User): Promise<void> {
-  await api.call('PUT', `${paths.users}/${user.id}/unlock`, { query: q, body: {} });
+/** Lifts a brute-force lockout: the user's failed logins are forgotten. The server says whether there was one. */
+async function unlockUser(api: AdminApi, user: User): Promise<{ wasLocked: boolean }> {
+  const { body } = await api.call<{ wasLocked?: boolean }>('PUT', `${paths.users}/${user.id}/unlock`, { query: q, body: {} });
+  // A server that does not say is taken at its word that the lockout is lifted.
+  return { wasLocked: body?.wasLocked !== false };
 }
 
 /** Sends the whole user with `changes` applied: a replacement leaves out only what the server owns. */

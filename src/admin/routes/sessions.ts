@@ -2,12 +2,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errors } from '../../errors.js';
-import { listSessions, revokeSessions, sessionView } from '../../directory/sessions.js';
+import { listSessions, revokeSession, revokeSessions, sessionView } from '../../directory/sessions.js';
+import { bearerToken } from '../../http/request.js';
+import { hashToken } from '../../security/tokens.js';
 import { adminContext, type AdminRouteDeps } from './deps.js';
 import { checkVersion } from './protocol.js';
-import { BASE, OWN_VERSIONS, READ_ERRORS, WRITE_ERRORS, accountParams, nullableString, out, str, stringEnum, writeQuery } from './shapes.js';
+import { BASE, OWN_VERSIONS, READ_ERRORS, WRITE_ERRORS, accountParams, idParams, nullableString, out, str, stringEnum, writeQuery } from './shapes.js';
 
 const sessionOut = out({
+  id: Type.String({ description: 'Opaque: names the session in DELETE sessions/{id}' }),
+  current: Type.Optional(Type.Boolean({ description: "true on the caller's own session" })),
   userId: Type.String(),
   loginName: Type.String(),
   appKey: nullableString(),
@@ -42,7 +46,11 @@ export function sessionsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
     }, async (request) => {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, OWN_VERSIONS, 'this resource');
-      return (await listSessions(ctx, request.params.accountId, request.query.user)).map(sessionView);
+      // The caller's own session is the one its bearer opens; the digest is compared, never shown.
+      const header = request.headers.authorization;
+      const bearer = bearerToken(typeof header === 'string' ? header : undefined);
+      const own = bearer === null ? null : hashToken(bearer);
+      return (await listSessions(ctx, request.params.accountId, request.query.user)).map((s) => ({ ...sessionView(s), ...(s.bearerHash === own && { current: true }) }));
     });
 
     app.delete(url, {
@@ -61,6 +69,22 @@ export function sessionsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
       if ((user === undefined) === (all === undefined)) throw errors.badRequest('Bad request: give exactly one of user=LOGIN and all=true');
       const { sessionsEnded } = await revokeSessions(ctx, request.params.accountId, user !== undefined ? { loginName: user } : { all: true });
       return { sessionsEnded };
+    });
+
+    app.delete(`${url}/:id`, {
+      schema: {
+        tags,
+        summary: 'End one session, named by the id a listing gives it',
+        description: "404 when no live session of the account has that id. Ending the caller's own session signs the caller out.",
+        params: idParams('string'),
+        querystring: writeQuery(OWN_VERSIONS),
+        response: { 200: out({ id: Type.String(), sessionsEnded: Type.Integer() }), ...WRITE_ERRORS },
+      },
+    }, async (request) => {
+      const ctx = adminContext(deps, request);
+      checkVersion(request.query.v, OWN_VERSIONS, 'this resource');
+      await revokeSession(ctx, request.params.accountId, request.params.id);
+      return { id: request.params.id, sessionsEnded: 1 };
     });
   };
 }

@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { User } from '../../directory/model.js';
 import { requireAccount } from '../../accounts/service.js';
-import { createUsers, deleteUsers, replaceUser, requireUserById, resetPassword, unlockUser, type UserInput } from '../../directory/users.js';
+import { createUsers, deleteUsers, lockouts, replaceUser, requireUserById, resetPassword, unlockUser, type UserInput } from '../../directory/users.js';
 import { adminContext, readWithRevision, written, type AdminRouteDeps } from './deps.js';
-import { checkVersion, expectedRevision, formatDate, parseDate, project, selection } from './protocol.js';
+import { checkVersion, expectedRevision, formatDate, isoTime, parseDate, project, selection } from './protocol.js';
 import {
   BASE,
   READ_ERRORS,
@@ -28,6 +28,7 @@ import {
 const USER_FIELDS = [
   'id', 'pid', 'deleted', 'loginName', 'fullName', 'nickname', 'email', 'employeeId', 'description', 'mobileNumber', 'isEnabled', 'maxChats',
   'skillIds', 'memberOf', 'managerOf', 'profileIds', 'isApiUser', 'allowedAppKeys', 'userTypeId', 'changePwdNextLogin', 'lastPwdChangeDate', 'dateUpdated',
+  'lockedUntil', 'lastLoginAt',
 ] as const;
 
 const assignmentIn = Type.Object({ agentGroupId: Type.Integer(), assignmentDate: Type.Optional(dateString) }, { additionalProperties: false });
@@ -52,7 +53,7 @@ const userIn = Type.Object(
     isApiUser: Type.Optional(Type.Boolean({ description: 'A bot: logs in with an API key of allowedAppKeys' })),
     allowedAppKeys: Type.Optional(str(4096, 'Comma-separated app keys a bot may log in with')),
     changePwdNextLogin: Type.Optional(Type.Boolean()),
-    id: readOnly, pid: readOnly, deleted: readOnly, userTypeId: readOnly, lastPwdChangeDate: readOnly, dateUpdated: readOnly,
+    id: readOnly, pid: readOnly, deleted: readOnly, userTypeId: readOnly, lastPwdChangeDate: readOnly, dateUpdated: readOnly, lockedUntil: readOnly, lastLoginAt: readOnly,
   },
   { additionalProperties: false },
 );
@@ -81,6 +82,8 @@ const userOut = out({
   changePwdNextLogin: Type.Boolean(),
   lastPwdChangeDate: nullableString('YYYY-MM-DD HH:mm:ss, UTC'),
   dateUpdated: Type.String(),
+  lockedUntil: nullableString('ISO 8601: when the brute-force lockout ends; null when not locked out'),
+  lastLoginAt: nullableString('ISO 8601: the last successful login; null when never'),
 });
 
 const EXAMPLE_USER = {
@@ -95,7 +98,8 @@ const EXAMPLE_USER = {
   profileIds: [2],
 };
 
-export function userView(u: User) {
+/** A user as the API shows it; `lockedUntil` is when their lockout ends (null: not locked out). */
+export function userView(u: User, lockedUntil: number | null = null) {
   return {
     id: u.userId,
     pid: u.userPid,
@@ -119,6 +123,8 @@ export function userView(u: User) {
     changePwdNextLogin: u.changePwdNextLogin,
     lastPwdChangeDate: formatDate(u.passwordChangedAt),
     dateUpdated: formatDate(u.updatedAt),
+    lockedUntil: isoTime(lockedUntil),
+    lastLoginAt: isoTime(u.lastLoginAt),
   };
 }
 
@@ -163,10 +169,12 @@ export function usersRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, USERS_VERSIONS, 'users');
       const selected = selection(request.query.select, USER_FIELDS);
-      await requireAccount(ctx, request.params.accountId);
-      return readWithRevision(stores, request.params.accountId, request, reply, 'users', async () =>
-        (await stores.users.listUsers(request.params.accountId, { includeDeleted: request.query.include_deleted === 'true' })).map((u) => project(userView(u), selected)),
-      );
+      const account = await requireAccount(ctx, request.params.accountId);
+      return readWithRevision(stores, account.accountId, request, reply, 'users', async () => {
+        const users = await stores.users.listUsers(account.accountId, { includeDeleted: request.query.include_deleted === 'true' });
+        const locked = selected === null || selected.includes('lockedUntil') ? await lockouts(ctx, account, users) : new Map<string, number>();
+        return users.map((u) => project(userView(u, locked.get(u.userId) ?? null), selected));
+      });
     });
 
     app.post(url, {
@@ -186,7 +194,7 @@ export function usersRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
       const many = Array.isArray(request.body);
       const inputs = (Array.isArray(request.body) ? request.body : [request.body]).map(userInput);
       const { users, revision } = await createUsers(ctx, request.params.accountId, inputs, { expectedRevision: expectedRevision(request) });
-      return written(request, reply, revision, 201, many ? users.map(userView) : userView(users[0]!));
+      return written(request, reply, revision, 201, many ? users.map((u) => userView(u)) : userView(users[0]!));
     });
 
     app.get(`${url}/:id`, {
@@ -202,8 +210,11 @@ export function usersRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, USERS_VERSIONS, 'users');
       const selected = selection(request.query.select, USER_FIELDS);
-      const user = await requireUserById(ctx, request.params.accountId, request.params.id, { includeDeleted: request.query.include_deleted === 'true' });
-      return readWithRevision(stores, request.params.accountId, request, reply, 'users', async () => project(userView(user), selected));
+      const account = await requireAccount(ctx, request.params.accountId);
+      const user = await requireUserById(ctx, account.accountId, request.params.id, { includeDeleted: request.query.include_deleted === 'true' });
+      return readWithRevision(stores, account.accountId, request, reply, 'users', async () =>
+        project(userView(user, (await lockouts(ctx, account, [user])).get(user.userId) ?? null), selected),
+      );
     });
 
     app.put(`${url}/:id`, {
@@ -221,7 +232,8 @@ export function usersRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, USERS_VERSIONS, 'users');
       const { user, revision } = await replaceUser(ctx, request.params.accountId, request.params.id, userInput(request.body), { expectedRevision: expectedRevision(request) });
-      return written(request, reply, revision, 200, userView(user));
+      const locked = await lockouts(ctx, await requireAccount(ctx, user.accountId), [user]);
+      return written(request, reply, revision, 200, userView(user, locked.get(user.userId) ?? null));
     });
 
     app.delete(`${url}/:id`, {
