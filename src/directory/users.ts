@@ -8,7 +8,7 @@ import { requireAccount } from '../accounts/service.js';
 import { DuplicateError, InvalidInputError, NotFoundError, PasswordRejectedError } from '../errors.js';
 import { CLI_ACTOR, recordAdminEvent, type Actor, type AdminContext } from '../events/actor.js';
 import type { AuditLog } from '../events/audit.js';
-import { failureCount, forgetFailures, lockedUntil } from '../security/bruteForce.js';
+import { failureCount, forgetFailures, lockedUntil, lockedUntilOf } from '../security/bruteForce.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import { randomDigits, randomUuid } from '../security/tokens.js';
 import type { Stores } from '../store/index.js';
@@ -286,13 +286,7 @@ export async function unlockUser(ctx: Omit<AdminContext, 'hasher'>, user: User):
  * lockouts off (threshold 0) nothing is read.
  */
 export async function lockouts(ctx: Pick<AdminContext, 'stores' | 'clock'>, account: Account, users: User[]): Promise<Map<string, number>> {
-  const settings = accountSettings(account);
-  const locked = new Map<string, number>();
-  if (settings.lockoutThreshold <= 0 || users.length === 0) return locked;
-  const now = ctx.clock.now();
-  const ends = await Promise.all(users.map((u) => lockedUntil(ctx.stores.counters, account.accountId, u.userId, settings, now)));
-  ends.forEach((end, i) => end !== null && locked.set(users[i]!.userId, end));
-  return locked;
+  return lockedUntilOf(ctx.stores.counters, account.accountId, users.map((u) => u.userId), accountSettings(account), ctx.clock.now());
 }
 
 /** Enables or disables a user; disabling ends their sessions. Returns how many ended. */

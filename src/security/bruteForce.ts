@@ -165,6 +165,19 @@ export async function lockedUntil(counters: CounterStore, accountId: string, use
   return locked.length > 0 ? Math.max(...locked) : null;
 }
 
+/** The lock ends of many users at once (one counter read where the store has one); users not locked are left out. */
+export async function lockedUntilOf(counters: CounterStore, accountId: string, userIds: readonly string[], settings: AccountSettings, now: number): Promise<Map<string, number>> {
+  const locked = new Map<string, number>();
+  if (settings.lockoutThreshold <= 0 || userIds.length === 0) return locked;
+  const sides = ['familiar', 'elsewhere'] as const;
+  const found = await counters.getCounters(userIds.flatMap((id) => sides.map((side) => sideKey(side, accountId, id))), now);
+  for (const id of userIds) {
+    const ends = sides.map((side) => lockEnd(found.get(sideKey(side, accountId, id)) ?? null, settings, now)).filter((end): end is number => end !== null);
+    if (ends.length > 0) locked.set(id, Math.max(...ends));
+  }
+  return locked;
+}
+
 /** A user's counted failures, both sides together. */
 export async function failureCount(counters: CounterStore, accountId: string, userId: string, now: number): Promise<number> {
   const found = await Promise.all([userFailureKey(accountId, userId), familiarFailureKey(accountId, userId)].map((key) => counters.getCounter(key, now)));

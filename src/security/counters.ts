@@ -47,6 +47,8 @@ export interface CounterStore {
   releaseCounter(key: string, resetAt: number): Promise<void>;
   /** Null when absent or its window has ended. */
   getCounter(key: string, now: number): Promise<Counter | null>;
+  /** Many at once (one round trip where the backend has one): the live ones, by key. */
+  getCounters(keys: readonly string[], now: number): Promise<Map<string, Counter>>;
   deleteCounter(key: string): Promise<void>;
   /** Housekeeping: removes counters whose window ended before `now`. */
   deleteExpiredCounters(now: number): Promise<number>;

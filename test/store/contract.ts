@@ -845,6 +845,19 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
     });
 
     describe('CounterStore', () => {
+      contract('reads many counters at once: the live ones, by key, as one by one', async (stores) => {
+        const t = realNow();
+        await stores.counters.incrementCounter('many:a', MINUTE, t);
+        await stores.counters.incrementCounter('many:a', MINUTE, t + 1);
+        await stores.counters.incrementCounter('many:b', 10, t);
+        await stores.counters.incrementCounter('many:c', MINUTE, t);
+        const found = await stores.counters.getCounters(['many:a', 'many:b', 'many:c', 'many:absent'], t + 20);
+        assert.deepEqual([...found.keys()].sort(), ['many:a', 'many:c'], 'an ended window and an absent key are left out');
+        assert.deepEqual(found.get('many:a'), await stores.counters.getCounter('many:a', t + 20));
+        assert.equal(found.get('many:a')?.count, 2);
+        assert.equal((await stores.counters.getCounters([], t)).size, 0);
+      });
+
       contract('counts in fixed windows: a new window starts when the last one has ended', async (stores) => {
         const t = realNow();
         const key = 'login:123:user:Agent.Smith';

@@ -45,6 +45,18 @@ export class PostgresCounterStore implements CounterStore {
     return rows[0] ? toCounter(rows[0]) : null;
   }
 
+  async getCounters(keys: readonly string[], now: number): Promise<Map<string, Counter>> {
+    const found = new Map<string, Counter>();
+    if (keys.length === 0) return found;
+    const { rows } = await this.pool.query<CounterRow & { key: string }>({
+      name: 'counters.getMany',
+      text: 'SELECT key, count, reset_at, updated_at FROM counters WHERE key = ANY($1::text[]) AND reset_at > $2',
+      values: [keys, now],
+    });
+    for (const row of rows) found.set(row.key, toCounter(row));
+    return found;
+  }
+
   async deleteCounter(key: string): Promise<void> {
     await this.pool.query({ name: 'counters.delete', text: 'DELETE FROM counters WHERE key = $1', values: [key] });
   }

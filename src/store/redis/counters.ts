@@ -49,6 +49,21 @@ export class RedisCounterStore implements CounterStore {
     return { count: Number(count), resetAt: Number(resetAt), updatedAt: Number(updatedAt) };
   }
 
+  async getCounters(keys: readonly string[], now: number): Promise<Map<string, Counter>> {
+    const found = new Map<string, Counter>();
+    if (keys.length === 0) return found;
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.hmget(this.key(key), 'count', 'resetAt', 'updatedAt');
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([error, value], i) => {
+      if (error) throw error;
+      const [count, resetAt, updatedAt] = value as Array<string | null>;
+      if (count === null || count === undefined || resetAt === null || resetAt === undefined || Number(resetAt) <= now) return;
+      found.set(keys[i]!, { count: Number(count), resetAt: Number(resetAt), updatedAt: Number(updatedAt) });
+    });
+    return found;
+  }
+
   async deleteCounter(key: string): Promise<void> {
     await this.redis.multi().del(this.key(key)).zrem(`${this.prefix}counter-expiry`, key).exec();
   }

@@ -51,6 +51,15 @@ export class SqliteCounterStore implements CounterStore {
     return row ? toCounter(row) : null;
   }
 
+  async getCounters(keys: readonly string[], now: number): Promise<Map<string, Counter>> {
+    const found = new Map<string, Counter>();
+    for (const key of keys) {
+      const row = this.q.get.get(key, now) as CounterRow | undefined;
+      if (row) found.set(key, toCounter(row));
+    }
+    return found;
+  }
+
   async deleteCounter(key: string): Promise<void> {
     await this.db.atEndOfTurn(() => this.q.delete.run(key));
   }
