@@ -89,7 +89,7 @@ export async function apiReference(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
-    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;/, ''),
+    transformStaticCSP: (header: string) => header.replace(/(?<!\s)\s*upgrade-insecure-requests;/, ''),
     uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: true },
   });
 }
