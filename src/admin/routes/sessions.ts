@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { errors } from '../../errors.js';
 import { listSessions, revokeSession, revokeSessions, sessionView } from '../../directory/sessions.js';
 import { bearerToken } from '../../http/request.js';
-import { hashToken } from '../../security/tokens.js';
+import { tokenMatches } from '../../security/tokens.js';
 import { adminContext, type AdminRouteDeps } from './deps.js';
 import { checkVersion } from './protocol.js';
 import { BASE, OWN_VERSIONS, READ_ERRORS, WRITE_ERRORS, accountParams, idParams, nullableString, out, str, stringEnum, writeQuery } from './shapes.js';
@@ -49,8 +49,10 @@ export function sessionsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
       // The caller's own session is the one its bearer opens; the digest is compared, never shown.
       const header = request.headers.authorization;
       const bearer = bearerToken(typeof header === 'string' ? header : undefined);
-      const own = bearer === null ? null : hashToken(bearer);
-      return (await listSessions(ctx, request.params.accountId, request.query.user)).map((s) => ({ ...sessionView(s), ...(s.bearerHash === own && { current: true }) }));
+      return (await listSessions(ctx, request.params.accountId, request.query.user)).map((s) => ({
+        ...sessionView(s),
+        ...(bearer !== null && tokenMatches(bearer, s.bearerHash) && { current: true }),
+      }));
     });
 
     app.delete(url, {
