@@ -66,6 +66,9 @@ export interface BooleanSetting extends SettingBase {
 
 export type AccountSettingSpec = IntegerSetting | DurationSetting | BooleanSetting;
 
+/** The longest an OAuth access token can live: how long a revocation of one must be remembered. */
+export const LONGEST_ACCESS_TOKEN_MS = DAY_MS;
+
 export const ACCOUNT_SETTINGS = [
   {
     key: 'sessionTtlMs',
@@ -211,7 +214,7 @@ export const ACCOUNT_SETTINGS = [
     // An access token cannot be taken back from resource servers that verify it locally: short, at most a day.
     default: HOUR_MS,
     min: MINUTE_MS,
-    max: DAY_MS,
+    max: LONGEST_ACCESS_TOKEN_MS,
     unit: 'ms',
     shownIn: 'minutes',
     flag: 'oauth-access-token-ttl',

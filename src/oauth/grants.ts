@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { accountSettings, type Account, type AccountSettings } from '../accounts/model.js';
+import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import type { Clock } from '../clock.js';
 import type { ApiKey, User } from '../directory/model.js';
 import type { AuditLog } from '../events/audit.js';
@@ -25,8 +26,8 @@ import { API_SCOPES, formatScope, OIDC_SCOPES, parseScope } from './scopes.js';
 import { issueAccessToken, issueIdToken, looksLikeJwt, verifyAccessToken, type AccessToken } from './tokens.js';
 
 /** The longest an access token can live (the setting's maximum): how long a revocation must be remembered. */
-export const MAX_ACCESS_TOKEN_TTL_MS = 24 * 3_600_000;
-/** An ID token lives as long as the access token issued with it. */
+export const MAX_ACCESS_TOKEN_TTL_MS = LONGEST_ACCESS_TOKEN_MS;
+/** Codes are single use and short-lived (the spec: at most 60 s). */
 const CODE_TTL_MS = 60_000;
 
 export interface OAuthStores {
