@@ -169,8 +169,8 @@ export class AuthorizationServer {
       if (!pkceMatches(params.code_verifier, code.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge');
     } else if (params.code_verifier !== undefined) {
       throw invalidGrant('code_verifier sent, but the authorization request had no code_challenge');
-    } else if (installation.tokenEndpointAuthMethod === 'none') {
-      throw invalidGrant('A public client must use PKCE');
+    } else if (installation.tokenEndpointAuthMethod === 'none' || accountSettings(account!).oauthRequirePkce) {
+      throw invalidGrant('PKCE is required: the authorization request must send a code_challenge');
     }
     if (await this.d.stores.oauth.familyRevoked(code.familyId, now)) throw invalidGrant('The grant has been revoked');
     const user = await this.d.stores.users.getUserById(ctx.accountId, code.userId);
