@@ -33,7 +33,7 @@ const introspect = async (token: string) => (await postForm(`${issuer}/introspec
 
 async function grantFor(userId: string, client = app, challenge: { verifier: string; challenge: string } | null = pkcePair()) {
   const code = await issueCode(server, { accountId: seeded.accountId, clientId: client.clientId, userId, redirectUri: REDIRECT, scope: 'openid users.read', codeChallenge: challenge?.challenge ?? null });
-  const auth = client.secret ? { authorization: basic(client.clientId, client.secret) } : {};
+  const auth: Record<string, string> = client.secret ? { authorization: basic(client.clientId, client.secret) } : {};
   return postForm(`${issuer}/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, ...(challenge ? { code_verifier: challenge.verifier } : {}), ...(client.secret ? {} : { client_id: client.clientId }) }, auth);
 }
 
