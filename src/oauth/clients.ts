@@ -87,6 +87,13 @@ export interface ClientAuthRequest {
   ip: string | null;
   userAgent: string | null;
   now: number;
+  /** Introspection: an OAuth 1.0 API key of the account authenticates too, as on the older introspection route (it has no grant). */
+  acceptApiKeys?: boolean;
+}
+
+/** An oauth1 API key seen as a client that may authenticate and nothing else: no grant, no scope. */
+function apiKeyAsClient(key: ApiKey): Installation {
+  return { ...defaultInstallation(key.name, key.createdAt), grantTypes: [], accountId: key.accountId, clientId: key.appKey, secretHash: key.secretHash, revokedAt: key.revokedAt };
 }
 
 /** The invalid_client refusal: 401 with a challenge when the client tried Basic (RFC 6749 §5.2). */
@@ -104,7 +111,7 @@ export async function authenticateClient(deps: ClientAuthDeps, request: ClientAu
   const attempt = await deps.guard.beginAttempt(request.accountId, request.accountKnown, { ip: request.ip, userAgent: request.userAgent }, request.now);
   try {
     const key = credentials && request.accountKnown ? await deps.getApiKey(request.accountId, credentials.clientId) : null;
-    const installation = key ? installationOf(key) : null;
+    const installation = key ? (installationOf(key) ?? (request.acceptApiKeys ? apiKeyAsClient(key) : null)) : null;
     let proven: boolean;
     if (credentials === null) proven = false;
     else if (credentials.method === 'none') proven = installation?.tokenEndpointAuthMethod === 'none';

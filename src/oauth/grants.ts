@@ -108,10 +108,10 @@ export class AuthorizationServer {
     return this.d.stores.accounts.getAccount(accountId);
   }
 
-  private async client(ctx: ClientContext, account: Account | null): Promise<Installation> {
+  private async client(ctx: ClientContext, account: Account | null, acceptApiKeys = false): Promise<Installation> {
     return authenticateClient(
       { getApiKey: (a, k) => this.d.stores.apiKeys.getApiKey(a, k), guard: this.d.guard, audit: this.d.audit },
-      { accountId: ctx.accountId, accountKnown: account !== null, credentials: ctx.credentials, ip: ctx.ip, userAgent: ctx.userAgent, now: this.d.clock.now() },
+      { accountId: ctx.accountId, accountKnown: account !== null, credentials: ctx.credentials, ip: ctx.ip, userAgent: ctx.userAgent, now: this.d.clock.now(), acceptApiKeys },
     );
   }
 
@@ -288,9 +288,14 @@ export class AuthorizationServer {
     }
   }
 
-  /** Authenticates an installation for introspection (RFC 7662 §2.1). */
-  async authenticateIntrospector(ctx: ClientContext): Promise<Installation> {
+  /** Authenticates an installation (a request refused before its grant is looked at). */
+  async authenticate(ctx: ClientContext): Promise<Installation> {
     return this.client(ctx, await this.account(ctx.accountId));
+  }
+
+  /** Authenticates an installation, or an API key of the account, for introspection (RFC 7662 §2.1). */
+  async authenticateIntrospector(ctx: ClientContext): Promise<Installation> {
+    return this.client(ctx, await this.account(ctx.accountId), true);
   }
 
   /**

@@ -241,7 +241,7 @@ export function authorizationServerRoutes(deps: AuthorizationServerRoutesDeps) {
       const ctx = clientContext(request, credentialsOf(request, params, false));
       if (!token) {
         // The client is authenticated first, so an unauthenticated caller learns nothing from a 400.
-        await server.authenticateIntrospector(ctx);
+        await server.authenticate(ctx);
         throw invalidRequest('token is required');
       }
       await server.revoke(ctx, token);

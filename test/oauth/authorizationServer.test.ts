@@ -254,6 +254,10 @@ for (const backend of backends()) {
         body: `token=${tokens.access_token}`,
       });
       assert.equal((await legacy.json()).active, true, 'the older introspection route answers access tokens too');
+      const apiKey = await postForm(`${issuer}/introspect`, { token: tokens.access_token }, { authorization: basic(seeded.bot.key.appKey, seeded.bot.key.secret) });
+      assert.equal(apiKey.json.active, true, 'an OAuth 1.0 API key of the account may introspect, as on the older route');
+      const apiKeyToken = await postForm(`${issuer}/app/token?v=1.0`, { grant_type: 'client_credentials' }, { authorization: basic(seeded.bot.key.appKey, seeded.bot.key.secret) });
+      assert.equal(apiKeyToken.status, 401, 'but it is no OAuth client');
 
       await setUserEnabled(actionContext(server.stores, server.clock), agent, false);
       assert.deepEqual(await introspect(tokens.access_token), { active: false });
