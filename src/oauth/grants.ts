@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import type { ApiKey, User } from '../directory/model.js';
 import type { AuditLog } from '../events/audit.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
-import { hashToken, randomToken, randomUuid } from '../security/tokens.js';
+import { digestsEqual, hashToken, randomToken, randomUuid } from '../security/tokens.js';
 import { authenticateClient, installationLive, installationOf, requireGrant, type ClientCredentials, type Installation } from './clients.js';
 import type { SigningKeys } from './keys.js';
 import type { AuthorizationCode, OAuthGrantStore, RefreshToken, SigningAlg } from './model.js';
@@ -94,7 +94,7 @@ const CODE_VERIFIER = /^[\w.~-]{43,128}$/;
 
 /** Whether `verifier` answers the S256 `challenge`. */
 export function pkceMatches(verifier: string, challenge: string): boolean {
-  return CODE_VERIFIER.test(verifier) && createHash('sha256').update(verifier).digest('base64url') === challenge;
+  return CODE_VERIFIER.test(verifier) && digestsEqual(createHash('sha256').update(verifier).digest('base64url'), challenge);
 }
 
 export class AuthorizationServer {
