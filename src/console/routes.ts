@@ -13,20 +13,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { PAGE_HEADERS, pageCsp } from '../http/pages.js';
 
 /** Where the build puts the console; this module sits two levels below the package root, in src/ or dist/. */
 export const CONSOLE_ROOT = fileURLToPath(new URL('../../dist/public/console/', import.meta.url));
 
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const CONSOLE_CSP = pageCsp();
 
 const HASHED = /^\/console\/assets\//;
 
@@ -39,8 +31,7 @@ export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsy
     }
     app.addHook('onSend', async (request, reply, payload) => {
       reply.header('content-security-policy', CONSOLE_CSP);
-      reply.header('x-frame-options', 'DENY');
-      reply.header('cross-origin-opener-policy', 'same-origin');
+      reply.headers(PAGE_HEADERS);
       // Files are served gzip- or brotli-compressed when the browser takes it.
       reply.header('vary', 'accept-encoding');
       if (reply.statusCode < 400) {
