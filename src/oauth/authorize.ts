@@ -20,7 +20,8 @@ import type { AuditLog } from '../events/audit.js';
 import type { SessionRecord } from '../sessions/model.js';
 import type { Stores } from '../store/index.js';
 import { newAuthorizationCode } from './codes.js';
-import type { InstallationFields, OAuthGrantStore } from './model.js';
+import type { ApiKey } from '../directory/model.js';
+import { defaultInstallation, type InstallationFields, type OAuthGrantStore } from './model.js';
 
 /** An installation as the authorization endpoint sees it. */
 export interface OAuthClient {
@@ -30,6 +31,21 @@ export interface OAuthClient {
 
 /** Finds the enabled installation a client id names on an account. */
 export type FindClient = (accountId: string, clientId: string) => Promise<OAuthClient | null>;
+
+/**
+ * Installations are API keys of type `oauth2` (directory/model.ts): a key
+ * made by `apikey create --type oauth2` has no OAuth view stored and is seen
+ * as `defaultInstallation` (client credentials only). Revoked (deleted) and
+ * disabled ones are not found.
+ */
+export function installationFinder(stores: { apiKeys: { getApiKey(accountId: string, appKey: string): Promise<ApiKey | null> } }): FindClient {
+  return async (accountId, clientId) => {
+    const key: (ApiKey & { installation?: InstallationFields | null }) | null = await stores.apiKeys.getApiKey(accountId, clientId);
+    if (!key || key.type !== 'oauth2' || key.revokedAt !== null) return null;
+    const fields = key.installation ?? defaultInstallation(key.name, key.createdAt);
+    return fields.enabled ? { clientId: key.appKey, fields } : null;
+  };
+}
 
 /** A checked authorization request: what the code will be bound to. */
 export interface AuthorizationRequest {
@@ -216,13 +232,15 @@ export class AuthorizationEndpoint {
   }
 
   /**
-   * The account setting `requirePkce`, read by name: the setting belongs to
-   * the token side of the authorization server, and an account without it
-   * (or a build without it) does not require PKCE.
+   * The account setting that requires PKCE of every client, read by name: it
+   * belongs to the token side of the authorization server (`oauthRequirePkce`;
+   * `requirePkce` accepted too), and an account without it does not require PKCE.
    */
   private async accountRequiresPkce(accountId: string): Promise<boolean> {
     const account = await this.o.stores.accounts.getAccount(accountId);
-    return account !== null && (accountSettings(account) as unknown as Record<string, unknown>).requirePkce === true;
+    if (!account) return false;
+    const settings = accountSettings(account) as unknown as Record<string, unknown>;
+    return settings.oauthRequirePkce === true || settings.requirePkce === true;
   }
 
   private async refuse(accountId: string, clientId: string | null, reason: string, message: string, client: { ip: string | null; userAgent: string | null }): Promise<AuthorizationCheck> {
