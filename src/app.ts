@@ -23,6 +23,8 @@ import { installCrossSiteProtection } from './http/crossSite.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
+import { AuthorizationEndpoint, installationFinder } from './oauth/authorize.js';
+import { authorizeRoutes } from './oauth/authorizeRoutes.js';
 import { introspectionRoutes } from './oauth/routes.js';
 import { BruteForceGuard } from './security/bruteForce.js';
 import { PasswordHasher } from './security/passwords.js';
@@ -180,6 +182,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(sessionRoutes(services.sessions, { secureCookie }));
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
+  const issuerOrigin = `${tls ? 'https' : 'http'}://${config.publicHost}`;
+  const findClient = installationFinder(stores);
+  const authorization = new AuthorizationEndpoint({
+    stores,
+    codes: stores.oauth,
+    findClient,
+    clock: services.clock,
+    audit: services.audit,
+    issuer: (accountId) => `${issuerOrigin}/sentinel/api/account/${accountId}`,
+  });
+  await app.register(authorizeRoutes({ endpoint: authorization, login: services.login, sessions: services.sessions, findClient, clock: services.clock, secureCookie }));
   const auth = installAuth(app, {
     resolvers: [sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],
     currentRights: async (accountId, userId) => {

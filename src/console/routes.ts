@@ -4,7 +4,7 @@
  *
  * The console is static: a page and its script and style, which call the
  * public login and administration APIs like any other client. Its responses
- * carry their own Content-Security-Policy, strict but enough for a page
+ * carry the page policy of http/pages.ts, strict but enough for a page
  * (the app's default, `default-src 'none'`, fits JSON answers only): nothing
  * inline, nothing from elsewhere. Asset names carry a hash of their content,
  * so they are cached for a year; the page itself is revalidated every time.

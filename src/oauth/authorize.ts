@@ -141,8 +141,10 @@ export class AuthorizationEndpoint {
 
     const nonce = single(query, 'nonce');
     if (typeof nonce === 'string' && nonce.length > MAX_NONCE) return back('invalid_request', `nonce is longer than ${MAX_NONCE} characters`);
-    const prompt = single(query, 'prompt');
-    if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') return back('invalid_request', 'prompt may be none or login');
+    const prompts = typeof query.prompt === 'string' ? query.prompt.split(' ').filter(Boolean) : [];
+    // OpenID Connect Core §3.1.2.1: `none` stands alone; `consent` and `select_account` have nothing to ask here.
+    if (prompts.includes('none') && prompts.length > 1) return back('invalid_request', 'prompt=none cannot be combined with other values');
+    const prompt: AuthorizationRequest['prompt'] = prompts.includes('none') ? 'none' : prompts.includes('login') ? 'login' : null;
 
     const pkce = await this.checkPkce(accountId, installation, single(query, 'code_challenge'), single(query, 'code_challenge_method'));
     if (typeof pkce !== 'object') return back('invalid_request', pkce);
@@ -161,7 +163,7 @@ export class AuthorizationEndpoint {
         state: typeof state === 'string' ? state : null,
         nonce: typeof nonce === 'string' && nonce !== '' ? nonce : null,
         codeChallenge: pkce.challenge,
-        prompt: (prompt as AuthorizationRequest['prompt']) ?? null,
+        prompt,
       },
     };
   }

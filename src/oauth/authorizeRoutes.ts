@@ -83,6 +83,7 @@ const signInBodySchema = {
     username: { description: 'Login name' },
     password: { description: 'Password' },
   },
+  examples: [{ form_token: 'the form_token of the page', username: 'Agent.Smith', password: 'a long enough passphrase' }],
 } as const;
 
 const FORM_COOKIE = 'oauth_sign_in';

@@ -130,7 +130,7 @@ describe('OAuth authorization endpoint', () => {
 
     test('PKCE: plain refused, a challenge without method refused (it would be plain), S256 accepted', async () => {
       const pkce = pkcePair();
-      for (const extra of [{ code_challenge: pkce.verifier, code_challenge_method: 'plain' }, { code_challenge: pkce.challenge }, { code_challenge_method: 'S256' }, { code_challenge: 'short', code_challenge_method: 'S256' }]) {
+      for (const extra of <Record<string, string>[]>[{ code_challenge: pkce.verifier, code_challenge_method: 'plain' }, { code_challenge: pkce.challenge }, { code_challenge_method: 'S256' }, { code_challenge: 'short', code_challenge_method: 'S256' }]) {
         const back = redirectedBack(await getManual(authorizeUrl(server, accountId, { ...baseParams(), ...extra })));
         assert.equal(back.get('error'), 'invalid_request', JSON.stringify(extra));
         assert.equal(back.get('state'), 'st-123');
@@ -363,7 +363,7 @@ describe('OAuth authorization endpoint', () => {
     test('an unregistered post_logout_redirect_uri is not followed: the signed-out page', async () => {
       const login = await postJson(`${server.baseUrl}/api/account/${accountId}/login?v=1.3`, { username: seeded.human.loginName, password: seeded.human.password });
       const cookie = sessionCookie(login.headers)!;
-      for (const params of [
+      for (const params of <Record<string, string>[]>[
         { client_id: app.clientId, post_logout_redirect_uri: 'https://evil.example/' },
         { post_logout_redirect_uri: otherUri },
         { client_id: 'nobody', post_logout_redirect_uri: otherUri },
@@ -384,5 +384,67 @@ describe('OAuth authorization endpoint', () => {
       assert.equal(res.status, 302);
       assert.equal(new URL(res.headers.get('location')!).origin, new URL(otherUri).origin);
     });
+  });
+});
+
+describe('the sign-in page\'s answers', () => {
+  let server: TestServer;
+  let seeded: SeededAccount;
+  let callback: CallbackServer;
+  let app: Installed;
+
+  before(async () => {
+    server = await startTestServer({ env: { LOGIN_FAILURES_PER_MINUTE: '3' } });
+    seeded = await seedAccount(server);
+    callback = await startCallbackServer();
+    app = await installApp(server, seeded.accountId, { clientName: 'Reports', redirectUris: [callback.redirectUri] });
+  });
+  after(async () => {
+    await callback?.close();
+    await server?.close();
+  });
+
+  async function signIn(username: string, password: string): Promise<Response> {
+    const page = await getManual(authorizeUrl(server, seeded.accountId, { response_type: 'code', client_id: app.clientId, state: 's' }));
+    const html = await page.text();
+    const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!.replaceAll('&amp;', '&');
+    const token = /name="form_token" value="([^"]+)"/.exec(html)![1]!;
+    const cookie = page.headers.getSetCookie().find((c) => c.startsWith('oauth_sign_in='))!.split(';')[0]!;
+    return fetch(`${server.baseUrl}${action}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ form_token: token, username, password }).toString(),
+    });
+  }
+
+  test('an expired password: a message saying to change it, no code', async () => {
+    await server.stores.accounts.updateAccount(seeded.accountId, { settings: { passwordMaxAgeMs: 24 * 3_600_000 } });
+    server.clock.advance(2 * 24 * 3_600_000);
+    try {
+      const res = await signIn(seeded.human.loginName, seeded.human.password);
+      assert.equal(res.status, 401);
+      assert.match(await res.text(), /Your password has expired\. Change it/);
+      assert.equal(res.headers.getSetCookie().some((c) => c.startsWith('Session_id=')), false);
+      const expired = await server.stores.events.listEvents(seeded.accountId, { type: 'password_expired' });
+      assert.equal(expired.length, 1);
+    } finally {
+      await server.stores.accounts.updateAccount(seeded.accountId, { settings: { passwordMaxAgeMs: 0 } });
+    }
+  });
+
+  test('past the per-address budget: "too many attempts" with Retry-After, as the JSON login', async () => {
+    const statuses: number[] = [];
+    let last: Response | null = null;
+    for (let i = 0; i < 5; i++) {
+      last = await signIn(`Nobody.${i}`, 'wrong password');
+      statuses.push(last.status);
+      if (last.status === 429) break;
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+    assert.match(await last!.text(), /Too many attempts/);
+    assert.ok(Number(last!.headers.get('retry-after')) > 0);
+    const json = await postJson(`${server.baseUrl}/api/account/${seeded.accountId}/login?v=1.3`, { username: seeded.human.loginName, password: 'wrong' });
+    assert.equal(json.status, 429, 'one budget for the page and the JSON login');
   });
 });
