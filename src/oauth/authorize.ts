@@ -19,9 +19,11 @@ import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
 import type { SessionRecord } from '../sessions/model.js';
 import type { Stores } from '../store/index.js';
-import { newAuthorizationCode } from './codes.js';
+import { installationLive, installationOf } from './clients.js';
+import { newAuthorizationCode } from './grants.js';
+import { OIDC_SCOPES, parseScope } from './scopes.js';
 import type { ApiKey } from '../directory/model.js';
-import { defaultInstallation, type InstallationFields, type OAuthGrantStore } from './model.js';
+import type { InstallationFields, OAuthGrantStore } from './model.js';
 
 /** An installation as the authorization endpoint sees it. */
 export interface OAuthClient {
@@ -40,10 +42,9 @@ export type FindClient = (accountId: string, clientId: string) => Promise<OAuthC
  */
 export function installationFinder(stores: { apiKeys: { getApiKey(accountId: string, appKey: string): Promise<ApiKey | null> } }): FindClient {
   return async (accountId, clientId) => {
-    const key: (ApiKey & { installation?: InstallationFields | null }) | null = await stores.apiKeys.getApiKey(accountId, clientId);
-    if (!key || key.type !== 'oauth2' || key.revokedAt !== null) return null;
-    const fields = key.installation ?? defaultInstallation(key.name, key.createdAt);
-    return fields.enabled ? { clientId: key.appKey, fields } : null;
+    const key = await stores.apiKeys.getApiKey(accountId, clientId);
+    const installation = key ? installationOf(key) : null;
+    return installationLive(installation) ? { clientId: installation.clientId, fields: installation } : null;
   };
 }
 
@@ -70,14 +71,9 @@ export type AuthorizationCheck =
 /** The person a code is issued for: a live session's user, and when and how they authenticated. */
 export type Authenticated = Pick<SessionRecord, 'userId' | 'loginName' | 'createdAt' | 'amr'>;
 
-/** Scopes every authorization-code application may ask for, besides its own (spec: oauth-applications.md). */
-export const OPENID_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];
-
 /** The response types of the original's implicit and hybrid flows, refused with a reason. */
 const IMPLICIT_RESPONSE_TYPES = new Set(['token', 'id_token', 'id_token token', 'code token', 'code id_token', 'code id_token token']);
 
-/** RFC 6749 appendix A: a scope token is printable ASCII without space, `"` or `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 /** RFC 7636 §4.2: BASE64URL(SHA-256(verifier)) is 43 characters. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_STATE = 2048;
@@ -171,7 +167,7 @@ export class AuthorizationEndpoint {
   /** Issues a code for a person and gives the address that hands it to the client. */
   async issueCode(request: AuthorizationRequest, person: Authenticated, client: { ip: string | null; userAgent: string | null }): Promise<string> {
     const now = this.o.clock.now();
-    const { code, record } = newAuthorizationCode(
+    const { code, stored } = newAuthorizationCode(
       {
         accountId: request.accountId,
         clientId: request.clientId,
@@ -185,7 +181,7 @@ export class AuthorizationEndpoint {
       },
       now,
     );
-    await this.o.codes.saveCode(record);
+    await this.o.codes.saveCode(stored);
     await this.o.audit.record({
       accountId: request.accountId,
       type: 'oauth_code_issued',
@@ -233,16 +229,10 @@ export class AuthorizationEndpoint {
     return { challenge };
   }
 
-  /**
-   * The account setting that requires PKCE of every client, read by name: it
-   * belongs to the token side of the authorization server (`oauthRequirePkce`;
-   * `requirePkce` accepted too), and an account without it does not require PKCE.
-   */
+  /** The account setting `oauthRequirePkce`: PKCE of every client. */
   private async accountRequiresPkce(accountId: string): Promise<boolean> {
     const account = await this.o.stores.accounts.getAccount(accountId);
-    if (!account) return false;
-    const settings = accountSettings(account) as unknown as Record<string, unknown>;
-    return settings.oauthRequirePkce === true || settings.requirePkce === true;
+    return account !== null && accountSettings(account).oauthRequirePkce;
   }
 
   private async refuse(accountId: string, clientId: string | null, reason: string, message: string, client: { ip: string | null; userAgent: string | null }): Promise<AuthorizationCheck> {
@@ -280,11 +270,10 @@ function registeredRedirectUri(client: OAuthClient, sent: unknown): string | nul
  * scope when nothing was asked for. Null when something is not allowed.
  */
 function grantedScope(client: OAuthClient, asked: unknown): string | null {
-  const own = client.fields.scope.split(' ').filter(Boolean);
+  const own = parseScope(client.fields.scope) ?? [];
   if (asked === undefined || asked === '') return own.join(' ');
-  if (typeof asked !== 'string') return null;
-  const tokens = asked.split(' ').filter(Boolean);
-  const allowed = new Set([...own, ...OPENID_SCOPES]);
-  if (tokens.length === 0 || tokens.some((t) => !SCOPE_TOKEN.test(t) || !allowed.has(t))) return null;
-  return [...new Set(tokens)].join(' ');
+  const tokens = typeof asked === 'string' ? parseScope(asked) : null;
+  if (!tokens || tokens.length === 0) return null;
+  const allowed = new Set([...own, ...OIDC_SCOPES]);
+  return tokens.every((t) => allowed.has(t)) ? tokens.join(' ') : null;
 }
