@@ -228,6 +228,9 @@ export function authorizeRoutes(o: AuthorizeRoutesOptions) {
       },
     );
 
+    // Browsers ask every page's origin for an icon; the sign-in page has none, and a 404 would be logged as an error.
+    app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
+
     app.get<{ Params: AccountParams; Querystring: RawQuery }>(
       `${OAUTH_BASE}/logout`,
       {

@@ -99,11 +99,15 @@ describe('OAuth authorization endpoint', () => {
       await assertRefusedHere(authorizeUrl(server, accountId, { ...baseParams(), client_id: deleted.clientId }), /not known/);
     });
 
-    test('each refusal is audited', async () => {
+    test('refusals are audited, one event per address, reason and minute', async () => {
+      server.clock.advance(60_000);
       await getManual(authorizeUrl(server, accountId, { ...baseParams(), client_id: 'audited-client' }));
+      await getManual(authorizeUrl(server, accountId, { ...baseParams(), client_id: 'another-client' }));
       await server.services.audit.flush();
       const items = await server.stores.events.listEvents(accountId, { type: 'oauth_authorize_refused' });
-      assert.ok(items.some((e) => e.detail?.reason === 'unknown_client' && e.detail?.clientId === 'audited-client'));
+      const event = items.find((e) => e.detail.reason === 'unknown_client' && e.time === server.clock.now());
+      assert.equal(event?.detail.clientId, 'audited-client');
+      assert.equal(event?.detail.count, 2);
     });
   });
 
