@@ -150,6 +150,20 @@ describe('OAuth authorization endpoint', () => {
       assert.equal(back.get('iss'), issuerOf(server, accountId));
     });
 
+    test('the account setting oauthRequirePkce: a confidential client without PKCE refused too', async () => {
+      await server.stores.accounts.updateAccount(accountId, { settings: { oauthRequirePkce: true } });
+      try {
+        const back = redirectedBack(await getManual(authorizeUrl(server, accountId, baseParams())));
+        assert.equal(back.get('error'), 'invalid_request');
+        assert.match(back.get('error_description')!, /this account requires PKCE/);
+        const pkce = pkcePair();
+        assert.equal((await getManual(authorizeUrl(server, accountId, { ...baseParams(), code_challenge: pkce.challenge, code_challenge_method: 'S256' }))).status, 200);
+      } finally {
+        await server.stores.accounts.updateAccount(accountId, { settings: { oauthRequirePkce: false } });
+      }
+      assert.equal((await getManual(authorizeUrl(server, accountId, baseParams()))).status, 200, 'off again: PKCE optional for confidential clients');
+    });
+
     test('an installation without the authorization_code grant', async () => {
       const machine = await installApp(server, accountId, { clientName: 'Machine', grantTypes: ['client_credentials'], redirectUris: [callback.redirectUri] });
       const back = redirectedBack(await getManual(authorizeUrl(server, accountId, { ...baseParams(), client_id: machine.clientId })));
