@@ -3,27 +3,48 @@
  * openid-client (discovery, PKCE, nonce, state, `iss` of the response, ID
  * token validation): the authorization request, the sign-in page's form,
  * the code exchanged at the token endpoint; a code used twice revokes the
- * tokens issued from it.
+ * tokens issued from it. On SQLite, PostgreSQL and SQLite + Redis (where
+ * codes live beside the sessions).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { ManualClock } from '../../src/clock.js';
 import { postJson, seedAccount, sessionCookie, type SeededAccount, type TestServer } from '../helpers/server.js';
 import { getManual, installApp, startCallbackServer, type CallbackServer, type Installed } from './authorizeHelpers.js';
+import { createTestDatabase } from '../store/postgresDatabase.js';
 import { basic, install, issuerOf, postForm, startOAuthServer, type TestInstallation } from './helpers.js';
 
-describe('the authorization-code flow with openid-client', () => {
+type Backend = { name: string; env: () => Promise<{ env: Record<string, string>; drop?: () => Promise<void> }> };
+const backends: Backend[] = [{ name: 'SQLite', env: async () => ({ env: {} }) }];
+if (process.env.TEST_DATABASE_URL) {
+  backends.push({
+    name: 'PostgreSQL',
+    env: async () => {
+      const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
+      return { env: { DATABASE_URL: db.url }, drop: () => db.drop() };
+    },
+  });
+}
+if (process.env.TEST_REDIS_URL) {
+  backends.push({ name: 'SQLite + Redis', env: async () => ({ env: { REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: `test-authorize-${randomBytes(4).toString('hex')}:` } }) });
+}
+
+for (const backend of backends) describe(`the authorization-code flow with openid-client on ${backend.name}`, () => {
   let server: TestServer;
   let seeded: SeededAccount;
   let callback: CallbackServer;
   let app: Installed;
   let resourceServer: TestInstallation;
   let issuer: string;
+  let drop: (() => Promise<void>) | undefined;
 
   before(async () => {
+    const setup = await backend.env();
+    drop = setup.drop;
     // openid-client checks the ID token's times against the real clock.
-    server = await startOAuthServer({ clock: new ManualClock(Date.now()) });
+    server = await startOAuthServer({ env: setup.env, clock: new ManualClock(Date.now()) });
     seeded = await seedAccount(server);
     issuer = issuerOf(server, seeded.accountId);
     callback = await startCallbackServer();
@@ -33,6 +54,7 @@ describe('the authorization-code flow with openid-client', () => {
   after(async () => {
     await callback?.close();
     await server?.close();
+    await drop?.();
   });
 
   const discover = () => client.discovery(new URL(issuer), app.clientId, app.clientSecret!, undefined, { execute: [client.allowInsecureRequests] });
