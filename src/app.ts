@@ -23,6 +23,8 @@ import { installCrossSiteProtection } from './http/crossSite.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
+import { AuthorizationEndpoint, installationFinder } from './oauth/authorize.js';
+import { authorizeRoutes } from './oauth/authorizeRoutes.js';
 import { introspectionRoutes, introspectSessionBearer } from './oauth/routes.js';
 import { accessTokenSessionInfo, adminScopeAllows, oauthBearers } from './oauth/bearer.js';
 import { AuthorizationServer } from './oauth/grants.js';
@@ -212,6 +214,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       introspectSessionBearer: (accountId, token) => introspectSessionBearer(services.sessions, accountId, token) as Promise<unknown> as Promise<Record<string, unknown>>,
     }),
   );
+  // The browser side of the authorization server: the authorization request, its sign-in page, RP-initiated logout.
+  const findClient = installationFinder(stores);
+  const authorization = new AuthorizationEndpoint({
+    stores,
+    codes: stores.oauth,
+    findClient,
+    clock: services.clock,
+    audit: services.audit,
+    issuer: (accountId) => services.oauth.issuer(accountId),
+  });
+  await app.register(authorizeRoutes({ endpoint: authorization, login: services.login, sessions: services.sessions, findClient, clock: services.clock, secureCookie }));
   const auth = installAuth(app, {
     // OAuth access tokens first: their resolver passes on anything that is not a JWT, the session resolver refuses what it does not know.
     resolvers: [oauthBearers(services.oauth), sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],

@@ -4,7 +4,7 @@
  *
  * The console is static: a page and its script and style, which call the
  * public login and administration APIs like any other client. Its responses
- * carry their own Content-Security-Policy, strict but enough for a page
+ * carry the page policy of http/pages.ts, strict but enough for a page
  * (the app's default, `default-src 'none'`, fits JSON answers only): nothing
  * inline, nothing from elsewhere. Asset names carry a hash of their content,
  * so they are cached for a year; the page itself is revalidated every time.
@@ -13,20 +13,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { PAGE_HEADERS, pageCsp } from '../http/pages.js';
 
 /** Where the build puts the console; this module sits two levels below the package root, in src/ or dist/. */
 export const CONSOLE_ROOT = fileURLToPath(new URL('../../dist/public/console/', import.meta.url));
 
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const CONSOLE_CSP = pageCsp();
 
 const HASHED = /^\/console\/assets\//;
 
@@ -39,8 +31,7 @@ export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsy
     }
     app.addHook('onSend', async (request, reply, payload) => {
       reply.header('content-security-policy', CONSOLE_CSP);
-      reply.header('x-frame-options', 'DENY');
-      reply.header('cross-origin-opener-policy', 'same-origin');
+      reply.headers(PAGE_HEADERS);
       // Files are served gzip- or brotli-compressed when the browser takes it.
       reply.header('vary', 'accept-encoding');
       if (reply.statusCode < 400) {

@@ -31,7 +31,10 @@ export type AuditEventType =
   | 'password_expired'
   | 'session_revoked'
   | 'apikey_used'
-  | 'admin_change';
+  | 'admin_change'
+  /** OAuth 2.0 authorization endpoint: a code issued, a request refused for its client or redirect URI. */
+  | 'oauth_code_issued'
+  | 'oauth_authorize_refused';
 
 export interface AuditInput {
   accountId: string;

@@ -3,6 +3,9 @@ import type { FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'Session_id';
 
+/** How the Session_id cookie is set, by the JSON login and the OAuth sign-in page alike. */
+export const sessionCookieOptions = (secure: boolean) => ({ path: '/', httpOnly: true, sameSite: 'lax', secure }) as const;
+
 /** Who sent a request, as far as the server can tell (what features record about a caller). */
 export interface RequestClient {
   ip: string | null;

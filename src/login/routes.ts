@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
 import { errors } from '../errors.js';
-import { SESSION_COOKIE, accountParamsSchema, clientInfo, sessionCookie, versionQuerySchema } from '../http/request.js';
+import { SESSION_COOKIE, accountParamsSchema, clientInfo, sessionCookie, sessionCookieOptions, versionQuerySchema } from '../http/request.js';
 import type { LoginFlow } from './flow.js';
 import type { LoginBody } from './model.js';
 import { changeOwnPassword, type PasswordChangeDeps } from './passwordChange.js';
@@ -134,7 +134,7 @@ const passwordChangeBodySchema = {
 const failures = { 400: errorResponse, 401: errorResponse, 429: errorResponse };
 
 export function loginRoutes(flow: LoginFlow, passwordChange: PasswordChangeDeps, options: { secureCookie: boolean }) {
-  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie } as const;
+  const cookieOptions = sessionCookieOptions(options.secureCookie);
 
   return async function (app: FastifyInstance): Promise<void> {
     app.post<{ Params: AccountParams; Body: LoginBody }>(

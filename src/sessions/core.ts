@@ -149,6 +149,29 @@ export class SessionCore {
     await this.o.audit.record({ accountId, type: 'logout', userId: session.userId, loginName: session.loginName, clientIp: client.ip, userAgent: client.userAgent });
   }
 
+  /**
+   * The live session a Session_id cookie names on this account, or null.
+   * Read-only and without CSRF: for pages a browser navigates to (the OAuth
+   * authorization endpoint), which only read who is signed in.
+   */
+  async browserSession(accountId: string, sessionId: string | undefined): Promise<SessionRecord | null> {
+    if (!sessionId) return null;
+    const session = await this.o.stores.sessions.findSessionById(hashToken(sessionId));
+    return session && session.accountId === accountId && isLive(session, this.o.clock.now()) ? session : null;
+  }
+
+  /**
+   * Ends the session a Session_id cookie names (RP-initiated logout, a
+   * navigation that carries no CSRF token). Ending a session is all it can
+   * do; false when the cookie named no live session of the account.
+   */
+  async endBrowserSession(accountId: string, sessionId: string | undefined, client: ClientInfo): Promise<boolean> {
+    const session = await this.browserSession(accountId, sessionId);
+    if (!session || !(await this.o.stores.sessions.deleteSession(session.idHash))) return false;
+    await this.o.audit.record({ accountId, type: 'logout', userId: session.userId, loginName: session.loginName, clientIp: client.ip, userAgent: client.userAgent, detail: { via: 'oauth_logout' } });
+    return true;
+  }
+
   /** The live session a bearer belongs to, on this account; read-only. */
   async checkBearer(accountId: string, bearer: string): Promise<BearerSession> {
     const session = await this.o.stores.sessions.findSessionByBearer(hashToken(bearer));
