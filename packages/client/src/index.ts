@@ -18,9 +18,26 @@ export {
   createBearerVerifier,
   type BearerAuthOptions,
   type BearerAuthOutcome,
+  type BearerCaller,
   type BearerVerifier,
   type BearerVerifierOptions,
 } from './verifier.js';
+export {
+  createJwtVerifier,
+  issuerOf,
+  looksLikeJwt,
+  type AccessTokenAlgorithm,
+  type AccessTokenInfo,
+  type JwtVerifier,
+  type JwtVerifierOptions,
+} from './jwt.js';
+export {
+  clientCredentials,
+  OAuthError,
+  type ClientCredentials,
+  type ClientCredentialsOptions,
+  type ClientCredentialsToken,
+} from './clientCredentials.js';
 export {
   InternalCode,
   type ApplicationCredentials,
