@@ -118,8 +118,8 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
         : createJwtVerifier({ serviceUrl: baseUrl, accountId: options.accountId, fetch: options.fetch, now: options.now, ...jwtOption });
 
   async function verify(token: string): Promise<SessionInfo | null> {
-    // The check's own rule for a well-formed token (or a JWT); anything else could not be sent in a header anyway.
-    if (typeof token !== 'string' || (bearerToken(`Bearer ${token}`) !== token && jwtBearer(`Bearer ${token}`) !== token)) return null;
+    // The check's own rule for a well-formed token; anything else could not be sent in a header anyway.
+    if (typeof token !== 'string' || bearerToken(`Bearer ${token}`) !== token) return null;
     const hit = cache.get(token);
     if (hit) {
       cache.delete(token);
@@ -175,9 +175,10 @@ export type BearerAuthOutcome =
   | { caller: null; session: null; accessToken: null; status: number; headers: Record<string, string>; body: ErrorBody; cause?: unknown };
 
 /**
- * A JWT in an `Authorization: Bearer` header. Signed access tokens outgrow the
- * 512 characters `bearerToken` allows a session bearer (an RS256 token alone
- * is ~800), so they have their own rule: three base64url parts, at most 8 KiB.
+ * A JWT in an `Authorization: Bearer` header beyond the 4096 characters the
+ * service's own rule (`bearerToken`) allows: checked locally, a token with a
+ * long list of scopes need not fit the service's limit. Three base64url
+ * parts, at most 8 KiB.
  */
 function jwtBearer(header: string | undefined): string | null {
   if (!header || header.length > 8200) return null;
