@@ -3,6 +3,7 @@
  * `allowedAppKeys`) and what a client authenticates with (token introspection).
  * The secrets exist in plaintext only in the value `issueApiKey` returns.
  */
+import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import { requireAccount } from '../accounts/service.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
@@ -58,6 +59,8 @@ export async function revokeKey(ctx: KeyContext, accountId: string, appKey: stri
     throw new NotFoundError(`API key ${appKey} is not an active key of account ${accountId}`);
   }
   const sessionsEnded = await ctx.stores.sessions.deleteAppKeySessions(accountId, appKey);
+  // An oauth2 key is an installation: its OAuth grants end with it.
+  await ctx.stores.oauth.revokeClientGrants(accountId, appKey, ctx.clock.now() + LONGEST_ACCESS_TOKEN_MS);
   await recordAdminEvent(ctx, accountId, 'apikey_revoke', { appKey, sessionsEnded });
   return sessionsEnded;
 }

@@ -49,6 +49,28 @@ export function clientAddressAllowed(_installation: Installation, _ip: string | 
   return true;
 }
 
+
+const BASIC = /^Basic +([A-Za-z0-9+/]{1,2048}={0,2}) *$/i;
+
+/** appKey and secret of an `Authorization: Basic` header, or null for anything malformed. */
+export function basicCredentials(header: string | undefined): { appKey: string; secret: string } | null {
+  const m = header ? BASIC.exec(header) : null;
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  try {
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before the base64.
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const appKey = formDecode(decoded.slice(0, colon));
+    const secret = formDecode(decoded.slice(colon + 1));
+    if (!appKey || !secret || appKey.length > 256 || secret.length > 512) return null;
+    return { appKey, secret };
+  } catch {
+    return null;
+  }
+}
+
 // Compared against when the client is unknown, so a miss costs the same as a wrong secret.
 const NO_CLIENT_DIGEST = hashToken('no such client');
 

@@ -16,6 +16,8 @@ import { DomainError } from '../errors.js';
 import { ApiError, InternalCode } from '../http/errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import { hashToken, tokenMatches } from '../security/tokens.js';
+import { basicCredentials, installationLive, installationOf } from './clients.js';
+
 import type { SessionCore } from '../sessions/core.js';
 import type { Stores } from '../store/index.js';
 
@@ -71,7 +73,6 @@ const introspectionResponseSchema = {
   },
 } as const;
 
-const BASIC = /^Basic +([A-Za-z0-9+/]{1,2048}={0,2}) *$/i;
 // Compared against when the appKey is unknown, so a miss costs the same as a wrong secret.
 const NO_KEY_DIGEST = hashToken('no such API key');
 
@@ -84,24 +85,6 @@ function clientAuthFailed(): ApiError {
   );
 }
 
-/** appKey and secret of an `Authorization: Basic` header, or null for anything malformed. */
-export function basicCredentials(header: string | undefined): { appKey: string; secret: string } | null {
-  const m = header ? BASIC.exec(header) : null;
-  if (!m) return null;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return null;
-  try {
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before the base64.
-    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    const appKey = formDecode(decoded.slice(0, colon));
-    const secret = formDecode(decoded.slice(colon + 1));
-    if (!appKey || !secret || appKey.length > 256 || secret.length > 512) return null;
-    return { appKey, secret };
-  } catch {
-    return null;
-  }
-}
 
 /** RFC 7662 of a session bearer: `{active: false}` unless it is live on the account. */
 export async function introspectSessionBearer(sessions: Pick<SessionCore, 'checkBearer'>, accountId: string, token: string): Promise<IntrospectionResponse> {
@@ -134,6 +117,8 @@ export function introspectionRoutes(sessions: Pick<SessionCore, 'checkBearer'>, 
     const key = await stores.apiKeys.getApiKey(accountId, credentials.appKey);
     const secretOk = tokenMatches(credentials.secret, key?.secretHash ?? NO_KEY_DIGEST);
     if (!key || !secretOk || key.revokedAt !== null) throw clientAuthFailed();
+    // A disabled installation is one no longer in use, for introspection as for tokens.
+    if (key.type === 'oauth2' && !installationLive(installationOf(key))) throw clientAuthFailed();
   }
 
   return async function (app: FastifyInstance): Promise<void> {

@@ -19,10 +19,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrorOf } from '../http/errors.js';
 import { DomainError } from '../errors.js';
-import { basicCredentials } from './routes.js';
 import type { ClientContext } from './grants.js';
 import type { AuthorizationServer } from './grants.js';
-import type { ClientCredentials } from './clients.js';
+import { basicCredentials, type ClientCredentials } from './clients.js';
 import type { SigningKeys } from './keys.js';
 import { invalidRequest, OAuthError } from './oauthErrors.js';
 import { API_SCOPES, OIDC_SCOPES } from './scopes.js';

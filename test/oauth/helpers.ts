@@ -1,14 +1,19 @@
 /** Fixtures of the authorization server's tests: a server whose issuer is its real address, installations and codes. */
 import { createHash, randomBytes } from 'node:crypto';
+import { ManualClock } from '../../src/clock.js';
 import { issueApiKey } from '../../src/directory/apiKeys.js';
 import { defaultInstallation, type InstallationFields } from '../../src/oauth/model.js';
 import { newAuthorizationCode } from '../../src/oauth/grants.js';
 import { actionContext } from '../helpers/actions.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
 
-/** A test server whose PUBLIC_HOST is the address it listens on, so issuers are reachable URLs. */
+/**
+ * A test server whose PUBLIC_HOST is the address it listens on, so issuers
+ * are reachable URLs, and whose clock starts at the real time: openid-client
+ * checks ID tokens against the real clock.
+ */
 export async function startOAuthServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const server = await startTestServer(options);
+  const server = await startTestServer({ clock: new ManualClock(Date.now()), ...options });
   server.config.publicHost = `127.0.0.1:${server.port}`;
   return server;
 }
