@@ -31,6 +31,8 @@ describe('bearer middleware with access tokens', () => {
     issuer = await startLocalIssuer();
     fastify = Fastify();
     await fastify.register(bearerAuthPlugin, { baseUrl: issuer.baseUrl, accountId: issuer.accountId });
+    // Code written for session bearers only (request.loginSession!) keeps working for access tokens.
+    fastify.get('/legacy', async (request) => ({ userId: request.loginSession!.userId, loginName: request.loginSession!.loginName, privileges: request.loginSession!.userPrivileges, isAdmin: request.loginSession!.isAdmin }));
     fastify.get('/me', async (request) => ({
       type: request.loginCaller?.type,
       clientId: request.loginAccessToken?.clientId ?? null,
@@ -76,7 +78,7 @@ describe('bearer middleware with access tokens', () => {
       const checks = issuer.counts.session;
       const { status, body } = await call(`Bearer ${token}`);
       assert.equal(status, 200);
-      assert.deepEqual(body, { type: 'accessToken', clientId: 'app-9', sub: 'user-5', scopes: ['users.read', 'sessions.read'], userId: null });
+      assert.deepEqual(body, { type: 'accessToken', clientId: 'app-9', sub: 'user-5', scopes: ['users.read', 'sessions.read'], userId: 'user-5' }, 'its session view: sub as userId');
       assert.equal(issuer.counts.session, checks);
     });
 
@@ -109,6 +111,16 @@ describe('bearer middleware with access tokens', () => {
       }
     });
   }
+
+  test("Fastify: a route written for session bearers gets a fail-closed session view of an access token, not a 500", async () => {
+    const client = await issuer.sign({ client_id: 'app-3', sub: 'app-3' });
+    let res = await fastify.inject({ url: '/legacy', headers: { authorization: `Bearer ${client}` } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { userId: 'app-3', loginName: 'client:app-3', privileges: [], isAdmin: false });
+    const person = await issuer.sign({ client_id: 'app-3', sub: '4242' });
+    res = await fastify.inject({ url: '/legacy', headers: { authorization: `Bearer ${person}` } });
+    assert.deepEqual(res.json(), { userId: '4242', loginName: '', privileges: [], isAdmin: false });
+  });
 
   test('the JWKS unreachable: 503, not 401', async () => {
     const token = await issuer.sign();

@@ -19,6 +19,8 @@ import {
   clientCredentials,
   createBearerVerifier,
   createJwtVerifier,
+  sessionOfAccessToken,
+  type AccessTokenInfo,
   type FetchLike,
   type JwtVerifierOptions,
 } from '@login-service/client';
@@ -176,7 +178,10 @@ describe('the client package against the real authorization server', () => {
     const session = await bearers.verifyCaller(sessionBearer);
     assert.equal(session?.type === 'session' && session.session.userId, seeded.human.user.userId);
     assert.equal(counter.counts.session, 1);
-    assert.ok(await bearers.verify(token), 'the service accepts the access token at its bearer check too');
+    const remote = await bearers.verify(token);
+    assert.ok(remote, 'the service accepts the access token at its bearer check too');
+    const local = sessionOfAccessToken((caller as { accessToken: AccessTokenInfo }).accessToken);
+    for (const field of ['accountId', 'userId', 'loginName', 'appKey', 'expiresAt'] as const) assert.deepEqual(local[field], remote[field], `the local session view agrees with the service on ${field}`);
     assert.equal(counter.counts.session, 2);
   });
 
@@ -207,7 +212,7 @@ describe('the client package against the real authorization server', () => {
         },
       ];
       for (const call of calls) {
-        assert.deepEqual(await call(`Bearer ${token}`), { status: 200, body: { clientId: app.clientId, scopes: ['users.read', 'events.read'], userId: null } });
+        assert.deepEqual(await call(`Bearer ${token}`), { status: 200, body: { clientId: app.clientId, scopes: ['users.read', 'events.read'], userId: app.clientId } });
         assert.deepEqual(await call(`Bearer ${sessionBearer}`), { status: 200, body: { clientId: null, scopes: null, userId: seeded.human.user.userId } });
         const refused = await call(`Bearer ${token.slice(0, -6)}AAAAAA`);
         assert.equal(refused.status, 401);

@@ -1,7 +1,8 @@
 /**
  * Express (or Connect) middleware for services that accept Login Service
- * bearers: puts the caller on `req.loginCaller` and, by kind, the session on
- * `req.loginSession` or an access token's claims on `req.loginAccessToken`;
+ * bearers: puts the caller on `req.loginCaller`, its session on
+ * `req.loginSession` (for an access token, a view of it) and an access
+ * token's claims on `req.loginAccessToken`;
  * or answers 401 in the contract's error shape (503 when the Login Service or
  * its JWKS cannot be reached).
  */
@@ -12,7 +13,7 @@ import { bearerAuthenticator, type BearerAuthOptions, type BearerCaller } from '
 declare global {
   namespace Express {
     interface Request {
-      /** The caller's session, set by bearerAuthMiddleware for a session bearer. */
+      /** The caller's session, set by bearerAuthMiddleware; for an access token a view of it (sub as userId, no privileges). */
       loginSession?: SessionInfo;
       /** The caller's access token (client id, sub, scopes), set by bearerAuthMiddleware for a JWT. */
       loginAccessToken?: AccessTokenInfo;
@@ -44,7 +45,7 @@ export function bearerAuthMiddleware(options: BearerAuthOptions) {
       (outcome) => {
         if (outcome.caller) {
           req.loginCaller = outcome.caller;
-          if (outcome.session) req.loginSession = outcome.session;
+          req.loginSession = outcome.session;
           if (outcome.accessToken) req.loginAccessToken = outcome.accessToken;
           return next();
         }

@@ -1,9 +1,9 @@
 /**
  * Fastify plugin for services that accept Login Service bearers. Every route
  * registered in the same scope needs `Authorization: Bearer …`. The caller is
- * put on `request.loginCaller`, and, by kind, the session of a session bearer
- * on `request.loginSession` or the claims of an OAuth 2.0 access token
- * (checked locally against the JWKS) on `request.loginAccessToken`.
+ * put on `request.loginCaller` and its session on `request.loginSession`; an
+ * OAuth 2.0 access token (checked locally against the JWKS) also puts its
+ * claims on `request.loginAccessToken`, and its session is a view of them.
  * A route opts out with `config: { bearerAuth: false }`.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -13,7 +13,10 @@ import { bearerAuthenticator, type BearerAuthOptions, type BearerCaller } from '
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The caller's session, set by bearerAuthPlugin for a session bearer; null for an access token and on routes that opted out. */
+    /**
+     * The caller's session, set by bearerAuthPlugin; null on routes that opted out. For an access token,
+     * a view of it (`sessionOfAccessToken`: sub as userId, no privileges); `loginAccessToken` has the token.
+     */
     loginSession: SessionInfo | null;
     /** The caller's access token (client id, sub, scopes), set by bearerAuthPlugin for a JWT; null otherwise. */
     loginAccessToken: AccessTokenInfo | null;

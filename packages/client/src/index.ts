@@ -16,6 +16,7 @@ export { DEFAULT_RETRY_POLICY, systemTimers, type RetryNotice, type RetryPolicy,
 export {
   bearerAuthenticator,
   createBearerVerifier,
+  sessionOfAccessToken,
   type BearerAuthOptions,
   type BearerAuthOutcome,
   type BearerCaller,

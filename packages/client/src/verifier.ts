@@ -39,6 +39,26 @@ export interface BearerVerifierOptions {
   jwt?: Partial<JwtVerifierOptions> | JwtVerifier | false;
 }
 
+/**
+ * An access token seen as a session, for code written for session bearers: as the service's bearer
+ * check answers for one, `userId` is the token's `sub` and `appKey` its client id; a client's token
+ * has `loginName` `client:<client_id>`. What a local check cannot know is left at its least:
+ * no privileges, not an administrator, and (a person's token) an empty `loginName`.
+ */
+export function sessionOfAccessToken(token: AccessTokenInfo): SessionInfo {
+  return {
+    accountId: token.accountId,
+    userId: token.sub,
+    loginName: token.sub === token.clientId ? `client:${token.clientId}` : '',
+    userPrivileges: [],
+    isAdmin: false,
+    isLPA: false,
+    appKey: token.clientId,
+    createdAt: token.issuedAt ?? token.expiresAt,
+    expiresAt: token.expiresAt,
+  };
+}
+
 /** Who a valid bearer belongs to: a login's session, or an OAuth 2.0 access token checked locally. */
 export type BearerCaller =
   | { type: 'session'; session: SessionInfo }
@@ -167,11 +187,12 @@ export type BearerAuthOptions = (BearerVerifierOptions | { verifier: BearerVerif
 };
 
 /**
- * What to do with a request: let it through with its caller (`session` set for a session bearer,
- * `accessToken` for an access token), or answer with the contract's error shape.
+ * What to do with a request: let it through with its caller, or answer with the contract's error shape.
+ * `session` is set for every caller (for an access token, `sessionOfAccessToken`'s view of it, so code
+ * written for session bearers keeps working); `accessToken` only for an access token.
  */
 export type BearerAuthOutcome =
-  | { caller: BearerCaller; session: SessionInfo | null; accessToken: AccessTokenInfo | null }
+  | { caller: BearerCaller; session: SessionInfo; accessToken: AccessTokenInfo | null }
   | { caller: null; session: null; accessToken: null; status: number; headers: Record<string, string>; body: ErrorBody; cause?: unknown };
 
 /**
@@ -208,7 +229,7 @@ export function bearerAuthenticator(options: BearerAuthOptions): (authorization:
       if (!caller) return refuse('Bearer error="invalid_token"');
       return caller.type === 'session'
         ? { caller, session: caller.session, accessToken: null }
-        : { caller, session: null, accessToken: caller.accessToken };
+        : { caller, session: sessionOfAccessToken(caller.accessToken), accessToken: caller.accessToken };
     } catch (cause) {
       // Not the caller's fault and not a verdict on the token: say the check is unavailable.
       return {
