@@ -21,6 +21,9 @@ import { openSqlite, type SqliteDatabase } from '../../src/store/sqlite/database
 import { SqliteSessionStore } from '../../src/store/sqlite/sessions.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { createUser } from '../../src/directory/users.js';
+import { issueApiKey } from '../../src/directory/apiKeys.js';
+import { CLI_ACTOR } from '../../src/events/actor.js';
+import { defaultInstallation } from '../../src/oauth/model.js';
 import { childOptions, exitWithParent, failStart, report } from '../lib/child.js';
 import { seededToken } from '../lib/tokens.js';
 
@@ -36,6 +39,8 @@ export interface LoginServiceOptions {
   env?: Record<string, string>;
   /** Worker processes (`--workers`); 1 serves from this process. */
   workers?: number;
+  /** An OAuth installation with the client-credentials grant (bench/oauth.ts); its secret is in the ready message. */
+  oauth?: { scope: string; alg: 'RS256' | 'ES256' };
 }
 
 const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -53,14 +58,21 @@ function fileBytes(db: SqliteDatabase, path: string): number {
   return statSync(path).size;
 }
 
-async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number | null; seconds: number }> {
+async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number | null; seconds: number; oauth: { clientId: string; clientSecret: string } | null }> {
   const started = performance.now();
   const stores = openSqliteStores(o.dbPath);
   const hasher = new PasswordHasher();
   await createAccount(stores, systemClock, { accountId: o.accountId, name: 'Benchmark', timeZone: 'UTC' });
   // The seeded sessions all belong to the first user, far beyond any per-user cap, and the benchmark
   // measures the paths, not the policy: no cap and no absolute lifetime, as accounts had before these defaults.
-  await stores.accounts.updateAccount(o.accountId, { settings: { maxSessionsPerUser: 0, absoluteSessionLifetimeMs: 0 } });
+  await stores.accounts.updateAccount(o.accountId, { settings: { maxSessionsPerUser: 0, absoluteSessionLifetimeMs: 0, ...(o.oauth?.alg === 'ES256' ? { oauthSignWithEs256: true } : {}) } });
+  let oauth: { clientId: string; clientSecret: string } | null = null;
+  if (o.oauth) {
+    // As `apikey create --type oauth2` makes it, then given its scope as the installations API would.
+    const { issued } = await issueApiKey({ stores, clock: systemClock, audit: null, actor: CLI_ACTOR }, o.accountId, 'benchmark', 'oauth2');
+    await stores.apiKeys.updateApiKey(o.accountId, issued.appKey, { installation: { ...defaultInstallation('benchmark', Date.now()), scope: o.oauth.scope } });
+    oauth = { clientId: issued.appKey, clientSecret: issued.secret };
+  }
   const userIds: string[] = [];
   for (let i = 0; i < o.users; i++) {
     const user = await createUser({ stores, clock: systemClock, hasher }, { accountId: o.accountId, loginName: `agent-${i}`, password: o.password, privileges: [100, 101, 1730] });
@@ -114,6 +126,7 @@ async function seed(o: LoginServiceOptions): Promise<{ bytesPerSession: number |
   return {
     bytesPerSession: o.sessions > 0 ? (after - before) / o.sessions : null,
     seconds: (performance.now() - started) / 1000,
+    oauth,
   };
 }
 
@@ -169,7 +182,7 @@ try {
     METRICS_PORT: '0',
     ...o.env,
   };
-  const ready = { type: 'ready', seeded: { sessions: o.sessions, ...seeded } };
+  const ready = { type: 'ready', seeded: { sessions: o.sessions, ...seeded, oauth: undefined }, oauth: seeded.oauth };
   if ((o.workers ?? 1) > 1) {
     const server = await serveWithWorkers(env, o.workers!);
     exitWithParent(() => server.stop());

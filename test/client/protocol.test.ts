@@ -34,7 +34,7 @@ describe('wire protocol: client and server agree', () => {
   });
 
   test('the same reading of an Authorization header', () => {
-    const headers = [undefined, '', 'Bearer abc', 'bearer abc', 'Bearer  abc  ', 'Bearer a.b-c_d~e+f/g==', 'Basic abc', 'Bearer', 'Bearer a b', `Bearer ${'x'.repeat(512)}`, `Bearer ${'x'.repeat(513)}`, 'Bearer é'];
+    const headers = [undefined, '', 'Bearer abc', 'bearer abc', 'Bearer  abc  ', 'Bearer a.b-c_d~e+f/g==', 'Basic abc', 'Bearer', 'Bearer a b', `Bearer ${'x'.repeat(512)}`, `Bearer ${'x'.repeat(513)}`, `Bearer ${'x'.repeat(4096)}`, `Bearer ${'x'.repeat(4097)}`, 'Bearer é'];
     for (const header of headers) assert.equal(client.bearerToken(header), serverBearerToken(header), String(header));
   });
 });

@@ -121,7 +121,7 @@ console.log(JSON.stringify({
 `;
 
 const GOOD_TS = `
-import { InternalCode, LoginServiceClient, LoginServiceError, createBearerVerifier, type LoginResponse } from '@login-service/client';
+import { InternalCode, LoginServiceClient, LoginServiceError, OAuthError, clientCredentials, createBearerVerifier, createJwtVerifier, type AccessTokenInfo, type LoginResponse } from '@login-service/client';
 import { bearerAuthMiddleware } from '@login-service/client/express';
 import type { SessionInfo } from '@login-service/client/protocol';
 
@@ -135,6 +135,16 @@ export async function use(): Promise<string> {
   return response.config.loginName + (session?.userId ?? '') + code;
 }
 export const middleware = bearerAuthMiddleware({ baseUrl: 'http://localhost:8080', accountId: '123456' });
+export async function app(token: string): Promise<string[]> {
+  const machine = clientCredentials({ serviceUrl: 'http://localhost:8080', accountId: '123456', clientId: 'id', clientSecret: 'secret', authMethod: 'post' });
+  try {
+    await machine.getToken();
+  } catch (error) {
+    if (error instanceof OAuthError && error.error === 'invalid_client') return [];
+  }
+  const info: AccessTokenInfo | null = await createJwtVerifier({ serviceUrl: 'http://localhost:8080', accountId: '123456', algorithms: ['RS256'] }).verify(token);
+  return info?.scopes ?? [];
+}
 `;
 
 // Line 4: a login without a password; line 5: an event the client does not have.
@@ -190,7 +200,7 @@ describe('packages', () => {
     project = join(dir, 'app');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    // The client has no dependencies, so nothing comes from the registry.
+    // The client's one dependency, jose, comes from npm's cache (this checkout installed it), not the registry.
     ok('npm', ['install', '--offline', '--no-audit', '--no-fund', client.file], project);
   });
 
@@ -209,15 +219,15 @@ describe('packages', () => {
     }
   });
 
-  test('the installed client has no dependencies and imports nothing but its own files', () => {
+  test('the installed client depends on jose alone and imports nothing else but its own files', () => {
     const installed = join(project, 'node_modules', '@login-service', 'client');
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-    assert.equal(manifest.dependencies, undefined);
+    assert.deepEqual(Object.keys(manifest.dependencies), ['jose']);
     assert.deepEqual(manifest.peerDependenciesMeta, { express: { optional: true }, fastify: { optional: true } });
     for (const entry of ['.', './protocol', './fastify', './express']) assert.ok(manifest.exports[entry].types, entry);
-    assert.deepEqual(importedSpecifiers(join(installed, 'dist')).filter((s) => !s.startsWith('./')), []);
-    // Nothing else was installed beside it (optional peers stay out).
-    assert.deepEqual(readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.')), ['@login-service']);
+    assert.deepEqual([...new Set(importedSpecifiers(join(installed, 'dist')).filter((s) => !s.startsWith('./')))], ['jose']);
+    // Nothing else was installed beside it (optional peers stay out; jose has no dependencies of its own).
+    assert.deepEqual(readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.')), ['@login-service', 'jose']);
   });
 
   test('the packages carry our own scoped names; the command keeps its name', () => {

@@ -1,16 +1,24 @@
 /**
  * Express (or Connect) middleware for services that accept Login Service
- * bearers: puts the session on `req.loginSession`, or answers 401 in the
- * contract's error shape (503 when the Login Service cannot be reached).
+ * bearers: puts the caller on `req.loginCaller`, its session on
+ * `req.loginSession` (for an access token, a view of it) and an access
+ * token's claims on `req.loginAccessToken`;
+ * or answers 401 in the contract's error shape (503 when the Login Service or
+ * its JWKS cannot be reached).
  */
+import type { AccessTokenInfo } from './jwt.js';
 import type { SessionInfo } from './protocol.js';
-import { bearerAuthenticator, type BearerAuthOptions } from './verifier.js';
+import { bearerAuthenticator, type BearerAuthOptions, type BearerCaller } from './verifier.js';
 
 declare global {
   namespace Express {
     interface Request {
-      /** The caller's session, set by bearerAuthMiddleware. */
+      /** The caller's session, set by bearerAuthMiddleware; for an access token a view of it (sub as userId, no privileges). */
       loginSession?: SessionInfo;
+      /** The caller's access token (client id, sub, scopes), set by bearerAuthMiddleware for a JWT. */
+      loginAccessToken?: AccessTokenInfo;
+      /** The caller, whichever kind, set by bearerAuthMiddleware. */
+      loginCaller?: BearerCaller;
     }
   }
 }
@@ -19,6 +27,8 @@ declare global {
 export interface BearerAuthRequest {
   headers: { authorization?: string | undefined };
   loginSession?: SessionInfo;
+  loginAccessToken?: AccessTokenInfo;
+  loginCaller?: BearerCaller;
 }
 
 /** The parts of Node's ServerResponse the middleware uses. */
@@ -33,8 +43,10 @@ export function bearerAuthMiddleware(options: BearerAuthOptions) {
   return (req: BearerAuthRequest, res: BearerAuthResponse, next: (error?: unknown) => void): void => {
     authenticate(req.headers.authorization).then(
       (outcome) => {
-        if (outcome.session) {
+        if (outcome.caller) {
+          req.loginCaller = outcome.caller;
           req.loginSession = outcome.session;
+          if (outcome.accessToken) req.loginAccessToken = outcome.accessToken;
           return next();
         }
         res.statusCode = outcome.status;

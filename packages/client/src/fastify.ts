@@ -1,16 +1,27 @@
 /**
  * Fastify plugin for services that accept Login Service bearers. Every route
- * registered in the same scope needs `Authorization: Bearer …`; the session is
- * put on `request.loginSession`. A route opts out with `config: { bearerAuth: false }`.
+ * registered in the same scope needs `Authorization: Bearer …`. The caller is
+ * put on `request.loginCaller` and its session on `request.loginSession`; an
+ * OAuth 2.0 access token (checked locally against the JWKS) also puts its
+ * claims on `request.loginAccessToken`, and its session is a view of them.
+ * A route opts out with `config: { bearerAuth: false }`.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import type { AccessTokenInfo } from './jwt.js';
 import type { SessionInfo } from './protocol.js';
-import { bearerAuthenticator, type BearerAuthOptions } from './verifier.js';
+import { bearerAuthenticator, type BearerAuthOptions, type BearerCaller } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The caller's session, set by bearerAuthPlugin; null on routes that opted out. */
+    /**
+     * The caller's session, set by bearerAuthPlugin; null on routes that opted out. For an access token,
+     * a view of it (`sessionOfAccessToken`: sub as userId, no privileges); `loginAccessToken` has the token.
+     */
     loginSession: SessionInfo | null;
+    /** The caller's access token (client id, sub, scopes), set by bearerAuthPlugin for a JWT; null otherwise. */
+    loginAccessToken: AccessTokenInfo | null;
+    /** The caller, whichever kind; null on routes that opted out. */
+    loginCaller: BearerCaller | null;
   }
   interface FastifyContextConfig {
     /** false: this route does not need a bearer. */
@@ -21,11 +32,15 @@ declare module 'fastify' {
 const plugin: FastifyPluginAsync<BearerAuthOptions> = async (app, options) => {
   const authenticate = bearerAuthenticator(options);
   app.decorateRequest('loginSession', null);
+  app.decorateRequest('loginAccessToken', null);
+  app.decorateRequest('loginCaller', null);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config?.bearerAuth === false) return;
     const outcome = await authenticate(request.headers.authorization);
-    if (outcome.session) {
+    if (outcome.caller) {
+      request.loginCaller = outcome.caller;
       request.loginSession = outcome.session;
+      request.loginAccessToken = outcome.accessToken;
       return;
     }
     if (outcome.cause) request.log.warn({ err: outcome.cause }, 'bearer check unavailable');

@@ -16,11 +16,29 @@ export { DEFAULT_RETRY_POLICY, systemTimers, type RetryNotice, type RetryPolicy,
 export {
   bearerAuthenticator,
   createBearerVerifier,
+  sessionOfAccessToken,
   type BearerAuthOptions,
   type BearerAuthOutcome,
+  type BearerCaller,
   type BearerVerifier,
   type BearerVerifierOptions,
 } from './verifier.js';
+export {
+  createJwtVerifier,
+  issuerOf,
+  looksLikeJwt,
+  type AccessTokenAlgorithm,
+  type AccessTokenInfo,
+  type JwtVerifier,
+  type JwtVerifierOptions,
+} from './jwt.js';
+export {
+  clientCredentials,
+  OAuthError,
+  type ClientCredentials,
+  type ClientCredentialsOptions,
+  type ClientCredentialsToken,
+} from './clientCredentials.js';
 export {
   InternalCode,
   type ApplicationCredentials,
