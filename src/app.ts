@@ -30,6 +30,8 @@ import { LoginFlow } from './login/flow.js';
 import { ApiKeyLogin } from './login/methods/apiKey.js';
 import { PasswordLogin } from './login/methods/password.js';
 import { SamlAssertionLogin } from './login/methods/samlAssertion.js';
+import { OidcTokenLogin } from './login/methods/oidcToken.js';
+import { OidcProviders } from './sso/oidc.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
@@ -71,6 +73,8 @@ export interface Services {
   /** Attempt bookkeeping shared by every way of proving who one is. */
   runner: AttemptRunner;
   login: LoginFlow;
+  /** The OpenID Connect providers' discovery documents and keys, cached. */
+  oidcProviders: OidcProviders;
 }
 
 export interface App {
@@ -110,10 +114,17 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   const { stores } = deps;
   const sessions = new SessionCore({ stores, clock, audit, failuresPerMinute: deps.config.loginFailuresPerMinute });
   const runner = new AttemptRunner({ stores, clock, audit, guard });
-  // Asked in this order: an SSO body may carry fields of the others, which its method refuses.
-  const methods = [new SamlAssertionLogin({ stores }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
+  const oidcProviders = new OidcProviders();
+  // Asked in this order: a SAML body may carry fields of the others, which its method refuses; an ID token
+  // (`jwt` alone) comes last, since password and API key bodies of the original's clients may carry a `jwt` too.
+  const methods = [
+    new SamlAssertionLogin({ stores }),
+    new PasswordLogin({ stores, hasher, audit }),
+    new ApiKeyLogin({ stores, audit }),
+    new OidcTokenLogin({ stores, providers: oidcProviders }),
+  ];
   const login = new LoginFlow({ stores, runner, sessions, methods, publicHost: deps.config.publicHost, serverTimeZone: deps.config.serverTimeZone });
-  return { clock, hasher, audit, guard, sessions, runner, login };
+  return { clock, hasher, audit, guard, sessions, runner, login, oidcProviders };
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {

@@ -68,3 +68,70 @@ export function ssoConfigProblem(value: unknown): string | null {
   const unknown = Object.keys(c).find((k) => !known.has(k));
   return unknown === undefined ? null : `no field "${unknown.slice(0, 64)}"`;
 }
+
+/**
+ * An account's OpenID Connect identity provider (docs/SSO.md, "OpenID
+ * Connect"). Stored beside the SAML one in the account's settings document
+ * (AccountSettings.oidc); the two are independent connections.
+ */
+export interface OidcConfig {
+  /** The provider's issuer: an ID token's `iss` must be exactly this, and discovery is read from it. */
+  issuer: string;
+  /** The client registered at the provider: an ID token's audience must name it. */
+  clientId: string;
+  /**
+   * For the browser flow's token request, when the provider registered a
+   * confidential client. It must be presented to the provider as it is, so it
+   * is kept as given (never shown by the administration API or the CLI).
+   */
+  clientSecret?: string;
+  /** What the sign-in pages offer: `Sign in with <displayName>`. */
+  displayName: string;
+  /** The claim holding the login name; absent: `preferred_username`, then `email`. */
+  loginNameClaim?: string;
+  /** Refuse password logins of the account's people (bots keep their API keys). */
+  enforce: boolean;
+}
+
+/** The claims that name the person when no claim is configured, in order. */
+export const DEFAULT_LOGIN_NAME_CLAIMS = ['preferred_username', 'email'] as const;
+export const DEFAULT_OIDC_DISPLAY_NAME = 'your identity provider';
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Why a URL may not be an issuer (or a URL a provider's discovery names), or
+ * null: `https:`, or `http:` for loopback hosts only (a provider in tests or
+ * on the same host); no credentials, query or fragment.
+ */
+export function providerUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'an absolute URL';
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname))) return 'an https: URL (http: only for localhost, 127.x.x.x or [::1])';
+  if (url.username || url.password || url.search || url.hash) return 'a URL without credentials, query or fragment';
+  return null;
+}
+
+/** Why a value is not a valid OidcConfig (e.g. from an imported document), or null. */
+export function oidcConfigProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'an object';
+  const c = value as Record<string, unknown>;
+  if (!isNonEmptyString(c.issuer, 1024)) return 'issuer: 1 to 1024 characters';
+  const issuerProblem = providerUrlProblem(c.issuer);
+  if (issuerProblem) return `issuer: ${issuerProblem}`;
+  if (!isNonEmptyString(c.clientId, 1024)) return 'clientId: 1 to 1024 characters';
+  if (c.clientSecret !== undefined && !isNonEmptyString(c.clientSecret, 1024)) return 'clientSecret: 1 to 1024 characters';
+  if (!isNonEmptyString(c.displayName, 100)) return 'displayName: 1 to 100 characters';
+  if (c.loginNameClaim !== undefined && !isNonEmptyString(c.loginNameClaim, 256)) return 'loginNameClaim: 1 to 256 characters';
+  if (typeof c.enforce !== 'boolean') return 'enforce: true or false';
+  const known = new Set(['issuer', 'clientId', 'clientSecret', 'displayName', 'loginNameClaim', 'enforce']);
+  const unknown = Object.keys(c).find((k) => !known.has(k));
+  return unknown === undefined ? null : `no field "${unknown.slice(0, 64)}"`;
+}
+
+/** Whether the account refuses password logins of its people: either connection may say so. */
+export const ssoEnforced = (settings: { sso?: SsoConfig; oidc?: OidcConfig }): boolean => settings.sso?.enforce === true || settings.oidc?.enforce === true;
