@@ -212,6 +212,18 @@ export interface OidcInput {
   enforce?: boolean;
 }
 
+/** Refuses an input that could never be a configuration, before anything is written. */
+export function checkOidcInput(input: OidcInput): void {
+  checkedOidc({
+    issuer: input.issuer,
+    clientId: input.clientId,
+    ...(typeof input.clientSecret === 'string' && { clientSecret: input.clientSecret }),
+    displayName: input.displayName ?? DEFAULT_OIDC_DISPLAY_NAME,
+    ...(input.loginNameClaim !== undefined && { loginNameClaim: input.loginNameClaim }),
+    enforce: input.enforce ?? false,
+  });
+}
+
 /** Replaces the account's OpenID Connect provider whole (`sso_oidc_set`); a refused one changes nothing. */
 export async function replaceOidcConfig(ctx: AdminContext, accountId: string, input: OidcInput): Promise<OidcConfig> {
   const account = await requireAccount(ctx, accountId);
