@@ -32,6 +32,8 @@ import { PasswordLogin } from './login/methods/password.js';
 import { SamlAssertionLogin } from './login/methods/samlAssertion.js';
 import { OidcTokenLogin } from './login/methods/oidcToken.js';
 import { OidcProviders } from './sso/oidc.js';
+import { OidcBrowserFlow } from './sso/browser.js';
+import { oidcRoutes } from './login/oidcRoutes.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
@@ -189,6 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const secureCookie = tls !== null;
   await app.register(loginRoutes(services.login, { stores, ...services }, { secureCookie }));
   await app.register(sessionRoutes(services.sessions, { secureCookie }));
+  const oidcBrowser = new OidcBrowserFlow({ providers: services.oidcProviders, stores, clock: services.clock, secret: config.ssoStateSecret });
+  await app.register(oidcRoutes({ flow: services.login, runner: services.runner, browser: oidcBrowser, stores }, { secureCookie }));
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores));
   const auth = installAuth(app, {

@@ -62,6 +62,12 @@ export interface Config {
   console: boolean;
   /** One log line per request at info: method, route, path without its query string, status, duration. */
   accessLog: boolean;
+  /**
+   * Key material for the OpenID Connect browser flow's short-lived cookies
+   * (pending sign-in, console hand-off). Null: a random key per process, which
+   * serves one process only; set it (the same on every instance) otherwise.
+   */
+  ssoStateSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -240,6 +246,16 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
   { key: 'console', env: 'CONSOLE', flag: 'console', parse: boolean(true) },
   { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', parse: boolean(false) },
+  {
+    key: 'ssoStateSecret',
+    env: 'SSO_STATE_SECRET',
+    flag: 'sso-state-secret',
+    parse: (raw, name) => {
+      if (raw === undefined || raw === '') return null;
+      if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters (e.g. openssl rand -hex 32)');
+      return raw;
+    },
+  },
 ];
 
 /** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
@@ -276,6 +292,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'keep-alive-timeout-ms': ['MS', 'idle keep-alive connections close after this (default 72000)'],
   console: ['BOOL', 'serve the administrators\' web console at /console/ (default true)'],
   'access-log': ['BOOL', 'log one line per request at info: method, route, path without query, status, ms (default false)'],
+  'sso-state-secret': ['SECRET', 'key for the OpenID Connect sign-in cookies, the same on every instance (default: random per process)'],
 };
 
 /**

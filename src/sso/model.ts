@@ -135,3 +135,54 @@ export function oidcConfigProblem(value: unknown): string | null {
 
 /** Whether the account refuses password logins of its people: either connection may say so. */
 export const ssoEnforced = (settings: { sso?: SsoConfig; oidc?: OidcConfig }): boolean => settings.sso?.enforce === true || settings.oidc?.enforce === true;
+
+/**
+ * A `return_to` the browser flow may send the browser back to: a path on this
+ * server, nothing that leaves it. Starts with one `/` (not `//`, which is
+ * another host), holds no backslash (browsers read `/\` as `//`), no control
+ * character, and stays on this origin once resolved. Null when it is not one.
+ */
+export function sameOriginPath(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return null;
+  if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return null;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return null;
+  const base = 'https://origin.invalid';
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return null;
+  }
+  return url.origin === base ? value : null;
+}
+
+/** Where the browser flow of an account starts. */
+export const oidcStartPath = (accountId: string): string => `/sso/oidc/${encodeURIComponent(accountId)}/start`;
+/** The callback to register at the provider: this server's address followed by this path. */
+export const oidcCallbackPath = (accountId: string): string => `/sso/oidc/${encodeURIComponent(accountId)}/callback`;
+
+export interface SignInOption {
+  /** `Sign in with <display name>`. */
+  label: string;
+  /** The flow's start, sending the browser back to `returnTo` (a same-origin path) once signed in. */
+  startUrl(returnTo: string): string;
+}
+
+/**
+ * What a sign-in page offers for an account's OpenID Connect provider, or
+ * null when it has none. `startUrl` refuses a `returnTo` that is not a
+ * same-origin path (sameOriginPath), as the start route would.
+ */
+export function oidcSignInOption(accountId: string, settings: { oidc?: OidcConfig }): SignInOption | null {
+  const oidc = settings.oidc;
+  if (!oidc) return null;
+  return {
+    label: `Sign in with ${oidc.displayName}`,
+    startUrl(returnTo: string): string {
+      const path = sameOriginPath(returnTo);
+      if (path === null) throw new Error('returnTo must be a same-origin path');
+      return `${oidcStartPath(accountId)}?return_to=${encodeURIComponent(path)}`;
+    },
+  };
+}
