@@ -87,4 +87,28 @@ describe('console sign-in with an OpenID Connect provider', () => {
     const [event] = await server.stores.events.listEvents(seeded.accountId, { type: 'login_success', limit: 1 });
     assert.equal(event?.loginName, seeded.human.loginName);
   });
+
+  test('the Settings page edits the OpenID Connect provider beside SAML, never showing its client secret', async () => {
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    const issuer = page.getByLabel('Issuer', { exact: true });
+    await issuer.waitFor();
+    assert.equal(await issuer.inputValue(), provider.issuer);
+    assert.equal(await page.getByLabel('Client secret').inputValue(), '');
+    assert.ok(!(await page.content()).includes(provider.clientSecret), 'the secret is nowhere in the page');
+    await page.getByLabel('Button name').fill('Company SSO');
+    await page.getByRole('button', { name: 'Save OpenID Connect' }).click();
+    await page.getByRole('status').filter({ hasText: 'OpenID Connect saved.' }).waitFor();
+    const saved = (await server.stores.accounts.getAccount(seeded.accountId))!.settings.oidc;
+    assert.equal(saved?.displayName, 'Company SSO');
+    assert.equal(saved?.clientSecret, provider.clientSecret, 'left empty: the secret is kept');
+    assert.equal((await server.stores.accounts.getAccount(seeded.accountId))!.settings.sso, undefined, 'SAML untouched');
+
+    await page.getByRole('button', { name: 'Remove OpenID Connect' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('status').filter({ hasText: 'OpenID Connect removed.' }).waitFor();
+    assert.equal((await server.stores.accounts.getAccount(seeded.accountId))!.settings.oidc, undefined);
+    const options = await (await fetch(`${server.baseUrl}/sso/oidc/${seeded.accountId}/options`)).json();
+    assert.deepEqual(options, { oidc: null }, 'the sign-in no longer offers it');
+  });
 });
