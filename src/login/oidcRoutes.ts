@@ -96,6 +96,7 @@ export function oidcRoutes(deps: OidcRouteDeps, options: { secureCookie: boolean
       {
         schema: {
           summary: "What a sign-in page offers for the account's OpenID Connect provider (null: nothing)",
+          description: 'Public. `{"oidc": {"label": "Sign in with …", "startUrl": …}}`, or `{"oidc": null}` both for an account without a provider and for an unknown account: it reveals nothing else (docs/SSO.md).',
           tags: ['sessions'],
           params: accountParamsSchema,
           response: { 200: optionsResponse, 400: errorResponse },
@@ -113,6 +114,8 @@ export function oidcRoutes(deps: OidcRouteDeps, options: { secureCookie: boolean
       {
         schema: {
           summary: "Start signing in with the account's OpenID Connect provider (a browser redirect)",
+          description:
+            'Redirects to the provider (authorization code, PKCE S256, state, nonce) and sets the sealed, single-use `oidc_pending` cookie. `return_to` must be a path on this server (one leading `/`, no backslash, no control character); otherwise 400. 404 when the account has no provider; 503 when its discovery document cannot be fetched.',
           tags: ['sessions'],
           params: accountParamsSchema,
           querystring: {
@@ -145,6 +148,8 @@ export function oidcRoutes(deps: OidcRouteDeps, options: { secureCookie: boolean
       {
         schema: {
           summary: 'Where the OpenID Connect provider sends the browser back (register this URL at the provider)',
+          description:
+            'Checks the callback against the pending sign-in, exchanges the code, logs the ID token in like `{"jwt": …}` on the login URL, sets `Session_id` and answers 303 to `return_to`. Every refusal is the 401 of a failed login, audited with its reason and counted against the address.',
           tags: ['sessions'],
           params: accountParamsSchema,
           response: { 303: { type: 'null', description: 'Signed in: on to return_to' }, 400: errorResponse, 401: errorResponse, 429: errorResponse },
@@ -187,6 +192,7 @@ export function oidcRoutes(deps: OidcRouteDeps, options: { secureCookie: boolean
       {
         schema: {
           summary: 'The console collects, once, the session a browser sign-in just opened (null: none waiting)',
+          description: 'Reads and clears the sealed `oidc_handoff` cookie the callback set for a console `return_to` (valid 60 s, used once): `{"session": {accountId, sessionId, csrf, bearer, loginName, isAdmin}}`, or `{"session": null}`.',
           tags: ['sessions'],
           response: { 200: handoffResponse, 403: errorResponse },
         },

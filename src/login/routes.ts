@@ -25,7 +25,7 @@ const secret = credential('Application Login');
 const accessToken = credential('Application Login');
 const accessTokenSecret = credential('Application Login');
 const assertion = { type: 'string', minLength: 1, maxLength: LOGIN_BODY_LIMIT, description: 'SSO login: base64 SAML 2.0 assertion, or a response holding one' } as const;
-const jwt = { type: 'string', maxLength: 8192, description: "SSO login: alone, an ID token from the account's OpenID Connect provider; beside an assertion, ignored" } as const;
+const jwt = { type: 'string', maxLength: 16384, description: "SSO login: alone, an ID token from the account's OpenID Connect provider; beside an assertion, ignored" } as const;
 
 /**
  * The three kinds of login body, for the reference. The alternatives name
