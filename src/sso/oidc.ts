@@ -162,6 +162,11 @@ interface CachedMetadata {
 export class OidcProviders {
   private readonly metadataCache = new Map<string, CachedMetadata>();
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  private readonly jwksCooldownMs: number;
+
+  constructor(options: { jwksCooldownMs?: number } = {}) {
+    this.jwksCooldownMs = options.jwksCooldownMs ?? JWKS_COOLDOWN_MS;
+  }
 
   /** The issuer's discovery document, cached; throws ProviderError (or a fetch error) when it cannot be had. */
   metadata(issuer: string): Promise<ProviderMetadata> {
@@ -190,7 +195,7 @@ export class OidcProviders {
     if (!set) {
       set = createRemoteJWKSet(new URL(jwksUri), {
         timeoutDuration: FETCH_TIMEOUT_MS,
-        cooldownDuration: JWKS_COOLDOWN_MS,
+        cooldownDuration: this.jwksCooldownMs,
         cacheMaxAge: JWKS_MAX_AGE_MS,
         [customFetch]: (url, options) => limitedFetch(url, options as RequestInit),
       });
