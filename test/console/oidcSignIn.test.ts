@@ -84,6 +84,10 @@ describe('console sign-in with an OpenID Connect provider', () => {
     assert.deepEqual(ours, []);
     assert.deepEqual(missing.filter((url) => url.startsWith(server.baseUrl)), [], 'nothing of ours is missing');
 
+    // The hand-off was collected once: asking again gives nothing.
+    const again = await page.evaluate(() => fetch('/sso/oidc/handoff', { method: 'POST' }).then((r) => r.json()));
+    assert.deepEqual(again, { session: null });
+
     const [event] = await server.stores.events.listEvents(seeded.accountId, { type: 'login_success', limit: 1 });
     assert.equal(event?.loginName, seeded.human.loginName);
   });
