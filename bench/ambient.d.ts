@@ -42,13 +42,3 @@ declare module 'autocannon' {
 declare module 'express-session';
 declare module 'passport';
 declare module 'passport-local';
-
-// oidc-provider ships no types: the little the OAuth benchmark's baseline uses.
-declare module 'oidc-provider' {
-  import type { IncomingMessage, ServerResponse } from 'node:http';
-  export default class Provider {
-    constructor(issuer: string, configuration: Record<string, unknown>);
-    callback(): (req: IncomingMessage, res: ServerResponse) => void;
-    on(event: string, listener: (...args: never[]) => void): this;
-  }
-}

@@ -36,6 +36,10 @@ import { LoginFlow } from './login/flow.js';
 import { ApiKeyLogin } from './login/methods/apiKey.js';
 import { PasswordLogin } from './login/methods/password.js';
 import { SamlAssertionLogin } from './login/methods/samlAssertion.js';
+import { OidcTokenLogin } from './login/methods/oidcToken.js';
+import { OidcProviders } from './sso/oidc.js';
+import { OidcBrowserFlow } from './sso/browser.js';
+import { oidcRoutes } from './login/oidcRoutes.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
@@ -81,6 +85,8 @@ export interface Services {
   keys: SigningKeys;
   /** The OAuth 2.0 authorization server: grants, revocation, introspection. */
   oauth: AuthorizationServer;
+  /** The OpenID Connect providers' discovery documents and keys, cached. */
+  oidcProviders: OidcProviders;
 }
 
 export interface App {
@@ -120,12 +126,19 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   const { stores } = deps;
   const sessions = new SessionCore({ stores, clock, audit, failuresPerMinute: deps.config.loginFailuresPerMinute });
   const runner = new AttemptRunner({ stores, clock, audit, guard });
-  // Asked in this order: an SSO body may carry fields of the others, which its method refuses.
-  const methods = [new SamlAssertionLogin({ stores }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
+  const oidcProviders = new OidcProviders();
+  // Asked in this order: a SAML body may carry fields of the others, which its method refuses; an ID token
+  // (`jwt` alone) comes last, since password and API key bodies of the original's clients may carry a `jwt` too.
+  const methods = [
+    new SamlAssertionLogin({ stores }),
+    new PasswordLogin({ stores, hasher, audit }),
+    new ApiKeyLogin({ stores, audit }),
+    new OidcTokenLogin({ stores, providers: oidcProviders }),
+  ];
   const login = new LoginFlow({ stores, runner, sessions, methods, publicHost: deps.config.publicHost, serverTimeZone: deps.config.serverTimeZone });
   const keys = new SigningKeys({ stores, clock, refreshMs: deps.config.oauthKeysRefreshSeconds * 1000 });
   const oauth = new AuthorizationServer({ stores, clock, keys, guard, audit, issuerOrigin: () => publicOrigin(deps.config) });
-  return { clock, hasher, audit, guard, sessions, runner, login, keys, oauth };
+  return { clock, hasher, audit, guard, sessions, runner, login, keys, oauth, oidcProviders };
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
@@ -204,6 +217,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(loginRoutes(services.login, { stores, ...services }, { secureCookie }));
   const accessTokenInfo = (accountId: string, token: string) => accessTokenSessionInfo(services.oauth, (a) => stores.directory.listProfiles(a), accountId, token);
   await app.register(sessionRoutes(services.sessions, { secureCookie, otherBearers: accessTokenInfo }));
+  const oidcBrowser = new OidcBrowserFlow({ providers: services.oidcProviders, stores, clock: services.clock, secret: config.ssoStateSecret });
+  await app.register(oidcRoutes({ flow: services.login, runner: services.runner, browser: oidcBrowser, stores }, { secureCookie }));
   await app.register(domainRoutes(stores, config.publicHost));
   await app.register(introspectionRoutes(services.sessions, stores, (accountId, token) => services.oauth.introspect(accountId, token)));
   await app.register(

@@ -64,6 +64,12 @@ export interface Config {
   accessLog: boolean;
   /** How often each instance reads the OAuth signing keys again, so a rotation elsewhere reaches it. */
   oauthKeysRefreshSeconds: number;
+  /**
+   * Key material for the OpenID Connect browser flow's short-lived cookies
+   * (pending sign-in, console hand-off). Null: a random key per process, which
+   * serves one process only; set it (the same on every instance) otherwise.
+   */
+  ssoStateSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -243,6 +249,16 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'console', env: 'CONSOLE', flag: 'console', parse: boolean(true) },
   { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', parse: boolean(false) },
   { key: 'oauthKeysRefreshSeconds', env: 'OAUTH_KEYS_REFRESH_SECONDS', flag: 'oauth-keys-refresh-seconds', parse: integer(1, 86_400, 60) },
+  {
+    key: 'ssoStateSecret',
+    env: 'SSO_STATE_SECRET',
+    flag: 'sso-state-secret',
+    parse: (raw, name) => {
+      if (raw === undefined || raw === '') return null;
+      if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters (e.g. openssl rand -hex 32)');
+      return raw;
+    },
+  },
 ];
 
 /** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
@@ -280,6 +296,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   console: ['BOOL', 'serve the administrators\' web console at /console/ (default true)'],
   'access-log': ['BOOL', 'log one line per request at info: method, route, path without query, status, ms (default false)'],
   'oauth-keys-refresh-seconds': ['N', 'how often the OAuth signing keys are read again from the store (default 60)'],
+  'sso-state-secret': ['SECRET', 'key for the OpenID Connect sign-in cookies, the same on every instance (default: random per process)'],
 };
 
 /**

@@ -52,6 +52,26 @@ function showSignIn(notice?: string): void {
   const username = input({ name: 'username', required: true, autocomplete: 'username' });
   const password = input({ name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
   const submit = h('button', { type: 'submit' }, 'Sign in');
+  // Shown once the account has an OpenID Connect provider: a link, since the browser goes to the provider and back.
+  const sso = h('p', { class: 'sso-option', attrs: { hidden: '' } });
+  let askedFor = '';
+  const offerSso = () => {
+    const accountId = account.value.trim();
+    if (accountId === askedFor) return;
+    askedFor = accountId;
+    sso.hidden = true;
+    if (!/^[0-9]+$/.test(accountId)) return;
+    void fetch(`/sso/oidc/${accountId}/options`, { headers: { accept: 'application/json' } })
+      .then((res) => (res.ok ? (res.json() as Promise<{ oidc: { label: string; startUrl: string } | null }>) : { oidc: null }))
+      .then(({ oidc }) => {
+        if (!oidc || askedFor !== accountId) return;
+        replaceChildren(sso, h('a', { href: `${oidc.startUrl}?return_to=${encodeURIComponent('/console/')}`, class: 'button' }, oidc.label));
+        sso.hidden = false;
+      })
+      .catch(() => {});
+  };
+  account.addEventListener('change', offerSso);
+  account.addEventListener('blur', offerSso);
   const form = h(
     'form',
     {
@@ -83,6 +103,7 @@ function showSignIn(notice?: string): void {
     field('Username', username),
     field('Password', password),
     submit,
+    sso,
     messages.el,
   );
   replaceChildren(root, h('main', { class: 'sign-in-page' }, form));
@@ -183,4 +204,12 @@ async function showPage(notice?: string): Promise<void> {
   replaceChildren(main, h('h1', null, entry.title), status, content);
 }
 
-showSignIn();
+// Back from the account's identity provider: the server hands over the session it opened, once.
+session
+  .adoptHandedOver()
+  .catch(() => null)
+  .then((who) => {
+    if (!who) return showSignIn();
+    if (!location.hash) history.replaceState(null, '', '#/dashboard');
+    return showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls. Sign out and sign in as an administrator.');
+  });

@@ -54,7 +54,27 @@ export class ConsoleSession {
   }
 
   async signIn(accountId: string, username: string, password: string): Promise<SignedIn> {
-    const options: LoginServiceClientOptions = {
+    const options = this.clientOptions(accountId);
+    const signingIn = new LoginServiceClient(options);
+    const response = await signingIn.login({ username, password });
+    return this.keep(options, { sessionId: signingIn.sessionId!, csrf: signingIn.csrf!, bearer: signingIn.bearer }, { accountId, loginName: response.config.loginName, isAdmin: response.config.isAdmin });
+  }
+
+  /**
+   * Adopts the session a sign-in with the account's identity provider just
+   * opened: the server hands its tokens over once (POST /sso/oidc/handoff)
+   * after the browser came back from the provider. False when none waits.
+   */
+  async adoptHandedOver(): Promise<SignedIn | null> {
+    const res = await fetch('/sso/oidc/handoff', { method: 'POST', credentials: 'same-origin', headers: { accept: 'application/json' } });
+    if (!res.ok) return null;
+    const { session } = (await res.json()) as { session: (SignedIn & { sessionId: string; csrf: string; bearer: string }) | null };
+    if (!session) return null;
+    return this.keep(this.clientOptions(session.accountId), session, { accountId: session.accountId, loginName: session.loginName, isAdmin: session.isAdmin });
+  }
+
+  private clientOptions(accountId: string): LoginServiceClientOptions {
+    return {
       accountId,
       domain: location.host,
       protocol: location.protocol === 'https:' ? 'https' : 'http',
@@ -62,15 +82,16 @@ export class ConsoleSession {
       retry: { retryDelaysMs: [1_000, 3_000] },
       keepAliveIntervalMs: KEEP_ALIVE_MS,
     };
-    const signingIn = new LoginServiceClient(options);
-    const response = await signingIn.login({ username, password });
+  }
+
+  private keep(options: LoginServiceClientOptions, tokens: { sessionId: string; csrf: string; bearer: string | null }, who: SignedIn): SignedIn {
     const client = new LoginServiceClient(options);
-    client.resumeSession({ sessionId: signingIn.sessionId!, csrf: signingIn.csrf!, bearer: signingIn.bearer });
+    client.resumeSession({ sessionId: tokens.sessionId, csrf: tokens.csrf, bearer: tokens.bearer });
     client.on('sessionExpired', () => this.end('Your session has ended. Sign in again to continue.'));
     client.on('keepAliveFailed', () => this.end('The session could not be kept alive. Sign in again to continue.'));
     client.startKeepAlive();
     this.client = client;
-    this.who = { accountId, loginName: response.config.loginName, isAdmin: response.config.isAdmin };
+    this.who = who;
     return this.who;
   }
 

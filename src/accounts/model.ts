@@ -1,5 +1,5 @@
 /** Accounts (tenants): what they are and the storage contract every backend implements. */
-import type { SsoConfig } from '../sso/model.js';
+import type { OidcConfig, SsoConfig } from '../sso/model.js';
 import { DEFAULT_POLICY_SETTINGS, type PolicySettings } from './settings.js';
 
 /**
@@ -9,6 +9,8 @@ import { DEFAULT_POLICY_SETTINGS, type PolicySettings } from './settings.js';
 export interface AccountSettings extends PolicySettings {
   /** SAML single sign-on (docs/SSO.md); absent = off. */
   sso?: SsoConfig;
+  /** OpenID Connect single sign-on (docs/SSO.md); absent = off. */
+  oidc?: OidcConfig;
 }
 
 export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = { ...DEFAULT_POLICY_SETTINGS };

@@ -20,12 +20,18 @@ import { stringFlag } from './input.js';
 
 
 export function accountView(account: Account) {
+  const settings = accountSettings(account);
+  // The OpenID Connect client secret is never shown (sso show says whether one is set).
+  if (settings.oidc?.clientSecret !== undefined) {
+    const { clientSecret: _secret, ...oidc } = settings.oidc;
+    settings.oidc = oidc;
+  }
   return {
     accountId: account.accountId,
     name: account.name,
     timeZone: account.timeZone,
     createdAt: isoTime(account.createdAt),
-    settings: accountSettings(account),
+    settings,
   };
 }
 

@@ -69,6 +69,12 @@ export const CLI_OPTIONS = {
   audience: { type: 'string' },
   'login-name-attribute': { type: 'string' },
   enforce: { type: 'string' },
+  issuer: { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  'client-secret-stdin': { type: 'boolean' },
+  'display-name': { type: 'string' },
+  'login-name-claim': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 
@@ -140,25 +146,32 @@ function serveHelp(): string {
  * command words count: arguments after them are ignored.
  */
 export function helpText(words: string[]): string {
-  const [first, second] = words;
+  const [first] = words;
   if (first === undefined) return USAGE;
   if (first === 'serve') return serveHelp();
   const group = COMMANDS.filter((c) => c.name.split(' ')[0] === first);
   if (group.length === 0) throw new UsageError(`unknown command "${first}" (login-service help lists the commands)`);
-  const command = group.find((c) => c.name === first) ?? group.find((c) => c.name === `${first} ${second}`);
+  const command = commandNamed(group, words);
   if (command) return commandHelp(command);
   return ['Usage:', ...group.flatMap((c) => [...synopsisOf(c).map((line) => `  ${line}`), `      ${c.summary}`]), '', `login-service help ${first} <action> shows one of them.`, ''].join('\n');
 }
 
 export const USAGE: string = usageText();
 
+/** The command whose words the given ones start with, the longest name first ("sso oidc set" before "sso oidc"). */
+function commandNamed(group: Command[], words: string[]): Command | undefined {
+  return [...group]
+    .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
+    .find((c) => c.name.split(' ').every((word, i) => words[i] === word));
+}
+
 function selectCommand(positionals: string[]): { command: Command; args: string[] } {
   const [first = '', second] = positionals;
   const group = COMMANDS.filter((c) => c.name.split(' ')[0] === first);
   if (group.length === 0) throw new UsageError(`unknown command "${first}" (login-service help lists the commands)`);
-  const command = group.find((c) => c.name === first) ?? group.find((c) => c.name === `${first} ${second}`);
+  const command = commandNamed(group, positionals);
   if (!command) {
-    const actions = group.map((c) => c.name.split(' ')[1]).join(', ');
+    const actions = [...new Set(group.map((c) => c.name.split(' ').slice(1).join(' ')))].join(', ');
     throw new UsageError(second === undefined ? `"${first}" needs one of: ${actions}` : `unknown command "${first} ${second}"; "${first}" takes: ${actions}`);
   }
   const args = positionals.slice(command.name.split(' ').length);

@@ -1,12 +1,15 @@
-/** `sso set | add-cert | show | clear`: an account's SAML identity provider (docs/SSO.md). */
+/**
+ * `sso set | add-cert | show | clear`: an account's SAML identity provider;
+ * `sso oidc set | clear`: its OpenID Connect provider (docs/SSO.md).
+ */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { addSsoCertificate, clearSsoConfig, setSsoConfig, type SsoChanges } from '../sso/admin.js';
-import { certificateFingerprint, effectiveAudience, type SsoConfig } from '../sso/model.js';
+import { addSsoCertificate, clearOidcConfig, clearSsoConfig, oidcAuditDetail, setOidcConfig, setSsoConfig, type OidcChanges, type SsoChanges } from '../sso/admin.js';
+import { DEFAULT_LOGIN_NAME_CLAIMS, certificateFingerprint, effectiveAudience, type OidcConfig, type SsoConfig } from '../sso/model.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
-import { UsageError, type CliOptions } from './context.js';
-import { stringFlag } from './input.js';
+import { UsageError, type CliContext, type CliOptions } from './context.js';
+import { readFirstLine, readHiddenLine, stringFlag } from './input.js';
 
 /** What is shown of a configuration: certificates by fingerprint and expiry, the audience in effect. */
 function ssoView(accountId: string, sso: SsoConfig | undefined) {
@@ -115,16 +118,104 @@ const addCert: Command = {
   },
 };
 
+/** What is shown of an OpenID Connect configuration: whether a client secret is set, never the secret. */
+function oidcView(accountId: string, oidc: OidcConfig | undefined) {
+  if (!oidc) return { accountId, configured: false as const };
+  return {
+    accountId,
+    configured: true as const,
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
+    clientSecretSet: oidc.clientSecret !== undefined,
+    displayName: oidc.displayName,
+    loginNameClaims: oidc.loginNameClaim !== undefined ? [oidc.loginNameClaim] : [...DEFAULT_LOGIN_NAME_CLAIMS],
+    enforce: oidc.enforce,
+  };
+}
+
+function oidcText(view: ReturnType<typeof oidcView>): string {
+  if (!view.configured) return `account ${view.accountId} has no OpenID Connect provider`;
+  return [
+    `OpenID Connect provider of account ${view.accountId}`,
+    `  issuer:                     ${view.issuer}`,
+    `  client id:                  ${view.clientId}`,
+    `  client secret:              ${view.clientSecretSet ? 'set' : 'none (public client)'}`,
+    `  sign-in button:             Sign in with ${view.displayName}`,
+    `  login name claim:           ${view.loginNameClaims.join(', then ')}`,
+    `  password logins of people:  ${view.enforce ? 'refused (SSO enforced)' : 'allowed'}`,
+  ].join('\n');
+}
+
 const show: Command = {
   name: 'sso show',
   args: ['accountId'],
   flags: [],
   synopsis: '',
-  summary: 'show the account\'s SSO configuration (certificates by fingerprint)',
+  summary: 'show the account\'s SSO connections: SAML (certificates by fingerprint) and OpenID Connect (never its client secret)',
   async run(ctx, [accountId]) {
     const account = await requireAccount(ctx, accountId!);
-    const view = ssoView(account.accountId, account.settings.sso);
-    ctx.output(view, () => ssoText(view));
+    const saml = ssoView(account.accountId, account.settings.sso);
+    const oidc = oidcView(account.accountId, account.settings.oidc);
+    ctx.output({ ...saml, oidc }, () => [ssoText(saml), oidcText(oidc)].join('\n'));
+  },
+};
+
+/** The client secret from at most one of --client-secret-stdin and --client-secret; '' removes it. */
+async function clientSecretFrom(ctx: CliContext, options: CliOptions): Promise<string | null | undefined> {
+  const inline = stringFlag(options, 'client-secret');
+  if (options['client-secret-stdin'] && inline !== undefined) throw new UsageError('give either --client-secret-stdin or --client-secret, not both');
+  let secret = inline;
+  if (options['client-secret-stdin']) {
+    const fromTerminal = (ctx.io.stdin as { isTTY?: boolean }).isTTY === true;
+    const line = fromTerminal ? await readHiddenLine(ctx.io.stdin, ctx.io.stderr) : await readFirstLine(ctx.io.stdin);
+    if (line === null) throw new UsageError('--client-secret-stdin: standard input is empty');
+    secret = line;
+  }
+  return secret === undefined ? undefined : secret === '' ? null : secret;
+}
+
+const oidcSet: Command = {
+  name: 'sso oidc set',
+  args: ['accountId'],
+  flags: ['issuer', 'client-id', 'client-secret', 'client-secret-stdin', 'display-name', 'login-name-claim', 'enforce'],
+  synopsis: "--issuer URL --client-id ID [--client-secret S | --client-secret-stdin] [--display-name NAME] [--login-name-claim CLAIM] [--enforce true|false]",
+  summary: "configure the account's OpenID Connect provider (later calls change only what they name; an empty --client-secret or --login-name-claim removes it)",
+  async run(ctx, [accountId], options) {
+    const changes: OidcChanges = {};
+    const issuer = stringFlag(options, 'issuer');
+    if (issuer !== undefined) changes.issuer = issuer;
+    const clientId = stringFlag(options, 'client-id');
+    if (clientId !== undefined) changes.clientId = clientId;
+    const clientSecret = await clientSecretFrom(ctx, options);
+    if (clientSecret !== undefined) changes.clientSecret = clientSecret;
+    const displayName = stringFlag(options, 'display-name');
+    if (displayName !== undefined) changes.displayName = displayName;
+    const claim = stringFlag(options, 'login-name-claim');
+    if (claim !== undefined) changes.loginNameClaim = claim === '' ? null : claim;
+    const enforce = booleanFlag(options, 'enforce');
+    if (enforce !== undefined) changes.enforce = enforce;
+    if (Object.keys(changes).length === 0) throw new UsageError('sso oidc set needs at least one flag');
+    const account = await requireAccount(ctx, accountId!);
+    const oidc = await setOidcConfig(await ctx.stores(), account.accountId, changes);
+    await ctx.recordAdminChange(account.accountId, 'sso_oidc_set', oidcAuditDetail(oidc));
+    const view = oidcView(account.accountId, oidc);
+    ctx.output(view, () => oidcText(view));
+  },
+};
+
+const oidcClear: Command = {
+  name: 'sso oidc clear',
+  args: ['accountId'],
+  flags: [],
+  synopsis: '',
+  summary: "remove the account's OpenID Connect provider: its logins are refused (and, if it enforced SSO, passwords allowed again)",
+  async run(ctx, [accountId]) {
+    const account = await requireAccount(ctx, accountId!);
+    const cleared = await clearOidcConfig(await ctx.stores(), account.accountId);
+    if (cleared) await ctx.recordAdminChange(account.accountId, 'sso_oidc_clear');
+    ctx.output({ accountId: account.accountId, cleared }, () =>
+      cleared ? `OpenID Connect provider of account ${account.accountId} removed` : `account ${account.accountId} had no OpenID Connect provider`,
+    );
   },
 };
 
@@ -142,4 +233,4 @@ const clear: Command = {
   },
 };
 
-export const ssoCommands: Command[] = [set, addCert, show, clear];
+export const ssoCommands: Command[] = [set, addCert, show, clear, oidcSet, oidcClear];

@@ -25,7 +25,7 @@ const secret = credential('Application Login');
 const accessToken = credential('Application Login');
 const accessTokenSecret = credential('Application Login');
 const assertion = { type: 'string', minLength: 1, maxLength: LOGIN_BODY_LIMIT, description: 'SSO login: base64 SAML 2.0 assertion, or a response holding one' } as const;
-const jwt = { type: 'string', maxLength: 8192, description: 'SSO login: sent by clients beside the assertion; ignored' } as const;
+const jwt = { type: 'string', maxLength: 16384, description: "SSO login: alone, an ID token from the account's OpenID Connect provider; beside an assertion, ignored" } as const;
 
 /**
  * The three kinds of login body, for the reference. The alternatives name
@@ -37,13 +37,14 @@ const jwt = { type: 'string', maxLength: 8192, description: 'SSO login: sent by 
 const loginBodySchema = {
   type: 'object',
   description:
-    'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored).',
+    'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored), or jwt alone (an OpenID Connect ID token).',
   properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt },
   // One example per alternative, in the order of anyOf (OpenAPI 3.0 allows no examples inside the alternatives).
   examples: [
     { username: 'Agent.Smith', password: 'correct horse battery staple' },
     { username: 'Reporting.Bot', appKey: '0f3c9a7e2b5d4c18a6e1f0b9d8c7a6e5', secret: 'a2f4…', accessToken: 'b7e1…', accessTokenSecret: 'c9d3…' },
     { assertion: 'PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiIC4uLj4=', jwt: '' },
+    { jwt: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbSJ9.c2lnbmF0dXJl' },
   ],
   anyOf: [
     {
@@ -60,6 +61,11 @@ const loginBodySchema = {
       title: 'SSO login',
       description: 'Needs assertion; jwt is ignored.',
       properties: { assertion, jwt },
+    },
+    {
+      title: 'OpenID Connect login',
+      description: "Needs jwt: an ID token from the account's OpenID Connect provider, used once.",
+      properties: { jwt },
     },
   ],
 } as const;

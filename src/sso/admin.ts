@@ -9,6 +9,9 @@ import { InvalidInputError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
 import type { Stores } from '../store/index.js';
 import {
+  DEFAULT_OIDC_DISPLAY_NAME,
+  oidcConfigProblem,
+  type OidcConfig,
   DEFAULT_LOGIN_NAME_ATTRIBUTE,
   MAX_IDP_CERTS,
   certificateFingerprint,
@@ -127,5 +130,124 @@ export async function removeSamlConfig(ctx: AdminContext, accountId: string): Pr
   if (!account.settings.sso) return false;
   await store(ctx.stores, account, undefined);
   await recordAdminEvent(ctx, account.accountId, 'sso_clear');
+  return true;
+}
+
+async function storeOidc(stores: Stores, account: Account, oidc: OidcConfig | undefined): Promise<void> {
+  const settings = { ...account.settings };
+  if (oidc) settings.oidc = oidc;
+  else delete settings.oidc;
+  await stores.accounts.updateAccount(account.accountId, { settings });
+}
+
+/** Changes to an OpenID Connect configuration; null removes an optional field (back to its default). */
+export interface OidcChanges {
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string | null;
+  displayName?: string;
+  loginNameClaim?: string | null;
+  enforce?: boolean;
+}
+
+function checkedOidc(config: OidcConfig): OidcConfig {
+  const problem = oidcConfigProblem(config);
+  if (problem) throw new InvalidInputError(`invalid OpenID Connect configuration: ${problem}`);
+  return config;
+}
+
+function mergeOidc(current: OidcConfig | undefined, changes: OidcChanges): OidcConfig {
+  const issuer = changes.issuer ?? current?.issuer;
+  const clientId = changes.clientId ?? current?.clientId;
+  if (!issuer || !clientId) throw new InvalidInputError("a first OpenID Connect configuration needs the provider's issuer and the client id");
+  const clientSecret = changes.clientSecret === null ? undefined : (changes.clientSecret ?? current?.clientSecret);
+  const loginNameClaim = changes.loginNameClaim === null ? undefined : (changes.loginNameClaim ?? current?.loginNameClaim);
+  return checkedOidc({
+    // Compared exactly with an ID token's iss, so kept as given.
+    issuer,
+    clientId,
+    ...(clientSecret !== undefined && { clientSecret }),
+    displayName: changes.displayName ?? current?.displayName ?? DEFAULT_OIDC_DISPLAY_NAME,
+    ...(loginNameClaim !== undefined && { loginNameClaim }),
+    enforce: changes.enforce ?? current?.enforce ?? false,
+  });
+}
+
+/** Creates or changes the account's OpenID Connect provider (CLI `sso oidc set`); a first one needs issuer and client id. */
+export async function setOidcConfig(stores: Stores, accountId: string, changes: OidcChanges): Promise<OidcConfig> {
+  const account = await requireAccount({ stores }, accountId);
+  const oidc = mergeOidc(account.settings.oidc, changes);
+  await storeOidc(stores, account, oidc);
+  return oidc;
+}
+
+/** Removes the OpenID Connect provider (CLI `sso oidc clear`). False when there was none. */
+export async function clearOidcConfig(stores: Stores, accountId: string): Promise<boolean> {
+  const account = await requireAccount({ stores }, accountId);
+  if (!account.settings.oidc) return false;
+  await storeOidc(stores, account, undefined);
+  return true;
+}
+
+/** What the audit keeps of an OpenID Connect configuration: whether a client secret is set, never the secret. */
+export function oidcAuditDetail(oidc: OidcConfig): Record<string, unknown> {
+  return {
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
+    clientSecret: oidc.clientSecret !== undefined,
+    displayName: oidc.displayName,
+    loginNameClaim: oidc.loginNameClaim ?? null,
+    enforce: oidc.enforce,
+  };
+}
+
+/** A whole OpenID Connect configuration as the administration API takes it. */
+export interface OidcInput {
+  issuer: string;
+  clientId: string;
+  /** Left out: the current secret is kept when the client id is unchanged (the API never shows it); null removes it. */
+  clientSecret?: string | null;
+  displayName?: string;
+  loginNameClaim?: string;
+  enforce?: boolean;
+}
+
+/** Refuses an input that could never be a configuration, before anything is written. */
+export function checkOidcInput(input: OidcInput): void {
+  checkedOidc({
+    issuer: input.issuer,
+    clientId: input.clientId,
+    ...(typeof input.clientSecret === 'string' && { clientSecret: input.clientSecret }),
+    displayName: input.displayName ?? DEFAULT_OIDC_DISPLAY_NAME,
+    ...(input.loginNameClaim !== undefined && { loginNameClaim: input.loginNameClaim }),
+    enforce: input.enforce ?? false,
+  });
+}
+
+/** Replaces the account's OpenID Connect provider whole (`sso_oidc_set`); a refused one changes nothing. */
+export async function replaceOidcConfig(ctx: AdminContext, accountId: string, input: OidcInput): Promise<OidcConfig> {
+  const account = await requireAccount(ctx, accountId);
+  const current = account.settings.oidc;
+  const keptSecret = input.clientSecret === undefined && current?.clientId === input.clientId ? current.clientSecret : undefined;
+  const clientSecret = input.clientSecret === null ? undefined : (input.clientSecret ?? keptSecret);
+  const oidc = checkedOidc({
+    issuer: input.issuer,
+    clientId: input.clientId,
+    ...(clientSecret !== undefined && { clientSecret }),
+    displayName: input.displayName ?? DEFAULT_OIDC_DISPLAY_NAME,
+    ...(input.loginNameClaim !== undefined && { loginNameClaim: input.loginNameClaim }),
+    enforce: input.enforce ?? false,
+  });
+  await storeOidc(ctx.stores, account, oidc);
+  await recordAdminEvent(ctx, account.accountId, 'sso_oidc_set', oidcAuditDetail(oidc));
+  return oidc;
+}
+
+/** Removes the OpenID Connect provider (`sso_oidc_clear`). False when there was none. */
+export async function removeOidcConfig(ctx: AdminContext, accountId: string): Promise<boolean> {
+  const account = await requireAccount(ctx, accountId);
+  if (!account.settings.oidc) return false;
+  await storeOidc(ctx.stores, account, undefined);
+  await recordAdminEvent(ctx, account.accountId, 'sso_oidc_clear');
   return true;
 }

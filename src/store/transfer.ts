@@ -25,7 +25,7 @@ import { isValidTimeZone } from '../timezones.js';
 import { API_KEY_TYPES, BUILT_IN_PROFILES, USER_DEFAULTS, type AgentGroup, type ApiKey, type GroupAssignment, type Profile, type RoleTypeId, type User } from '../directory/model.js';
 import { hashToken } from '../security/tokens.js';
 import { GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, type InstallationFields } from '../oauth/model.js';
-import { ssoConfigProblem, type SsoConfig } from '../sso/model.js';
+import { oidcConfigProblem, ssoConfigProblem, type OidcConfig, type SsoConfig } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
 import { DuplicateError, InvalidInputError } from '../errors.js';
 import { refuseLookAlikesAmong } from '../users/loginNameConflicts.js';
@@ -194,12 +194,20 @@ const accountDump: Check<AccountDump> = (v, p) => {
   if (!isAccountId(accountId)) fail(`${p}.accountId`, '1 to 20 digits');
   const timeZone = str(o.timeZone, `${p}.timeZone`);
   if (!isValidTimeZone(timeZone)) fail(`${p}.timeZone`, 'an IANA time zone');
-  const { sso, ...policy } = object(o.settings, `${p}.settings`);
+  const { sso, oidc, ...policy } = object(o.settings, `${p}.settings`);
   if (sso !== undefined) {
     const problem = ssoConfigProblem(sso);
     if (problem) fail(`${p}.settings.sso`, `a valid SSO configuration (${problem})`);
   }
-  const settings = { ...importedSettings(policy, `${p}.settings`), ...(sso !== undefined && { sso: sso as SsoConfig }) };
+  if (oidc !== undefined) {
+    const problem = oidcConfigProblem(oidc);
+    if (problem) fail(`${p}.settings.oidc`, `a valid OpenID Connect configuration (${problem})`);
+  }
+  const settings = {
+    ...importedSettings(policy, `${p}.settings`),
+    ...(sso !== undefined && { sso: sso as SsoConfig }),
+    ...(oidc !== undefined && { oidc: oidc as OidcConfig }),
+  };
   return {
     accountId,
     name: str(o.name, `${p}.name`),

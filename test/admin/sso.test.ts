@@ -55,7 +55,7 @@ describe('configuration/sso', () => {
   });
 
   test('none: saml is null; replaced whole with defaults filled in; read back; removed by DELETE, then 404', async () => {
-    assert.deepEqual((await call('GET', '/sso')).json, { saml: null });
+    assert.deepEqual((await call('GET', '/sso')).json, { saml: null, oidc: null });
 
     const put = await call('PUT', '/sso', { saml: { idpIssuer: idp.issuer, idpCerts: [idp.cert] } });
     assert.equal(put.status, 200, put.text);
@@ -77,7 +77,7 @@ describe('configuration/sso', () => {
     const deleted = await call('DELETE', '/sso');
     assert.deepEqual([deleted.status, deleted.json], [200, { deleted: true }]);
     assert.equal(await stored(), undefined);
-    assert.deepEqual((await call('GET', '/sso')).json, { saml: null });
+    assert.deepEqual((await call('GET', '/sso')).json, { saml: null, oidc: null });
     assert.equal((await call('DELETE', '/sso')).status, 404);
   });
 
@@ -86,7 +86,7 @@ describe('configuration/sso', () => {
     const again = await call('PUT', '/sso', (await call('GET', '/sso')).json);
     assert.deepEqual(again.json, put.json);
     const removed = await call('PUT', '/sso', { saml: null });
-    assert.deepEqual([removed.status, removed.json], [200, { saml: null }]);
+    assert.deepEqual([removed.status, removed.json], [200, { saml: null, oidc: null }]);
     assert.equal(await stored(), undefined);
   });
 
@@ -104,7 +104,10 @@ describe('configuration/sso', () => {
       ['a blank login name attribute', { saml: { idpIssuer: idp.issuer, idpCerts: [idp.cert], loginNameAttribute: '' } }],
       ['an unknown field', { saml: { idpIssuer: idp.issuer, idpCerts: [idp.cert], colour: 'red' } }],
       ['an unknown protocol', { saml: null, kerberos: {} }],
-      ['no saml', {}],
+      ['an http: issuer that is not loopback', { oidc: { issuer: 'http://idp.example.com', clientId: 'c' } }],
+      ['an issuer that is no URL', { oidc: { issuer: 'idp.example.com', clientId: 'c' } }],
+      ['no client id', { oidc: { issuer: 'https://idp.example.com' } }],
+      ['a good saml beside a bad oidc', { saml: { idpIssuer: 'https://changed.test', idpCerts: [idp.cert] }, oidc: { issuer: 'ftp://x', clientId: 'c' } }],
       ['a string', 'saml'],
     ];
     for (const [what, body] of bodies) {
@@ -129,6 +132,33 @@ describe('configuration/sso', () => {
     }
     assert.equal((await call('GET', '/sso', undefined, '')).status, 401);
     assert.deepEqual(await stored(), before);
+  });
+
+  test('oidc: set beside saml, the client secret never shown nor audited, kept when a GET body is sent back, removed by DELETE', async () => {
+    const storedOidc = async () => (await server.stores.accounts.getAccount(ACCOUNT))!.settings.oidc;
+    await call('PUT', '/sso', { saml: { idpIssuer: idp.issuer, idpCerts: [idp.cert] } });
+    const secret = 'a client secret 0123456789';
+    const put = await call('PUT', '/sso', { oidc: { issuer: 'https://idp.oidc.test', clientId: 'client-1', clientSecret: secret, displayName: 'Example' } });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual(put.json.oidc, { issuer: 'https://idp.oidc.test', clientId: 'client-1', clientSecretSet: true, displayName: 'Example', enforce: false });
+    assert.equal(put.json.saml.idpIssuer, idp.issuer, 'saml left out: unchanged');
+    const got = await call('GET', '/sso');
+    assert.ok(!got.text.includes(secret));
+    assert.equal((await storedOidc())?.clientSecret, secret);
+    const again = await call('PUT', '/sso', got.json);
+    assert.equal(again.status, 200, again.text);
+    assert.equal((await storedOidc())?.clientSecret, secret, 'sent back without the secret: kept');
+    const events = await ssoEvents();
+    assert.ok(events.some((e) => e.detail.action === 'sso_oidc_set'));
+    assert.ok(!JSON.stringify(events).includes(secret));
+    // Loopback http: issuers are for tests and same-host providers.
+    const loopback = await call('PUT', '/sso', { oidc: { issuer: 'http://127.0.0.1:9999', clientId: 'client-1', clientSecret: null } });
+    assert.equal(loopback.status, 200, loopback.text);
+    assert.equal(loopback.json.oidc.clientSecretSet, false);
+    const deleted = await call('DELETE', '/sso');
+    assert.equal(deleted.status, 200);
+    assert.equal(await storedOidc(), undefined);
+    assert.equal(await stored(), undefined);
   });
 
   test('each write is audited with its actor, certificates by fingerprint only', async () => {

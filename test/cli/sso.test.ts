@@ -47,7 +47,42 @@ describe('sso and OAuth 2.0 key commands', () => {
   test('sso show before any configuration', async () => {
     const res = await cli(['sso', 'show', ACCOUNT, '--json']);
     assertSucceeded(res);
-    assert.deepEqual(res.json, { accountId: ACCOUNT, configured: false });
+    assert.deepEqual(res.json, { accountId: ACCOUNT, configured: false, oidc: { accountId: ACCOUNT, configured: false } });
+  });
+
+  test('sso oidc set | clear: the OpenID Connect provider beside SAML; the client secret from stdin, never shown', async () => {
+    const secret = 'cli client secret 0123456789';
+    const set = await runInProcess(['sso', 'oidc', 'set', ACCOUNT, '--issuer', 'https://idp.oidc.test/realms/x', '--client-id', 'login', '--client-secret-stdin', '--display-name', 'Keycloak', '--json', '--db', db], `${secret}\n`);
+    assertSucceeded(set);
+    assert.deepEqual(set.json, {
+      accountId: ACCOUNT,
+      configured: true,
+      issuer: 'https://idp.oidc.test/realms/x',
+      clientId: 'login',
+      clientSecretSet: true,
+      displayName: 'Keycloak',
+      loginNameClaims: ['preferred_username', 'email'],
+      enforce: false,
+    });
+    assert.equal((await settings()).oidc?.clientSecret, secret);
+    const claim = await cli(['sso', 'oidc', 'set', ACCOUNT, '--login-name-claim', 'upn', '--enforce', 'true']);
+    assertSucceeded(claim);
+    assert.match(claim.stdout, /login name claim: +upn/);
+    assert.match(claim.stdout, /refused \(SSO enforced\)/);
+    const shown = await cli(['sso', 'show', ACCOUNT]);
+    assertSucceeded(shown);
+    assert.match(shown.stdout, /Sign in with Keycloak/);
+    assert.ok(!shown.stdout.includes(secret));
+    const account = await cli(['account', 'list', '--json']);
+    assertSucceeded(account);
+    assert.match(account.stdout, /Keycloak/);
+    assert.ok(!account.stdout.includes(secret), 'account list hides the client secret too');
+    assertFailed(await cli(['sso', 'oidc', 'set', ACCOUNT, '--issuer', 'http://idp.example.com']), 1, /https/);
+    assert.equal((await settings()).oidc?.issuer, 'https://idp.oidc.test/realms/x', 'a refused issuer changes nothing');
+    const cleared = await cli(['sso', 'oidc', 'clear', ACCOUNT]);
+    assertSucceeded(cleared);
+    assert.equal((await settings()).oidc, undefined);
+    assert.match((await cli(['sso', 'oidc', 'clear', ACCOUNT])).stdout, /had no OpenID Connect provider/);
   });
 
   test('sso set stores the identity provider in the account settings; show lists certificates by fingerprint', async () => {

@@ -153,6 +153,10 @@ function moveInto(label: string, open: () => Promise<Stores>, cleanUp: () => Pro
         [{ ...dump, accounts: [fresh], users: [{ ...dump.users[0]!, accountId: '4242', passwordHash: 5 }], apiKeys: [] }, /users\[0\]\.passwordHash/],
         [{ ...dump, accounts: [fresh], users: [], apiKeys: [{ ...dump.apiKeys[0]!, accountId: '5' }] }, /apiKeys\[0\]\.accountId must be the id of an account in the document/],
         [{ ...dump, accounts: [fresh, fresh], users: [], apiKeys: [] }, /accounts\[1\] must be unique/],
+        [
+          { ...dump, accounts: [{ ...fresh, settings: { oidc: { issuer: 'http://idp.example.com', clientId: 'c', displayName: 'x', enforce: false } } }], users: [], apiKeys: [] },
+          /accounts\[0\]\.settings\.oidc must be a valid OpenID Connect configuration \(issuer: an https: URL/,
+        ],
       ];
       for (const [bad, message] of cases) {
         await assert.rejects(importInstallation(target, bad as InstallationDump), (e: Error) => e instanceof InvalidInputError && message.test(e.message));

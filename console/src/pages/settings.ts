@@ -142,9 +142,20 @@ interface SamlConfig {
   enforce: boolean;
 }
 
-/** `configuration/sso`: one field per protocol, null when none. */
+/** An OpenID Connect provider as configuration/sso shows it (never its client secret). */
+interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecretSet: boolean;
+  displayName: string;
+  loginNameClaim?: string;
+  enforce: boolean;
+}
+
+/** `configuration/sso`: one field per protocol, null when none; a PUT replaces those it names. */
 interface SsoDocument {
   saml: SamlConfig | null;
+  oidc: OidcConfig | null;
 }
 
 const SSO_PATH = 'sso';
@@ -171,7 +182,8 @@ function ssoForm(ctx: PageContext, saml: SamlConfig | null): HTMLElement {
       messages.clear();
       remove.disabled = true;
       try {
-        await ctx.api.call('DELETE', SSO_PATH, { query: q });
+        // Only this connection: the OpenID Connect one below stays.
+        await ctx.api.call('PUT', SSO_PATH, { query: q, body: { saml: null } });
         ctx.refresh('Single sign-on removed.');
       } catch (error) {
         messages.error(`Removing failed: ${problem(error)}`);
@@ -191,7 +203,7 @@ function ssoForm(ctx: PageContext, saml: SamlConfig | null): HTMLElement {
           event.preventDefault();
           messages.clear();
           if (issuer.value.trim() === '') return messages.error("Enter the identity provider's issuer, or remove single sign-on.");
-          const body: SsoDocument = {
+          const body: Partial<SsoDocument> = {
             saml: {
               idpIssuer: issuer.value.trim(),
               idpCerts: certs.value.match(PEM_BLOCK) ?? [],
@@ -224,6 +236,86 @@ function ssoForm(ctx: PageContext, saml: SamlConfig | null): HTMLElement {
     ),
     messages.el,
     h('div', { class: 'actions' }, saml ? remove : null, save),
+  );
+}
+
+/**
+ * The account's OpenID Connect provider (docs/SSO.md, "OpenID Connect").
+ * The client secret is never shown: left empty, Save keeps the current one.
+ * Save replaces this connection (PUT {oidc}), Remove deletes it (PUT {oidc: null});
+ * the SAML one above is not touched.
+ */
+function oidcForm(ctx: PageContext, oidc: OidcConfig | null): HTMLElement {
+  const messages = messageArea();
+  const issuer = input({ name: 'oidc.issuer', value: oidc?.issuer ?? '' });
+  const clientId = input({ name: 'oidc.clientId', value: oidc?.clientId ?? '' });
+  const clientSecret = input({ name: 'oidc.clientSecret', type: 'password', autocomplete: 'off' });
+  const displayName = input({ name: 'oidc.displayName', value: oidc?.displayName ?? '' });
+  const claim = input({ name: 'oidc.loginNameClaim', value: oidc?.loginNameClaim ?? '' });
+  const enforce = input({ type: 'checkbox', name: 'oidc.enforce', checked: oidc?.enforce ?? false });
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Save OpenID Connect');
+  const remove = button(
+    'Remove OpenID Connect',
+    async () => {
+      if (!(await confirmAction('Remove the OpenID Connect provider? Its sign-ins are refused.', 'Remove'))) return;
+      messages.clear();
+      remove.disabled = true;
+      try {
+        await ctx.api.call('PUT', SSO_PATH, { query: q, body: { oidc: null } });
+        ctx.refresh('OpenID Connect removed.');
+      } catch (error) {
+        messages.error(`Removing failed: ${problem(error)}`);
+      } finally {
+        remove.disabled = false;
+      }
+    },
+    { class: 'danger' },
+  );
+  return h(
+    'form',
+    {
+      class: 'settings',
+      attrs: { 'aria-label': 'OpenID Connect' },
+      on: {
+        submit: async (event) => {
+          event.preventDefault();
+          messages.clear();
+          if (issuer.value.trim() === '' || clientId.value.trim() === '') return messages.error("Enter the provider's issuer and the client id, or remove OpenID Connect.");
+          const body = {
+            oidc: {
+              issuer: issuer.value.trim(),
+              clientId: clientId.value.trim(),
+              ...(clientSecret.value === '' ? {} : { clientSecret: clientSecret.value }),
+              ...(displayName.value.trim() === '' ? {} : { displayName: displayName.value.trim() }),
+              ...(claim.value.trim() === '' ? {} : { loginNameClaim: claim.value.trim() }),
+              enforce: enforce.checked,
+            },
+          };
+          save.disabled = true;
+          try {
+            await ctx.api.call('PUT', SSO_PATH, { query: q, body });
+            ctx.refresh('OpenID Connect saved.');
+          } catch (error) {
+            messages.error(`Saving failed: ${problem(error)}`);
+          } finally {
+            save.disabled = false;
+          }
+        },
+      },
+    },
+    h(
+      'fieldset',
+      null,
+      h('legend', null, 'OpenID Connect'),
+      field('Issuer', issuer, oidc ? undefined : 'None configured: OpenID Connect sign-ins are refused.'),
+      field('Client id', clientId),
+      field('Client secret', clientSecret, oidc?.clientSecretSet ? 'Set; leave empty to keep it.' : 'None: leave empty for a public client.'),
+      field('Button name', displayName, 'Shown as "Sign in with <name>"'),
+      field('Login name claim', claim, 'Empty: preferred_username, then email'),
+      field("Enforce: refuse people's password logins", enforce),
+    ),
+    messages.el,
+    h('div', { class: 'actions' }, oidc ? remove : null, save),
   );
 }
 
@@ -263,5 +355,5 @@ export async function settingsPage(ctx: PageContext): Promise<Node> {
     messages.el,
     h('div', { class: 'actions' }, save),
   );
-  return h('div', null, settingsForm, ssoForm(ctx, sso.saml));
+  return h('div', null, settingsForm, ssoForm(ctx, sso.saml), oidcForm(ctx, sso.oidc));
 }

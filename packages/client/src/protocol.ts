@@ -58,7 +58,8 @@ export interface SessionInfo {
   appKey: string | null;
   /**
    * How the session was made (RFC 8176 values where one fits): `pwd`
-   * password, `swk` API key, `saml` SSO assertion; a second factor adds its own.
+   * password, `swk` API key, `saml` SSO assertion, `oidc` OpenID Connect ID token;
+   * a second factor adds its own.
    * Absent from older servers.
    */
   amr?: string[];

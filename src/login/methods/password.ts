@@ -7,6 +7,7 @@
 import type { AuditLog } from '../../events/audit.js';
 import { errors } from '../../errors.js';
 import type { PasswordHasher } from '../../security/passwords.js';
+import { ssoEnforced } from '../../sso/model.js';
 import type { Stores } from '../../store/index.js';
 import type { LoginBody, LoginMethod, VerifiedLogin } from '../model.js';
 import type { Attempt } from '../runner.js';
@@ -45,7 +46,7 @@ export class PasswordLogin implements LoginMethod<PasswordCredentials> {
     const tooLong = Buffer.byteLength(c.password, 'utf8') > settings.passwordMaxBytes;
     if (user) await attempt.admit(user, settings, !tooLong);
     // Once an account enforces SSO, its people log in through their identity provider.
-    if (settings.sso?.enforce) return attempt.fail('sso_enforced', c.username, user, settings);
+    if (ssoEnforced(settings)) return attempt.fail('sso_enforced', c.username, user, settings);
     if (tooLong) return attempt.fail('password_too_long', c.username, user, settings);
 
     const verified = !user || user.isBot || !user.passwordHash ? await hasher.verifyDummy(c.password) : await hasher.verify(user.passwordHash, c.password);

@@ -14,10 +14,11 @@ import { CLOCK_SKEW_MS, verifySamlAssertion } from '../../sso/saml.js';
 import type { Stores } from '../../store/index.js';
 import type { User } from '../../directory/model.js';
 import type { LoginBody, LoginMethod, VerifiedLogin } from '../model.js';
+import { personNamedByIdentityProvider } from './identityProviderPerson.js';
 import type { Attempt } from '../runner.js';
 
-/** Why an SSO login was refused besides the assertion itself (saml.ts has those). */
-type Refusal = 'sso_not_configured' | 'replayed' | 'unknown_user' | 'bot' | 'disabled';
+/** Why an SSO login was refused besides the assertion itself (saml.ts has those) and the person it names (identityProviderPerson.ts). */
+type Refusal = 'sso_not_configured' | 'replayed';
 
 /**
  * The counter that marks an assertion used. Its window lasts until the
@@ -65,10 +66,8 @@ export class SamlAssertionLogin implements LoginMethod<string> {
     const use = await this.o.stores.counters.incrementCounter(usedAssertionKey(accountId, issuer, id), windowMs, now);
     if (use.count > 1) return refuse('replayed' satisfies Refusal, loginName);
 
-    const user = await this.o.stores.users.getUserByLoginName(accountId, loginName);
-    if (!user) return refuse('unknown_user' satisfies Refusal, loginName);
-    if (user.isBot) return refuse('bot' satisfies Refusal, user.loginName, user);
-    if (!user.enabled) return refuse('disabled' satisfies Refusal, user.loginName, user);
-    return { account, settings, user, appKey: null, amr: [...this.amr] };
+    const person = await personNamedByIdentityProvider(this.o.stores, accountId, loginName);
+    if (!person.ok) return refuse(person.reason, person.user?.loginName ?? loginName, person.user);
+    return { account, settings, user: person.user, appKey: null, amr: [...this.amr] };
   }
 }
