@@ -351,7 +351,7 @@ describe('our own resources', () => {
     const set = await call('PUT', '/base-uris/msgHist', { baseURI: 'msghist.example.com:8443' });
     assert.deepEqual(set.json, { service: 'msgHist', baseURI: 'msghist.example.com:8443', previous: null });
     const listed = await call('GET', '/base-uris');
-    assert.deepEqual(listed.json.map((u: { service: string }) => u.service), ['agentVep', 'msgHist']);
+    assert.deepEqual(listed.json.map((u: { service: string }) => u.service), ['agentVep', 'msgHist', 'sentinel']);
     assert.equal((await call('PUT', '/base-uris/msgHist', { baseURI: 'https://nope/' })).status, 400);
     assert.equal((await call('DELETE', '/base-uris/agentVep')).status, 400);
     assert.equal((await call('DELETE', '/base-uris/msgHist')).status, 200);
