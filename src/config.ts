@@ -62,6 +62,8 @@ export interface Config {
   console: boolean;
   /** One log line per request at info: method, route, path without its query string, status, duration. */
   accessLog: boolean;
+  /** How often each instance reads the OAuth signing keys again, so a rotation elsewhere reaches it. */
+  oauthKeysRefreshSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -240,6 +242,7 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
   { key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', parse: integer(0, 3_600_000, 25_000) },
   { key: 'console', env: 'CONSOLE', flag: 'console', parse: boolean(true) },
   { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', parse: boolean(false) },
+  { key: 'oauthKeysRefreshSeconds', env: 'OAUTH_KEYS_REFRESH_SECONDS', flag: 'oauth-keys-refresh-seconds', parse: integer(1, 86_400, 60) },
 ];
 
 /** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
@@ -276,6 +279,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'keep-alive-timeout-ms': ['MS', 'idle keep-alive connections close after this (default 72000)'],
   console: ['BOOL', 'serve the administrators\' web console at /console/ (default true)'],
   'access-log': ['BOOL', 'log one line per request at info: method, route, path without query, status, ms (default false)'],
+  'oauth-keys-refresh-seconds': ['N', 'how often the OAuth signing keys are read again from the store (default 60)'],
 };
 
 /**

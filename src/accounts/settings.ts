@@ -66,6 +66,9 @@ export interface BooleanSetting extends SettingBase {
 
 export type AccountSettingSpec = IntegerSetting | DurationSetting | BooleanSetting;
 
+/** The longest an OAuth access token can live: how long a revocation of one must be remembered. */
+export const LONGEST_ACCESS_TOKEN_MS = DAY_MS;
+
 export const ACCOUNT_SETTINGS = [
   {
     key: 'sessionTtlMs',
@@ -204,6 +207,50 @@ export const ACCOUNT_SETTINGS = [
     flag: 'application-login-limit',
     label: 'Application Logins per bot in 5 seconds',
     description: 'Beyond it a bot\'s Application Login gets 429 with Retry-After: 5; 0 = no limit.',
+  },
+  {
+    key: 'oauthAccessTokenTtlMs',
+    type: 'duration',
+    // An access token cannot be taken back from resource servers that verify it locally: short, at most a day.
+    default: HOUR_MS,
+    min: MINUTE_MS,
+    max: LONGEST_ACCESS_TOKEN_MS,
+    unit: 'ms',
+    shownIn: 'minutes',
+    flag: 'oauth-access-token-ttl',
+    flagUnit: 'minutes',
+    label: 'OAuth access token lifetime',
+    description: 'Access tokens of OAuth applications expire this long after they are issued.',
+  },
+  {
+    key: 'oauthRefreshTokenTtlMs',
+    type: 'duration',
+    default: 30 * DAY_MS,
+    min: HOUR_MS,
+    max: 365 * DAY_MS,
+    unit: 'ms',
+    shownIn: 'days',
+    flag: 'oauth-refresh-token-ttl',
+    flagUnit: 'days',
+    label: 'OAuth refresh token lifetime',
+    description: 'A refresh token stops working this long after it is issued; each use issues a new one.',
+  },
+  {
+    key: 'oauthSignWithEs256',
+    type: 'boolean',
+    // RS256 by default: what the original issues and what every resource-server library verifies.
+    default: false,
+    flag: 'oauth-sign-es256',
+    label: 'Sign OAuth tokens with ES256 (else RS256)',
+    description: 'Access and ID tokens are signed with ES256 instead of RS256.',
+  },
+  {
+    key: 'oauthRequirePkce',
+    type: 'boolean',
+    default: false,
+    flag: 'oauth-require-pkce',
+    label: 'Require PKCE of every OAuth application',
+    description: 'Authorization requests without a PKCE S256 challenge are refused, from confidential clients too.',
   },
 ] as const satisfies readonly AccountSettingSpec[];
 

@@ -11,8 +11,13 @@ import type { AuditInput, AuditLog } from './audit.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { Stores } from '../store/index.js';
 
-/** Who acts: the command line on the server's host, or an administrator's session. */
-export type Actor = { via: 'cli' } | { via: 'api'; userId: string; loginName: string; clientIp: string | null; userAgent: string | null };
+/**
+ * Who acts: the command line on the server's host, or a caller of the API:
+ * an administrator (their session, or an OAuth token issued for them), or an
+ * OAuth application acting for itself (`userId` null, `loginName`
+ * `client:<client_id>`).
+ */
+export type Actor = { via: 'cli' } | { via: 'api'; userId: string | null; loginName: string; clientIp: string | null; userAgent: string | null };
 
 export const CLI_ACTOR: Actor = { via: 'cli' };
 

@@ -3,16 +3,18 @@
  * where a route's requirement on that caller is checked. Handlers read
  * `request.caller` and never authenticate themselves.
  *
- * A bearer is offered to a list of resolvers in order (the session bearer
- * first; OAuth access tokens will be another resolver): the first that knows
- * it says who calls, or refuses it. Three pre-handlers use the result:
+ * A bearer is offered to a list of resolvers in order (the session bearer,
+ * then OAuth access tokens): the first that knows it says who calls, or
+ * refuses it. Three pre-handlers use the result:
  *
  * - `requireBearer`: any live caller of the path's account (else 401/403);
  * - `requireAdministrator`: a user of the account whose CURRENT profiles make
  *   them an administrator. Rights are read from the directory at each request,
  *   never from what the session copied at login: an administrator demoted,
- *   disabled or deleted loses the rights with their next request;
- * - `requireClient`: an API client (a bot's session today; an OAuth client later).
+ *   disabled or deleted loses the rights with their next request. An OAuth
+ *   access token gets through when its scope grants the route's resource and
+ *   method (`scopeAllows`); a person's token also needs the person's rights;
+ * - `requireClient`: an API client (a bot's session, or an OAuth client's token).
  *
  * They run as pre-handlers, after the schema checks, so a malformed request is
  * answered 400 whoever sends it, as before.
@@ -41,8 +43,23 @@ export interface SessionCaller {
   session: BearerSession;
 }
 
-/** Who calls. OAuth access tokens will add their own kind here. */
-export type Caller = SessionCaller;
+/**
+ * An OAuth access token's holder: an installation acting for itself (client
+ * credentials: `userId` null, `loginName` `client:<client_id>`) or for a
+ * person (`userId` and `loginName` theirs), within `scope`.
+ */
+export interface OAuthCaller {
+  kind: 'oauth';
+  accountId: string;
+  clientId: string;
+  userId: string | null;
+  loginName: string;
+  scope: string;
+  appKey: null;
+}
+
+/** Who calls. */
+export type Caller = SessionCaller | OAuthCaller;
 
 /** One kind of bearer. */
 export interface BearerResolver {
@@ -56,6 +73,9 @@ export interface BearerResolver {
 
 /** What the directory says of a user right now: null when unknown, deleted or disabled. */
 export type CurrentRights = (accountId: string, userId: string) => Promise<{ isAdmin: boolean } | null>;
+
+/** Whether an OAuth caller's scope covers this request (its route and method). */
+export type ScopeAllows = (caller: OAuthCaller, request: FastifyRequest) => boolean;
 
 export interface Auth {
   requireBearer(request: FastifyRequest): Promise<void>;
@@ -105,7 +125,7 @@ export function sessionBearers(
 }
 
 /** Decorates requests with `caller` and returns the pre-handlers. */
-export function installAuth(app: FastifyInstance, options: { resolvers: BearerResolver[]; currentRights: CurrentRights }): Auth {
+export function installAuth(app: FastifyInstance, options: { resolvers: BearerResolver[]; currentRights: CurrentRights; scopeAllows?: ScopeAllows }): Auth {
   app.decorateRequest('caller', null);
 
   async function authenticate(request: FastifyRequest): Promise<Caller> {
@@ -126,14 +146,19 @@ export function installAuth(app: FastifyInstance, options: { resolvers: BearerRe
     },
     async requireAdministrator(request) {
       const caller = await authenticate(request);
-      const rights = await options.currentRights(caller.accountId, caller.userId);
+      if (caller.kind === 'oauth') {
+        if (!options.scopeAllows?.(caller, request)) throw forbidden('the access token\'s scope does not cover this request');
+        // A client acting for itself has the rights its installation's scope gives it.
+        if (caller.userId === null) return;
+      }
+      const rights = await options.currentRights(caller.accountId, caller.userId!);
       // A user disabled or deleted behind the session's back has no session left to act with.
       if (!rights) throw errors.bearerInvalid();
       if (!rights.isAdmin) throw forbidden('only an administrator of the account may do this');
     },
     async requireClient(request) {
       const caller = await authenticate(request);
-      if (caller.appKey === null) throw forbidden('only an API client may do this');
+      if (caller.kind === 'oauth' ? caller.userId !== null : caller.appKey === null) throw forbidden('only an API client may do this');
     },
   };
 }

@@ -28,7 +28,7 @@ export function clientInfo(request: FastifyRequest): RequestClient {
 /** The token of an `Authorization: Bearer <token>` header, or null when absent or malformed. */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
-  const m = /^Bearer[ ]+([A-Za-z0-9._~+/-]{1,512}=*)\s*$/i.exec(header);
+  const m = /^Bearer[ ]+([A-Za-z0-9._~+/-]{1,4096}=*)\s*$/i.exec(header);
   return m ? m[1]! : null;
 }
 

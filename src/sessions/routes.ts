@@ -33,12 +33,20 @@ const sessionInfoSchema = {
     },
     createdAt: { type: 'integer' },
     expiresAt: { type: 'integer', description: 'Idle expiry, ms since the epoch' },
+    clientId: { type: 'string', description: 'OAuth access tokens only: the installation it was issued to' },
+    scope: { type: 'string', description: 'OAuth access tokens only: its scope' },
   },
 } as const;
 
 const failures = { 400: errorResponse, 401: errorResponse, 429: errorResponse };
 
-export function sessionRoutes(service: SessionCore, options: { secureCookie: boolean }) {
+export interface SessionRoutesOptions {
+  secureCookie: boolean;
+  /** The bearer check of other kinds of bearer (OAuth access tokens): their answer, or null when `token` is not of theirs. */
+  otherBearers?: (accountId: string, token: string) => Promise<Record<string, unknown> | null>;
+}
+
+export function sessionRoutes(service: SessionCore, options: SessionRoutesOptions) {
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie } as const;
 
   return async function (app: FastifyInstance): Promise<void> {
@@ -93,6 +101,8 @@ export function sessionRoutes(service: SessionCore, options: { secureCookie: boo
       async (request) => {
         const token = bearerToken(request.headers.authorization);
         if (!token) throw errors.bearerInvalid();
+        const other = await options.otherBearers?.(request.params.accountId, token);
+        if (other) return other;
         return toSessionInfo(await service.checkBearer(request.params.accountId, token));
       },
     );
