@@ -13,6 +13,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { SETTING_HELP, SETTING_NAMES, type Config } from '../config.js';
 import { SETTING_FLAG_OPTIONS, accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
+import { appCommands } from './apps.js';
 import { synopsisOf, type Command } from './command.js';
 import { CliContext, UsageError, type CliIo, type CliOptions } from './context.js';
 import { directoryCommands } from './directory.js';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   ...userCommands,
   ...directoryCommands,
   ...apiKeyCommands,
+  ...appCommands,
   ...domainCommands,
   ...ssoCommands,
   ...sessionCommands,
@@ -69,6 +71,18 @@ export const CLI_OPTIONS = {
   audience: { type: 'string' },
   'login-name-attribute': { type: 'string' },
   enforce: { type: 'string' },
+  // app install | update: the fields of an OAuth 2.0 application.
+  'display-name': { type: 'string' },
+  'logo-uri': { type: 'string' },
+  grant: { type: 'string', multiple: true },
+  'redirect-uri': { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  'auth-method': { type: 'string' },
+  public: { type: 'boolean' },
+  disable: { type: 'boolean' },
+  enable: { type: 'boolean' },
+  'ip-allow': { type: 'string', multiple: true },
+  alg: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 
