@@ -294,8 +294,10 @@ for (const backend of backends) {
     });
 
     test('two views of one store: an oauth2 API key is an installation, an installation an oauth2 API key', async () => {
+      const r0 = await revision();
       const key = await call('POST', '/app-keys', { name: 'CLI made', type: 'oauth2' });
       assert.equal(key.status, 201, key.text);
+      assert.equal(await revision(), r0 + 1, 'an oauth2 key moves the installations\' revision');
       const seen = await call('GET', `${PATH}/${key.json.appKey}`);
       assert.equal(seen.status, 200, seen.text);
       assert.equal(seen.json.client_name, 'CLI made');
@@ -312,8 +314,12 @@ for (const backend of backends) {
       const edited = await call('PUT', `${PATH}/${key.json.appKey}`, { client_name: 'CLI made', scope: 'sessions.read' });
       assert.equal(edited.status, 200, edited.text);
       assert.equal((await call('GET', `${PATH}/${key.json.appKey}`)).json.scope, 'sessions.read');
+      const grant = await grantFor(installed.json.client_id);
+      const r1 = await revision();
       assert.equal((await call('DELETE', `/app-keys/${installed.json.client_id}`)).status, 200);
       assert.equal((await call('GET', `${PATH}/${installed.json.client_id}`)).status, 404);
+      assert.equal(await grantLive(grant), false, 'revoking the key ended the installation\'s tokens');
+      assert.equal(await revision(), r1 + 1);
     });
 
     test('only administrators of the account', async () => {
