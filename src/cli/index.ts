@@ -22,6 +22,7 @@ import { printable } from './format.js';
 import { refuseControlCharacters } from './input.js';
 import { eventCommands } from './events.js';
 import { installationCommands } from './installation.js';
+import { keyCommands } from './keys.js';
 import { sessionCommands } from './sessions.js';
 import { ssoCommands } from './sso.js';
 import { userCommands } from './users.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   ...directoryCommands,
   ...apiKeyCommands,
   ...appCommands,
+  ...keyCommands,
   ...domainCommands,
   ...ssoCommands,
   ...sessionCommands,
