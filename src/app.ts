@@ -23,7 +23,11 @@ import { installCrossSiteProtection } from './http/crossSite.js';
 import { errorBodySchema, frameworkErrorHandler, installErrorHandling } from './http/errorHandling.js';
 import { createLogger, lazyRequestLogger } from './logger.js';
 import { installOperations, requestIdFor, type Operations } from './ops/index.js';
-import { introspectionRoutes } from './oauth/routes.js';
+import { introspectionRoutes, introspectSessionBearer } from './oauth/routes.js';
+import { accessTokenSessionInfo, adminScopeAllows, oauthBearers } from './oauth/bearer.js';
+import { AuthorizationServer } from './oauth/grants.js';
+import { SigningKeys } from './oauth/keys.js';
+import { authorizationServerRoutes } from './oauth/server.js';
 import { BruteForceGuard } from './security/bruteForce.js';
 import { PasswordHasher } from './security/passwords.js';
 import { LoginFlow } from './login/flow.js';
@@ -71,6 +75,10 @@ export interface Services {
   /** Attempt bookkeeping shared by every way of proving who one is. */
   runner: AttemptRunner;
   login: LoginFlow;
+  /** The OAuth signing keys of this instance (cached, re-read from the store). */
+  keys: SigningKeys;
+  /** The OAuth 2.0 authorization server: grants, revocation, introspection. */
+  oauth: AuthorizationServer;
 }
 
 export interface App {
@@ -113,7 +121,22 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   // Asked in this order: an SSO body may carry fields of the others, which its method refuses.
   const methods = [new SamlAssertionLogin({ stores }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
   const login = new LoginFlow({ stores, runner, sessions, methods, publicHost: deps.config.publicHost, serverTimeZone: deps.config.serverTimeZone });
-  return { clock, hasher, audit, guard, sessions, runner, login };
+  const keys = new SigningKeys({ stores, clock, refreshMs: deps.config.oauthKeysRefreshSeconds * 1000 });
+  const oauth = new AuthorizationServer({ stores, clock, keys, guard, audit, issuerOrigin: () => publicOrigin(deps.config) });
+  return { clock, hasher, audit, guard, sessions, runner, login, keys, oauth };
+}
+
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
+/**
+ * The origin clients reach this server at, as OAuth issuers name it:
+ * `https://PUBLIC_HOST`, or `http://` when the server serves plain HTTP on a
+ * loopback PUBLIC_HOST (development, tests). Read at each use: the host is
+ * known only once the server listens when it picks its own port.
+ */
+export function publicOrigin(config: Pick<Config, 'publicHost' | 'tlsCertFile'>): string {
+  const plain = config.tlsCertFile === null && LOOPBACK_HOST.test(config.publicHost);
+  return `${plain ? 'http' : 'https'}://${config.publicHost}`;
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -177,11 +200,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const secureCookie = tls !== null;
   await app.register(loginRoutes(services.login, { stores, ...services }, { secureCookie }));
-  await app.register(sessionRoutes(services.sessions, { secureCookie }));
+  const accessTokenInfo = (accountId: string, token: string) => accessTokenSessionInfo(services.oauth, (a) => stores.directory.listProfiles(a), accountId, token);
+  await app.register(sessionRoutes(services.sessions, { secureCookie, otherBearers: accessTokenInfo }));
   await app.register(domainRoutes(stores, config.publicHost));
-  await app.register(introspectionRoutes(services.sessions, stores));
+  await app.register(introspectionRoutes(services.sessions, stores, (accountId, token) => services.oauth.introspect(accountId, token)));
+  await app.register(
+    authorizationServerRoutes({
+      server: services.oauth,
+      keys: services.keys,
+      accountExists: async (accountId) => (await stores.accounts.getAccount(accountId)) !== null,
+      introspectSessionBearer: (accountId, token) => introspectSessionBearer(services.sessions, accountId, token) as Promise<unknown> as Promise<Record<string, unknown>>,
+    }),
+  );
   const auth = installAuth(app, {
-    resolvers: [sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],
+    // OAuth access tokens first: their resolver passes on anything that is not a JWT, the session resolver refuses what it does not know.
+    resolvers: [oauthBearers(services.oauth), sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],
+    scopeAllows: adminScopeAllows,
     currentRights: async (accountId, userId) => {
       const user = await stores.users.getUserById(accountId, userId);
       if (!user || user.deleted || !user.enabled) return null;

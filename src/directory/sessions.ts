@@ -8,7 +8,7 @@ import { isoTime } from '../clock.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
 import { hashToken } from '../security/tokens.js';
 import type { SessionRecord } from '../sessions/model.js';
-import { requireUserByLoginName } from './users.js';
+import { endUserGrants, requireUserByLoginName } from './users.js';
 
 /** Live sessions of the account, or of one user (by login name). */
 export async function listSessions(ctx: AdminContext, accountId: string, loginName?: string): Promise<SessionRecord[]> {
@@ -46,10 +46,12 @@ export async function revokeSessions(ctx: AdminContext, accountId: string, scope
   if ('loginName' in scope) {
     const user = await requireUserByLoginName(ctx, account.accountId, scope.loginName);
     const sessionsEnded = await ctx.stores.sessions.deleteUserSessions(account.accountId, user.userId);
+    await endUserGrants(ctx, account.accountId, user.userId);
     await recordAdminEvent(ctx, account.accountId, 'session_revoke', { reason: 'admin', sessionsEnded }, user, 'session_revoked');
     return { sessionsEnded, user };
   }
   const sessionsEnded = await ctx.stores.sessions.deleteAccountSessions(account.accountId);
+  for (const user of await ctx.stores.users.listUsers(account.accountId)) await endUserGrants(ctx, account.accountId, user.userId);
   await recordAdminEvent(ctx, account.accountId, 'session_revoke', { reason: 'admin', scope: 'account', sessionsEnded }, undefined, 'session_revoked');
   return { sessionsEnded };
 }

@@ -4,6 +4,7 @@
  * `user …` commands and the HTTP API's `le-users/users`.
  */
 import { accountSettings, type Account } from '../accounts/model.js';
+import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import { requireAccount } from '../accounts/service.js';
 import { DuplicateError, InvalidInputError, NotFoundError, PasswordRejectedError } from '../errors.js';
 import { CLI_ACTOR, recordAdminEvent, type Actor, type AdminContext } from '../events/actor.js';
@@ -237,8 +238,18 @@ export async function replaceUser(ctx: AdminContext, accountId: string, userId: 
   const user = await withPassword(ctx, checked);
   const revision = await ctx.stores.users.writeUsers(accountId, { replace: [user], expectedRevision: options.expectedRevision });
   const sessionsEnded = endsSessions(existing, user, passwordChanged) ? await ctx.stores.sessions.deleteUserSessions(accountId, userId) : 0;
+  if (passwordChanged || !user.enabled) await endUserGrants(ctx, accountId, userId);
   await recordAdminEvent(ctx, accountId, 'user_update', { ...auditView(user), passwordChanged, sessionsEnded }, user);
   return { user, revision };
+}
+
+/**
+ * Ends a user's OAuth grants: their refresh tokens, and through their
+ * families the access tokens issued with them (oauth/grants.ts). With the
+ * sessions, on a disable, a delete, a new password and a revocation.
+ */
+export async function endUserGrants(ctx: Pick<AdminContext, 'stores' | 'clock'>, accountId: string, userId: string): Promise<number> {
+  return ctx.stores.oauth.revokeUserGrants(accountId, userId, ctx.clock.now() + LONGEST_ACCESS_TOKEN_MS);
 }
 
 /** Soft-deletes every user named or none: their sessions end and their login names are free. */
@@ -251,6 +262,7 @@ export async function deleteUsers(ctx: AdminContext, accountId: string, userIds:
   const revision = await ctx.stores.users.writeUsers(accountId, { replace: users, expectedRevision: options.expectedRevision });
   for (const u of users) {
     const sessionsEnded = await ctx.stores.sessions.deleteUserSessions(accountId, u.userId);
+    await endUserGrants(ctx, accountId, u.userId);
     await recordAdminEvent(ctx, accountId, 'user_delete', { sessionsEnded }, u);
   }
   return { users, revision };
@@ -265,6 +277,7 @@ export async function resetPassword(ctx: AdminContext, user: User, password: str
   const passwordHash = await ctx.hasher.hash(password);
   await ctx.stores.users.updateUser(user.accountId, user.userId, { passwordHash, passwordChangedAt: ctx.clock.now() });
   const sessionsEnded = await ctx.stores.sessions.deleteUserSessions(user.accountId, user.userId);
+  await endUserGrants(ctx, user.accountId, user.userId);
   await recordAdminEvent(ctx, user.accountId, 'password_set', { sessionsEnded }, user);
   return sessionsEnded;
 }
@@ -294,6 +307,7 @@ export async function setUserEnabled(ctx: Omit<AdminContext, 'hasher'>, user: Us
   if (user.enabled === enabled) return 0;
   await ctx.stores.users.updateUser(user.accountId, user.userId, { enabled });
   const sessionsEnded = enabled ? 0 : await ctx.stores.sessions.deleteUserSessions(user.accountId, user.userId);
+  if (!enabled) await endUserGrants(ctx, user.accountId, user.userId);
   await recordAdminEvent(ctx, user.accountId, enabled ? 'user_enable' : 'user_disable', enabled ? {} : { sessionsEnded }, user);
   return sessionsEnded;
 }

@@ -13,6 +13,7 @@
  * administrator resets it (`login-service user set-password`).
  */
 import type { AccountSettings } from '../accounts/model.js';
+import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import type { AuditInput, AuditLog } from '../events/audit.js';
 import { errors } from '../errors.js';
 import type { PasswordHasher } from '../security/passwords.js';
@@ -91,6 +92,8 @@ async function applyPasswordChange(
   for (const other of await stores.sessions.listSessions(accountId, now, user.userId)) {
     if (other.idHash !== session.idHash && (await stores.sessions.deleteSession(other.idHash))) ended++;
   }
+  // OAuth grants were made with the old password too: they end with the other sessions.
+  await stores.oauth.revokeUserGrants(accountId, user.userId, now + LONGEST_ACCESS_TOKEN_MS);
   await audit.record({ ...who, type: 'password_change', detail: { otherSessionsEnded: ended } });
   return ended;
 }

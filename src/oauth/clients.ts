@@ -49,6 +49,28 @@ export function clientAddressAllowed(_installation: Installation, _ip: string | 
   return true;
 }
 
+
+const BASIC = /^Basic +([A-Za-z0-9+/]{1,2048}={0,2}) *$/i;
+
+/** appKey and secret of an `Authorization: Basic` header, or null for anything malformed. */
+export function basicCredentials(header: string | undefined): { appKey: string; secret: string } | null {
+  const m = header ? BASIC.exec(header) : null;
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  try {
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before the base64.
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const appKey = formDecode(decoded.slice(0, colon));
+    const secret = formDecode(decoded.slice(colon + 1));
+    if (!appKey || !secret || appKey.length > 256 || secret.length > 512) return null;
+    return { appKey, secret };
+  } catch {
+    return null;
+  }
+}
+
 // Compared against when the client is unknown, so a miss costs the same as a wrong secret.
 const NO_CLIENT_DIGEST = hashToken('no such client');
 
@@ -65,6 +87,13 @@ export interface ClientAuthRequest {
   ip: string | null;
   userAgent: string | null;
   now: number;
+  /** Introspection: an OAuth 1.0 API key of the account authenticates too, as on the older introspection route (it has no grant). */
+  acceptApiKeys?: boolean;
+}
+
+/** An oauth1 API key seen as a client that may authenticate and nothing else: no grant, no scope. */
+function apiKeyAsClient(key: ApiKey): Installation {
+  return { ...defaultInstallation(key.name, key.createdAt), grantTypes: [], accountId: key.accountId, clientId: key.appKey, secretHash: key.secretHash, revokedAt: key.revokedAt };
 }
 
 /** The invalid_client refusal: 401 with a challenge when the client tried Basic (RFC 6749 §5.2). */
@@ -82,7 +111,7 @@ export async function authenticateClient(deps: ClientAuthDeps, request: ClientAu
   const attempt = await deps.guard.beginAttempt(request.accountId, request.accountKnown, { ip: request.ip, userAgent: request.userAgent }, request.now);
   try {
     const key = credentials && request.accountKnown ? await deps.getApiKey(request.accountId, credentials.clientId) : null;
-    const installation = key ? installationOf(key) : null;
+    const installation = key ? (installationOf(key) ?? (request.acceptApiKeys ? apiKeyAsClient(key) : null)) : null;
     let proven: boolean;
     if (credentials === null) proven = false;
     else if (credentials.method === 'none') proven = installation?.tokenEndpointAuthMethod === 'none';

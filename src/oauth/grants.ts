@@ -108,10 +108,10 @@ export class AuthorizationServer {
     return this.d.stores.accounts.getAccount(accountId);
   }
 
-  private async client(ctx: ClientContext, account: Account | null): Promise<Installation> {
+  private async client(ctx: ClientContext, account: Account | null, acceptApiKeys = false): Promise<Installation> {
     return authenticateClient(
       { getApiKey: (a, k) => this.d.stores.apiKeys.getApiKey(a, k), guard: this.d.guard, audit: this.d.audit },
-      { accountId: ctx.accountId, accountKnown: account !== null, credentials: ctx.credentials, ip: ctx.ip, userAgent: ctx.userAgent, now: this.d.clock.now() },
+      { accountId: ctx.accountId, accountKnown: account !== null, credentials: ctx.credentials, ip: ctx.ip, userAgent: ctx.userAgent, now: this.d.clock.now(), acceptApiKeys },
     );
   }
 
@@ -169,8 +169,8 @@ export class AuthorizationServer {
       if (!pkceMatches(params.code_verifier, code.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge');
     } else if (params.code_verifier !== undefined) {
       throw invalidGrant('code_verifier sent, but the authorization request had no code_challenge');
-    } else if (installation.tokenEndpointAuthMethod === 'none') {
-      throw invalidGrant('A public client must use PKCE');
+    } else if (installation.tokenEndpointAuthMethod === 'none' || accountSettings(account!).oauthRequirePkce) {
+      throw invalidGrant('PKCE is required: the authorization request must send a code_challenge');
     }
     if (await this.d.stores.oauth.familyRevoked(code.familyId, now)) throw invalidGrant('The grant has been revoked');
     const user = await this.d.stores.users.getUserById(ctx.accountId, code.userId);
@@ -288,9 +288,14 @@ export class AuthorizationServer {
     }
   }
 
-  /** Authenticates an installation for introspection (RFC 7662 §2.1). */
-  async authenticateIntrospector(ctx: ClientContext): Promise<Installation> {
+  /** Authenticates an installation (a request refused before its grant is looked at). */
+  async authenticate(ctx: ClientContext): Promise<Installation> {
     return this.client(ctx, await this.account(ctx.accountId));
+  }
+
+  /** Authenticates an installation, or an API key of the account, for introspection (RFC 7662 §2.1). */
+  async authenticateIntrospector(ctx: ClientContext): Promise<Installation> {
+    return this.client(ctx, await this.account(ctx.accountId), true);
   }
 
   /**
@@ -379,9 +384,10 @@ export class AuthorizationServer {
 export const ALWAYS_ALLOWED_USER_SCOPES = OIDC_SCOPES;
 
 /**
- * Ends every token issued to an installation (it was disabled, deleted or its
- * secret rotated out): its families and, through the live check on every
- * use, its access tokens. For the installations service.
+ * Ends every token issued to an installation when it is disabled or deleted:
+ * its families (refresh tokens, and the person's access tokens issued in
+ * them). Its client-credentials tokens end through the live check, which
+ * refuses a disabled or deleted installation. For the installations service.
  */
 export async function endClientTokens(ctx: { stores: { oauth: OAuthGrantStore }; clock: Clock }, accountId: string, clientId: string): Promise<number> {
   return ctx.stores.oauth.revokeClientGrants(accountId, clientId, ctx.clock.now() + MAX_ACCESS_TOKEN_TTL_MS);

@@ -3,9 +3,12 @@
  * that speak the standard rather than this service's own bearer check.
  *
  * The caller authenticates with HTTP Basic `appKey:secret` of an active API
- * key of the account; it may then introspect any bearer of that account.
- * Whether a bearer is live is decided by SessionCore.checkBearer, the same
- * rule as GET /session, so the two checks can never disagree.
+ * key of the account (an OAuth installation is one); it may then introspect
+ * any bearer of that account: session bearers, and the authorization
+ * server's access and refresh tokens. Whether a session bearer is live is
+ * decided by SessionCore.checkBearer, the same rule as GET /session; whether
+ * an OAuth token is, by the authorization server (grants.ts), the same rule
+ * as its own introspection endpoint: the checks can never disagree.
  */
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '../http/errorHandling.js';
@@ -13,6 +16,8 @@ import { DomainError } from '../errors.js';
 import { ApiError, InternalCode } from '../http/errors.js';
 import { accountParamsSchema } from '../http/request.js';
 import { hashToken, tokenMatches } from '../security/tokens.js';
+import { basicCredentials, installationLive, installationOf } from './clients.js';
+
 import type { SessionCore } from '../sessions/core.js';
 import type { Stores } from '../store/index.js';
 
@@ -32,8 +37,11 @@ export interface IntrospectionResponse {
   exp?: number;
   iat?: number;
   client_id?: string | null;
-  token_type?: 'Bearer';
+  token_type?: 'Bearer' | 'refresh_token';
   scope?: string;
+  iss?: string;
+  aud?: string;
+  jti?: string;
 }
 
 const introspectionBodySchema = {
@@ -41,8 +49,8 @@ const introspectionBodySchema = {
   required: ['token'],
   description: 'application/x-www-form-urlencoded (as RFC 7662 says) or JSON',
   properties: {
-    token: { type: 'string', maxLength: 4096, description: 'The bearer to introspect' },
-    token_type_hint: { type: 'string', maxLength: 64, description: 'Accepted and ignored: bearers are the only tokens' },
+    token: { type: 'string', maxLength: 8192, description: 'The bearer, OAuth access token or refresh token to introspect' },
+    token_type_hint: { type: 'string', maxLength: 64, description: 'Accepted and ignored: each kind of token is told by its form' },
   },
 } as const;
 
@@ -56,13 +64,15 @@ const introspectionResponseSchema = {
     username: { type: 'string', description: 'loginName' },
     exp: { type: 'integer', description: 'Idle expiry, seconds since the epoch' },
     iat: { type: 'integer', description: 'Login time, seconds since the epoch' },
-    client_id: { type: ['string', 'null'], description: 'For bots: the appKey they logged in with; null for people' },
-    token_type: { type: 'string', enum: ['Bearer'] },
-    scope: { type: 'string', description: 'userPrivileges, space-separated' },
+    client_id: { type: ['string', 'null'], description: 'For bots: the appKey they logged in with; null for people; for OAuth tokens the installation' },
+    token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
+    scope: { type: 'string', description: 'userPrivileges, space-separated; for OAuth tokens their scope' },
+    iss: { type: 'string', description: 'OAuth tokens: the issuer' },
+    aud: { type: 'string', description: 'OAuth access tokens: the account id' },
+    jti: { type: 'string', description: 'OAuth access tokens: the token id' },
   },
 } as const;
 
-const BASIC = /^Basic +([A-Za-z0-9+/]{1,2048}={0,2}) *$/i;
 // Compared against when the appKey is unknown, so a miss costs the same as a wrong secret.
 const NO_KEY_DIGEST = hashToken('no such API key');
 
@@ -75,32 +85,40 @@ function clientAuthFailed(): ApiError {
   );
 }
 
-/** appKey and secret of an `Authorization: Basic` header, or null for anything malformed. */
-export function basicCredentials(header: string | undefined): { appKey: string; secret: string } | null {
-  const m = header ? BASIC.exec(header) : null;
-  if (!m) return null;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return null;
+
+/** RFC 7662 of a session bearer: `{active: false}` unless it is live on the account. */
+export async function introspectSessionBearer(sessions: Pick<SessionCore, 'checkBearer'>, accountId: string, token: string): Promise<IntrospectionResponse> {
+  let session;
   try {
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before the base64.
-    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    const appKey = formDecode(decoded.slice(0, colon));
-    const secret = formDecode(decoded.slice(colon + 1));
-    if (!appKey || !secret || appKey.length > 256 || secret.length > 512) return null;
-    return { appKey, secret };
-  } catch {
-    return null;
+    session = await sessions.checkBearer(accountId, token);
+  } catch (error) {
+    if (error instanceof DomainError && error.kind === 'bearerInvalid') return { active: false };
+    throw error;
   }
+  return {
+    active: true,
+    sub: session.userId,
+    username: session.loginName,
+    exp: Math.floor(session.expiresAt / 1000),
+    iat: Math.floor(session.createdAt / 1000),
+    client_id: session.appKey,
+    token_type: 'Bearer',
+    ...(session.privileges.length > 0 ? { scope: session.privileges.join(' ') } : {}),
+  };
 }
 
-export function introspectionRoutes(sessions: Pick<SessionCore, 'checkBearer'>, stores: Stores) {
+/** The authorization server's own tokens: their introspection, or null when `token` is not one of them. */
+export type OAuthTokenIntrospection = (accountId: string, token: string) => Promise<IntrospectionResponse | null>;
+
+export function introspectionRoutes(sessions: Pick<SessionCore, 'checkBearer'>, stores: Stores, oauthTokens?: OAuthTokenIntrospection) {
   async function authenticateClient(accountId: string, authorization: string | undefined): Promise<void> {
     const credentials = basicCredentials(authorization);
     if (!credentials) throw clientAuthFailed();
     const key = await stores.apiKeys.getApiKey(accountId, credentials.appKey);
     const secretOk = tokenMatches(credentials.secret, key?.secretHash ?? NO_KEY_DIGEST);
     if (!key || !secretOk || key.revokedAt !== null) throw clientAuthFailed();
+    // A disabled installation is one no longer in use, for introspection as for tokens.
+    if (key.type === 'oauth2' && !installationLive(installationOf(key))) throw clientAuthFailed();
   }
 
   return async function (app: FastifyInstance): Promise<void> {
@@ -120,23 +138,8 @@ export function introspectionRoutes(sessions: Pick<SessionCore, 'checkBearer'>, 
         onRequest: async (request) => authenticateClient((request.params as AccountParams).accountId, request.headers.authorization),
       },
       async (request): Promise<IntrospectionResponse> => {
-        let session;
-        try {
-          session = await sessions.checkBearer(request.params.accountId, request.body.token);
-        } catch (error) {
-          if (error instanceof DomainError && error.kind === 'bearerInvalid') return { active: false };
-          throw error;
-        }
-        return {
-          active: true,
-          sub: session.userId,
-          username: session.loginName,
-          exp: Math.floor(session.expiresAt / 1000),
-          iat: Math.floor(session.createdAt / 1000),
-          client_id: session.appKey,
-          token_type: 'Bearer',
-          ...(session.privileges.length > 0 ? { scope: session.privileges.join(' ') } : {}),
-        };
+        const { accountId } = request.params;
+        return (await oauthTokens?.(accountId, request.body.token)) ?? introspectSessionBearer(sessions, accountId, request.body.token);
       },
     );
   };

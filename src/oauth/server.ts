@@ -19,10 +19,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrorOf } from '../http/errors.js';
 import { DomainError } from '../errors.js';
-import { basicCredentials } from './routes.js';
 import type { ClientContext } from './grants.js';
 import type { AuthorizationServer } from './grants.js';
-import type { ClientCredentials } from './clients.js';
+import { basicCredentials, type ClientCredentials } from './clients.js';
 import type { SigningKeys } from './keys.js';
 import { invalidRequest, OAuthError } from './oauthErrors.js';
 import { API_SCOPES, OIDC_SCOPES } from './scopes.js';
@@ -242,7 +241,7 @@ export function authorizationServerRoutes(deps: AuthorizationServerRoutesDeps) {
       const ctx = clientContext(request, credentialsOf(request, params, false));
       if (!token) {
         // The client is authenticated first, so an unauthenticated caller learns nothing from a 400.
-        await server.authenticateIntrospector(ctx);
+        await server.authenticate(ctx);
         throw invalidRequest('token is required');
       }
       await server.revoke(ctx, token);
