@@ -322,6 +322,42 @@ for (const backend of backends) {
       assert.equal(await revision(), r1 + 1);
     });
 
+    test('end to end: an installed application gets a token, uses it within its scope, and loses it when disabled or removed', async () => {
+      const created = await call('POST', PATH, { ...valid, client_name: 'Token holder', scope: 'installations.read' });
+      const { client_id, client_secret } = created.json;
+      const issuer = `${server.baseUrl}/sentinel/api/account/123456`;
+      const token = async (secret: string) => {
+        const res = await fetch(`${issuer}/app/token?v=1.0`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`${client_id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        });
+        return { status: res.status, json: (await res.json()) as any };
+      };
+      const asApp = (accessToken: string, method = 'GET', path = PATH) => fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${accessToken}` } });
+      const issued = await token(client_secret);
+      assert.equal(issued.status, 200, JSON.stringify(issued.json));
+      assert.equal(issued.json.scope, 'installations.read');
+      const first = issued.json.access_token as string;
+      assert.equal((await asApp(first)).status, 200, 'installations.read lets it list');
+      assert.equal((await asApp(first, 'GET', '/le-users/users')).status, 403, 'nothing beyond its scope');
+
+      const rotated = await call('POST', `${PATH}/${client_id}/secret`);
+      assert.equal((await token(client_secret)).status, 401, 'the old secret is refused at the token endpoint');
+      assert.equal((await asApp(first)).status, 200, 'tokens issued before a rotation live on');
+      const second = (await token(rotated.json.client_secret)).json.access_token as string;
+
+      assert.equal((await call('PUT', `${PATH}/${client_id}`, { ...valid, client_name: 'Token holder', scope: 'installations.read', enabled: false })).status, 200);
+      assert.equal((await asApp(second)).status, 401, 'disabled: its token is refused');
+      assert.equal((await token(rotated.json.client_secret)).status, 401, 'and it gets no new one');
+      assert.equal((await call('PUT', `${PATH}/${client_id}`, { ...valid, client_name: 'Token holder', scope: 'installations.read' })).status, 200);
+      const third = (await token(rotated.json.client_secret)).json.access_token as string;
+      assert.equal((await asApp(third)).status, 200);
+      assert.equal((await call('DELETE', `${PATH}/${client_id}`)).status, 200);
+      assert.equal((await asApp(third)).status, 401, 'removed: its token is refused');
+      assert.equal((await token(rotated.json.client_secret)).status, 401);
+    });
+
     test('only administrators of the account', async () => {
       const other = await seedAccount(server, backend.name === 'SQLite' ? '777' : '778');
       const otherAdmin = await postJson(`${server.baseUrl}/api/account/${other.accountId}/login`, { username: other.human.loginName, password: other.human.password });
