@@ -139,6 +139,10 @@ export interface OAuthGrantStore {
    * Ends a family: its refresh tokens are deleted and `familyRevoked` says
    * so until `until` (the longest an access token of it can live). Its codes
    * stay, so a further use of one is still seen as not the first.
+   *
+   * Every `until` (here, in revoke…Grants and revokeAccessToken) is at most
+   * MAX_ACCESS_TOKEN_LIFETIME_MS after the time of the call: Redis keeps a
+   * mark that long, however the service's clock runs.
    */
   revokeFamily(familyId: string, until: number): Promise<void>;
   familyRevoked(familyId: string, now: number): Promise<boolean>;

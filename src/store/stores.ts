@@ -23,7 +23,7 @@ export interface Stores {
   sessions: SessionStore;
   counters: CounterStore;
   events: EventStore;
-  /** Agent groups, profiles and revisions (SQL only: Redis keeps sessions and counters). */
+  /** Agent groups, profiles and revisions (SQL only: Redis keeps sessions, counters and OAuth grants). */
   directory: DirectoryStore;
   /** OAuth codes, refresh-token families and revocation marks: where sessions are (SQL, or Redis). */
   oauth: OAuthGrantStore;

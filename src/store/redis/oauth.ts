@@ -16,11 +16,10 @@
  * `deleteExpiredGrants` has nothing to do. Every read compares the stored
  * times with the caller's `now`, as the SQL backends do.
  *
- * Marks are compared with `now` too. Their TTL only frees memory: where the
- * caller gives no `now` (revokeFamily, revokeAccessToken, revoke…Grants) it
- * is measured from this process's clock, and never shorter than
- * MAX_ACCESS_TOKEN_LIFETIME_MS, so a service whose clock is not the system's
- * (or differs from it) still finds its marks for as long as they matter.
+ * Marks hold their end and are compared with `now` too. Their TTL only frees
+ * memory: the contract keeps a mark's end within MAX_ACCESS_TOKEN_LIFETIME_MS
+ * of the time it is set (no access token lives longer), so each mark lives
+ * that long in Redis, whatever the service's clock says the time is.
  *
  * Every step that reads and writes is one Lua script (oauthScripts.ts), so
  * of concurrent takes or rotations exactly one wins.
@@ -119,8 +118,8 @@ const toToken = (h: Record<string, string>): RefreshToken => ({
 /** A TTL of at least 1 ms (Redis refuses 0 and below). */
 const ttl = (ms: number) => Math.max(1, Math.round(ms));
 
-/** The TTL of a mark whose end is known but not the caller's `now` (see above). */
-const markTtl = (until: number) => Math.max(until - Date.now(), MAX_ACCESS_TOKEN_LIFETIME_MS);
+/** The TTL of every revocation mark (see above). */
+const MARK_TTL_MS = MAX_ACCESS_TOKEN_LIFETIME_MS;
 
 export class RedisOAuthGrantStore implements OAuthGrantStore {
   private readonly scripts: Record<'saveCode' | 'takeCode' | 'saveToken' | 'findToken' | 'rotate' | 'revokeFamily' | 'revokeIndexed' | 'mark', RedisScript>;
@@ -177,7 +176,7 @@ export class RedisOAuthGrantStore implements OAuthGrantStore {
   }
 
   async revokeFamily(familyId: string, until: number): Promise<void> {
-    await this.scripts.revokeFamily(this.prefix, familyId, until, markTtl(until));
+    await this.scripts.revokeFamily(this.prefix, familyId, until, MARK_TTL_MS);
   }
 
   async familyRevoked(familyId: string, now: number): Promise<boolean> {
@@ -186,15 +185,15 @@ export class RedisOAuthGrantStore implements OAuthGrantStore {
   }
 
   async revokeUserGrants(accountId: string, userId: string, until: number): Promise<number> {
-    return (await this.scripts.revokeIndexed(`${this.prefix}oauth-user-families:${accountId}:${userId}`, this.prefix, until, markTtl(until))) as number;
+    return (await this.scripts.revokeIndexed(`${this.prefix}oauth-user-families:${accountId}:${userId}`, this.prefix, until, MARK_TTL_MS)) as number;
   }
 
   async revokeClientGrants(accountId: string, clientId: string, until: number): Promise<number> {
-    return (await this.scripts.revokeIndexed(`${this.prefix}oauth-client-families:${accountId}:${clientId}`, this.prefix, until, markTtl(until))) as number;
+    return (await this.scripts.revokeIndexed(`${this.prefix}oauth-client-families:${accountId}:${clientId}`, this.prefix, until, MARK_TTL_MS)) as number;
   }
 
   async revokeAccessToken(jti: string, until: number): Promise<void> {
-    await this.scripts.mark(`${this.prefix}oauth-access-revoked:${jti}`, this.prefix, until, markTtl(until));
+    await this.scripts.mark(`${this.prefix}oauth-access-revoked:${jti}`, this.prefix, until, MARK_TTL_MS);
   }
 
   async accessTokenRevoked(jti: string, now: number): Promise<boolean> {
