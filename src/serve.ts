@@ -21,6 +21,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { bootstrapIfEmpty, firstStartMessage } from './bootstrap.js';
+import { ensureSigningKeys } from './oauth/keys.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { PasswordHasher } from './security/passwords.js';
@@ -62,6 +63,8 @@ export async function bootstrapStore(stores: Stores, config: Config, deps: { clo
   } catch (error) {
     if ((await stores.accounts.listAccounts()).length === 0) throw error;
   }
+  // The OAuth signing keys, made once for every instance (a race only adds a key that is retired at once and still verifies).
+  await ensureSigningKeys(stores, deps.clock.now());
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

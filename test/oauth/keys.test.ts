@@ -104,3 +104,24 @@ test('two instances on one PostgreSQL + Redis: a revocation on one is seen by th
     await db.drop();
   }
 });
+
+test('the first start makes one current key of each alg; a second start adds none', async () => {
+  const { bootstrapStore } = await import('../../src/serve.js');
+  const { openStores } = await import('../../src/store/index.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const { ManualClock } = await import('../../src/clock.js');
+  const { PasswordHasher } = await import('../../src/security/passwords.js');
+  const stores = await openStores({ databaseUrl: 'sqlite::memory:' });
+  const hasher = new PasswordHasher();
+  try {
+    const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', PORT: '0' });
+    const out = { write: () => true } as unknown as NodeJS.WritableStream;
+    await bootstrapStore(stores, config, { clock: new ManualClock(Date.now()), hasher, out });
+    const first = await listSigningKeys(stores);
+    assert.deepEqual(first.filter((k) => k.current).map((k) => k.alg).sort(), ['ES256', 'RS256']);
+    await bootstrapStore(stores, config, { clock: new ManualClock(Date.now()), hasher, out });
+    assert.deepEqual((await listSigningKeys(stores)).map((k) => k.kid), first.map((k) => k.kid));
+  } finally {
+    await stores.close();
+  }
+});
