@@ -86,6 +86,7 @@ export const paths = {
   agentGroups: 'le-users/agentGroups',
   profiles: 'le-users/profiles',
   appKeys: 'app-keys',
+  installations: 'app-install/installations',
   baseUris: 'base-uris',
   sessions: 'sessions',
   events: 'events',

@@ -14,6 +14,7 @@ import { usersPage } from './pages/users.js';
 import { agentGroupsPage } from './pages/agentGroups.js';
 import { profilesPage } from './pages/profiles.js';
 import { apiKeysPage } from './pages/apiKeys.js';
+import { applicationsPage } from './pages/applications.js';
 import { sessionsPage } from './pages/sessions.js';
 import { eventsPage } from './pages/events.js';
 import { baseUrisPage } from './pages/baseUris.js';
@@ -25,6 +26,7 @@ const PAGES: Array<{ path: string; title: string; page: Page }> = [
   { path: 'agent-groups', title: 'Agent groups', page: agentGroupsPage },
   { path: 'profiles', title: 'Profiles', page: profilesPage },
   { path: 'api-keys', title: 'API keys', page: apiKeysPage },
+  { path: 'applications', title: 'Applications', page: applicationsPage },
   { path: 'sessions', title: 'Sessions', page: sessionsPage },
   { path: 'events', title: 'Events', page: eventsPage },
   { path: 'base-uris', title: 'Base URIs', page: baseUrisPage },

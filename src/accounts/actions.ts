@@ -5,7 +5,7 @@
  * directory's: src/directory/.)
  */
 import { DEFAULT_ACCOUNT_SETTINGS, type Account, type AccountPatch, type AccountSettings } from './model.js';
-import { BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME, requireAccount } from './service.js';
+import { AUTHORIZATION_SERVICE_NAME, BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME, requireAccount } from './service.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
 import { parseSettingsInput, type PolicySettings } from './settings.js';
@@ -26,7 +26,10 @@ export async function setServiceBaseURI(ctx: AdminContext, accountId: string, se
 export async function deleteServiceBaseURI(ctx: AdminContext, accountId: string, service: string): Promise<void> {
   const account = await requireAccount(ctx, accountId);
   if (service === LOGIN_SERVICE_NAME) throw new InvalidInputError(`${LOGIN_SERVICE_NAME} cannot be deleted: it is this server`);
-  if (!(await ctx.stores.accounts.deleteServiceBaseURI(account.accountId, service))) throw new NotFoundError(`service ${service.slice(0, 80)} has no base URI in account ${accountId}`);
+  if (!(await ctx.stores.accounts.deleteServiceBaseURI(account.accountId, service))) {
+    if (service === AUTHORIZATION_SERVICE_NAME) throw new NotFoundError(`${AUTHORIZATION_SERVICE_NAME} has no base URI of its own in account ${accountId}: it points at this server`);
+    throw new NotFoundError(`service ${service.slice(0, 80)} has no base URI in account ${accountId}`);
+  }
   await recordAdminEvent(ctx, account.accountId, 'domain_delete', { service });
 }
 

@@ -1,5 +1,5 @@
 /** `domain set | list`: the service base URIs the Domain API and the login response report. */
-import { LOGIN_SERVICE_NAME, serviceBaseURIs } from '../accounts/service.js';
+import { SERVICES_AT_THIS_SERVER, serviceBaseURIs } from '../accounts/service.js';
 import { setServiceBaseURI } from '../accounts/actions.js';
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
@@ -10,7 +10,7 @@ const set: Command = {
   args: ['accountId', 'service', 'baseURI'],
   flags: [],
   synopsis: '',
-  summary: `set where one of the account's services lives (host[:port]); ${LOGIN_SERVICE_NAME} defaults to this server's public host`,
+  summary: `set where one of the account's services lives (host[:port]); ${SERVICES_AT_THIS_SERVER.join(' and ')} default to this server's public host`,
   async run(ctx, [accountId, service, baseURI]) {
     const previous = await setServiceBaseURI(await ctx.admin(), accountId!, service!, baseURI!);
     const account = { accountId: accountId! };
@@ -25,7 +25,7 @@ const list: Command = {
   args: ['accountId'],
   flags: [],
   synopsis: '',
-  summary: `list the account's service base URIs (as the Domain API reports them, ${LOGIN_SERVICE_NAME} included)`,
+  summary: `list the account's service base URIs (as the Domain API reports them, ${SERVICES_AT_THIS_SERVER.join(' and ')} included)`,
   async run(ctx, [accountId]) {
     const account = await requireAccount(ctx, accountId!);
     const uris = await serviceBaseURIs(await ctx.stores(), account.accountId, ctx.config.publicHost);

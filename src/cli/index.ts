@@ -13,6 +13,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { SETTING_HELP, SETTING_NAMES, type Config } from '../config.js';
 import { SETTING_FLAG_OPTIONS, accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
+import { appCommands } from './apps.js';
 import { synopsisOf, type Command } from './command.js';
 import { CliContext, UsageError, type CliIo, type CliOptions } from './context.js';
 import { directoryCommands } from './directory.js';
@@ -21,6 +22,7 @@ import { printable } from './format.js';
 import { refuseControlCharacters } from './input.js';
 import { eventCommands } from './events.js';
 import { installationCommands } from './installation.js';
+import { keyCommands } from './keys.js';
 import { sessionCommands } from './sessions.js';
 import { ssoCommands } from './sso.js';
 import { userCommands } from './users.js';
@@ -32,6 +34,8 @@ export const COMMANDS: readonly Command[] = [
   ...userCommands,
   ...directoryCommands,
   ...apiKeyCommands,
+  ...appCommands,
+  ...keyCommands,
   ...domainCommands,
   ...ssoCommands,
   ...sessionCommands,
@@ -75,6 +79,17 @@ export const CLI_OPTIONS = {
   'client-secret-stdin': { type: 'boolean' },
   'display-name': { type: 'string' },
   'login-name-claim': { type: 'string' },
+  // app install | update: the fields of an OAuth 2.0 application.
+  'logo-uri': { type: 'string' },
+  grant: { type: 'string', multiple: true },
+  'redirect-uri': { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  'auth-method': { type: 'string' },
+  public: { type: 'boolean' },
+  disable: { type: 'boolean' },
+  enable: { type: 'boolean' },
+  'ip-allow': { type: 'string', multiple: true },
+  alg: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 

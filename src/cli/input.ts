@@ -105,6 +105,13 @@ export function refuseControlCharacters(args: readonly string[], options: CliOpt
   }
 }
 
+/** A flag given several times arrives as a list. */
+export function listFlag(options: CliOptions, name: string): string[] | undefined {
+  const value = options[name] as unknown;
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
 export function stringFlag(options: CliOptions, name: string): string | undefined {
   const value = options[name];
   return typeof value === 'string' ? value : undefined;

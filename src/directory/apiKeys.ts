@@ -3,8 +3,8 @@
  * `allowedAppKeys`) and what a client authenticates with (token introspection).
  * The secrets exist in plaintext only in the value `issueApiKey` returns.
  */
-import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import { requireAccount } from '../accounts/service.js';
+import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
 import { hashToken, randomToken } from '../security/tokens.js';
@@ -47,21 +47,32 @@ export async function issueApiKey(ctx: KeyContext, accountId: string, name?: str
     installation: null,
     ipAllowlist: [],
   };
+  // An oauth2 key is an installation too (oauth/installations.ts): its list moves on.
+  if (type === 'oauth2') await ctx.stores.directory.claimRevision(accountId, 'installations', undefined);
   await ctx.stores.apiKeys.createApiKey(key);
   await recordAdminEvent(ctx, accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type });
   return { key, issued };
 }
 
-/** Revokes the key and ends the sessions of the bots that logged in with it; returns how many ended. */
+/**
+ * Revokes the key and ends the sessions of the bots that logged in with it;
+ * returns how many ended. An oauth2 key is an installation: revoking it
+ * removes the installation, so the tokens issued to it end too.
+ */
 export async function revokeKey(ctx: KeyContext, accountId: string, appKey: string): Promise<number> {
   await requireAccount(ctx, accountId);
-  if (!(await ctx.stores.apiKeys.revokeApiKey(accountId, appKey, ctx.clock.now()))) {
+  const key = appKey.length <= 256 ? await ctx.stores.apiKeys.getApiKey(accountId, appKey) : null;
+  if (!key || !(await ctx.stores.apiKeys.revokeApiKey(accountId, appKey, ctx.clock.now()))) {
     throw new NotFoundError(`API key ${appKey} is not an active key of account ${accountId}`);
   }
   const sessionsEnded = await ctx.stores.sessions.deleteAppKeySessions(accountId, appKey);
-  // An oauth2 key is an installation: its OAuth grants end with it.
-  await ctx.stores.oauth.revokeClientGrants(accountId, appKey, ctx.clock.now() + LONGEST_ACCESS_TOKEN_MS);
-  await recordAdminEvent(ctx, accountId, 'apikey_revoke', { appKey, sessionsEnded });
+  let grantsEnded: number | undefined;
+  if (key.type === 'oauth2') {
+    await ctx.stores.directory.claimRevision(accountId, 'installations', undefined);
+    // As long as the longest access token can live: none of theirs is accepted again.
+    grantsEnded = await ctx.stores.oauth.revokeClientGrants(accountId, appKey, ctx.clock.now() + LONGEST_ACCESS_TOKEN_MS);
+  }
+  await recordAdminEvent(ctx, accountId, 'apikey_revoke', { appKey, sessionsEnded, ...(grantsEnded !== undefined && { grantsEnded }) });
   return sessionsEnded;
 }
 

@@ -192,7 +192,11 @@ export interface ApiKeyStore {
   updateApiKey(accountId: string, appKey: string, patch: ApiKeyPatch): Promise<boolean>;
 }
 
-export type DirectoryResource = 'users' | 'agentGroups' | 'profiles';
+/**
+ * The resource types that carry a revision (admin-api.md "Revisions").
+ * Installations keep theirs here too, though their items are API keys.
+ */
+export type DirectoryResource = 'users' | 'agentGroups' | 'profiles' | 'installations';
 
 export const ROLE_TYPES = { ADMINISTRATOR: 1, AGENT: 2, AGENT_MANAGER: 3, CAMPAIGN_MANAGER: 4 } as const;
 export type RoleTypeId = 1 | 2 | 3 | 4;
@@ -257,6 +261,15 @@ export interface WriteResult {
 export interface DirectoryStore {
   /** The resource type's current revision; 0 for an account that has none. */
   revision(accountId: string, resource: DirectoryResource): Promise<number>;
+  /**
+   * Moves the revision of a resource whose items are written elsewhere
+   * (installations, in the API-key store) one step on, atomically, and
+   * returns the new one. With `expected`, only from that revision:
+   * otherwise RevisionMismatchError and nothing moves. Of two writers
+   * conditioned on the same revision exactly one gets through, so a caller
+   * claims the revision first and writes after.
+   */
+  claimRevision(accountId: string, resource: 'installations', expected: number | undefined): Promise<number>;
   /** Ordered by id; deleted groups only when asked. */
   listAgentGroups(accountId: string, options?: { includeDeleted?: boolean }): Promise<AgentGroup[]>;
   /** Ordered by id. */

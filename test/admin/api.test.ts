@@ -351,9 +351,16 @@ describe('our own resources', () => {
     const set = await call('PUT', '/base-uris/msgHist', { baseURI: 'msghist.example.com:8443' });
     assert.deepEqual(set.json, { service: 'msgHist', baseURI: 'msghist.example.com:8443', previous: null });
     const listed = await call('GET', '/base-uris');
-    assert.deepEqual(listed.json.map((u: { service: string }) => u.service), ['agentVep', 'msgHist']);
+    assert.deepEqual(listed.json.map((u: { service: string }) => u.service), ['agentVep', 'msgHist', 'sentinel']);
     assert.equal((await call('PUT', '/base-uris/msgHist', { baseURI: 'https://nope/' })).status, 400);
     assert.equal((await call('DELETE', '/base-uris/agentVep')).status, 400);
+    const sentinel = await call('DELETE', '/base-uris/sentinel');
+    assert.equal(sentinel.status, 404);
+    assert.match(sentinel.json.error.message, /sentinel has no base URI of its own .*: it points at this server/);
+    assert.equal((await call('PUT', '/base-uris/sentinel', { baseURI: 'auth.example.com' })).status, 200);
+    assert.equal((await call('GET', '/base-uris')).json.find((u: { service: string }) => u.service === 'sentinel').baseURI, 'auth.example.com');
+    assert.equal((await call('DELETE', '/base-uris/sentinel')).status, 200);
+    assert.notEqual((await call('GET', '/base-uris')).json.find((u: { service: string }) => u.service === 'sentinel').baseURI, 'auth.example.com', 'back at this server');
     assert.equal((await call('DELETE', '/base-uris/msgHist')).status, 200);
     assert.equal((await call('DELETE', '/base-uris/msgHist')).status, 404);
   });

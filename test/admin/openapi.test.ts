@@ -49,21 +49,22 @@ test('/openapi.json: valid, described, with examples and the bearer scheme; its 
     };
     const example = (path: string, method: string) => spec.paths[path][method.toLowerCase()].requestBody.content['application/json'].example;
     const ids: Record<string, string> = {};
-    for (const resource of ['le-users/agentGroups', 'le-users/profiles', 'le-users/users', 'app-keys']) {
+    for (const resource of ['le-users/agentGroups', 'le-users/profiles', 'le-users/users', 'app-keys', 'app-install/installations']) {
       const path = `${ADMIN}${resource}`;
       const res = await send('POST', path, example(path, 'POST'));
       assert.equal(res.status, 201, `POST ${path}: ${res.text}`);
-      ids[resource] = String(res.json.id ?? res.json.appKey);
+      ids[resource] = String(res.json.id ?? res.json.appKey ?? res.json.client_id);
     }
     for (const [path, method, id] of [
       [`${ADMIN}le-users/agentGroups/{id}`, 'PUT', ids['le-users/agentGroups']],
       [`${ADMIN}le-users/profiles/{id}`, 'PUT', ids['le-users/profiles']],
       [`${ADMIN}le-users/users/{id}`, 'PUT', ids['le-users/users']],
       [`${ADMIN}le-users/users/{id}/resetPassword`, 'PUT', ids['le-users/users']],
+      [`${ADMIN}app-install/installations/{client_id}`, 'PUT', ids['app-install/installations']],
       [`${ADMIN}base-uris/{service}`, 'PUT', 'chat'],
       [`${ADMIN}settings`, 'PUT', ''],
     ] as const) {
-      const res = await send(method, path.replace('{id}', id).replace('{service}', id), example(path, method));
+      const res = await send(method, path.replace('{id}', id).replace('{service}', id).replace('{client_id}', id), example(path, method));
       assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);
     }
     // The bulk delete's example names a user that does not exist: the answer says so, and nothing is deleted.

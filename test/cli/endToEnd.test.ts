@@ -241,6 +241,7 @@ describe('login-service commands against a running server', () => {
     assertSucceeded(listed);
     assert.deepEqual(listed.json, [
       { account: ACCOUNT, service: 'agentVep', baseURI: 'login.example.com' },
+      { account: ACCOUNT, service: 'sentinel', baseURI: 'login.example.com' },
       { account: ACCOUNT, service: 'smt', baseURI: 'smt.example.com:8443' },
     ]);
     const res = await login({ username: 'walter', password: 'walter password one' });

@@ -36,10 +36,21 @@ describe('Domain API', () => {
       baseURIs: [
         { account: '123456', baseURI: 'va.login.example.test', service: 'agentVep' },
         { account: '123456', baseURI: 'va.msg.example.test', service: 'asyncMessagingEnt' },
+        { account: '123456', baseURI: 'va.login.example.test', service: 'sentinel' },
         { account: '123456', baseURI: 'va.smt.example.test:8443', service: 'smt' },
       ],
     });
-    assert.deepEqual((await get('/api/account/777/service/baseURI.json?version=1.0')).json.baseURIs.map((b: any) => b.service), ['agentVep']);
+    assert.deepEqual((await get('/api/account/777/service/baseURI.json?version=1.0')).json.baseURIs.map((b: any) => b.service), ['agentVep', 'sentinel']);
+  });
+
+  test('sentinel (the OAuth 2.0 authorization server) points at this server until an administrator moves it', async () => {
+    assert.deepEqual((await get('/api/account/777/service/sentinel/baseURI.json?version=1.0')).json, { service: 'sentinel', account: '777', baseURI: 'va.login.example.test' });
+    await server.stores.accounts.setServiceBaseURI('777', 'sentinel', 'sentinel.example.test:8443');
+    assert.equal((await get('/api/account/777/service/sentinel/baseURI.json?version=1.0')).json.baseURI, 'sentinel.example.test:8443');
+    const all = (await get('/api/account/777/service/baseURI.json?version=1.0')).json.baseURIs;
+    assert.deepEqual(all.filter((b: any) => b.service === 'sentinel'), [{ account: '777', baseURI: 'sentinel.example.test:8443', service: 'sentinel' }]);
+    await server.stores.accounts.deleteServiceBaseURI('777', 'sentinel');
+    assert.equal((await get('/api/account/777/service/sentinel/baseURI.json?version=1.0')).json.baseURI, 'va.login.example.test');
   });
 
   test('an administrator can point agentVep elsewhere', async () => {

@@ -51,6 +51,7 @@ describe('User Login and Application Login', () => {
 
     assert.deepEqual(body.csdsCollectionResponse.baseURIs, [
       { account: '123456', baseURI: 'login.example.test:8443', service: 'agentVep' },
+      { account: '123456', baseURI: 'login.example.test:8443', service: 'sentinel' },
       { account: '123456', baseURI: 'smt.example.test', service: 'smt' },
     ]);
     assert.deepEqual(body.accountData, { agentGroupsData: { items: [{ id: -1, deleted: false, name: 'Main Group' }], revision: 1 } });

@@ -507,6 +507,21 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal(await stores.directory.revision('1', 'profiles'), 4);
       });
 
+      contract('claimRevision moves the installations revision; from a stale one it refuses and moves nothing; of concurrent claims one wins', async (stores) => {
+        await stores.accounts.createAccount(account('1', realNow()));
+        assert.equal(await stores.directory.revision('1', 'installations'), 0);
+        assert.equal(await stores.directory.claimRevision('1', 'installations', 0), 1, 'from 0, the row made on the way');
+        assert.equal(await stores.directory.claimRevision('1', 'installations', undefined), 2);
+        await assert.rejects(stores.directory.claimRevision('1', 'installations', 1), (e: unknown) => e instanceof RevisionMismatchError && e.current === 2);
+        assert.equal(await stores.directory.revision('1', 'installations'), 2);
+        assert.equal(await stores.directory.revision('1', 'users'), 1, 'the other resources keep theirs');
+        const claims = await Promise.allSettled([2, 2, 2, 2].map((r) => stores.directory.claimRevision('1', 'installations', r)));
+        assert.equal(claims.filter((c) => c.status === 'fulfilled').length, 1);
+        assert.equal(await stores.directory.revision('1', 'installations'), 3);
+        await assert.rejects(stores.directory.claimRevision('1', 'installations', 5), RevisionMismatchError, 'a revision from the future');
+        assert.equal(await stores.directory.revision('1', 'installations'), 3);
+      });
+
       contract('keeps an enabled administrator: disabling, deleting or demoting the last one is refused and changes nothing', async (stores) => {
         const t = realNow();
         await stores.accounts.createAccount(account('1', t));

@@ -13,6 +13,7 @@ import { appKeysRoutes } from './appKeys.js';
 import { baseUrisRoutes } from './baseUris.js';
 import type { AdminRouteDeps } from './deps.js';
 import { eventsRoutes } from './events.js';
+import { installationsRoutes } from './installations.js';
 import { profilesRoutes } from './profiles.js';
 import { sessionsRoutes } from './sessions.js';
 import { settingsRoutes } from './settings.js';
@@ -28,7 +29,7 @@ export function adminRoutes(deps: AdminRouteDeps, auth: Auth) {
     });
     app.addHook('preHandler', auth.requireAdministrator);
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-    for (const resource of [usersRoutes, agentGroupsRoutes, profilesRoutes, appKeysRoutes, baseUrisRoutes, sessionsRoutes, eventsRoutes, settingsRoutes, ssoRoutes]) {
+    for (const resource of [usersRoutes, agentGroupsRoutes, profilesRoutes, appKeysRoutes, installationsRoutes, baseUrisRoutes, sessionsRoutes, eventsRoutes, settingsRoutes, ssoRoutes]) {
       await typed.register(resource(deps));
     }
   };
@@ -39,6 +40,7 @@ export const ADMIN_TAGS = [
   { name: 'admin: agent groups', description: 'Agent groups (v 2.0)' },
   { name: 'admin: profiles', description: 'Profiles: they decide privileges at login and administrator rights at each request (v 4.0)' },
   { name: 'admin: app keys', description: 'API keys of bots (v 1.0)' },
+  { name: 'admin: installations', description: 'OAuth 2.0 applications: client ids and secrets, grants, redirect URIs, scopes (v 1.0)' },
   { name: 'admin: base URIs', description: 'What the Domain API serves (v 1.0)' },
   { name: 'admin: sessions', description: 'Live sessions (v 1.0)' },
   { name: 'admin: events', description: 'Audit events (v 1.0)' },

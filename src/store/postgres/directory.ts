@@ -150,6 +150,25 @@ export class PostgresDirectoryStore implements DirectoryStore {
     return revisionOf(this.pool, accountId, resource);
   }
 
+  async claimRevision(accountId: string, resource: 'installations', expected: number | undefined): Promise<number> {
+    if (expected === undefined) {
+      const { rows } = await this.pool.query<{ revision: number }>(
+        `INSERT INTO revisions (account_id, resource, revision) VALUES ($1, $2, 1)
+         ON CONFLICT (account_id, resource) DO UPDATE SET revision = revisions.revision + 1 RETURNING revision`,
+        [accountId, resource],
+      );
+      return rows[0]!.revision;
+    }
+    // The row first (revision 0 when new), then one conditional update: a single statement decides who wins.
+    await this.pool.query('INSERT INTO revisions (account_id, resource, revision) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [accountId, resource]);
+    const { rows } = await this.pool.query<{ revision: number }>(
+      'UPDATE revisions SET revision = revision + 1 WHERE account_id = $1 AND resource = $2 AND revision = $3 RETURNING revision',
+      [accountId, resource, expected],
+    );
+    if (rows[0]) return rows[0].revision;
+    throw new RevisionMismatchError(await revisionOf(this.pool, accountId, resource));
+  }
+
   async listAgentGroups(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<AgentGroup[]> {
     const { rows } = await this.pool.query<AgentGroupRow>({
       name: 'agent_groups.list',

@@ -129,6 +129,14 @@ export class SqliteDirectoryStore implements DirectoryStore {
     return this.tx.revision(accountId, resource);
   }
 
+  async claimRevision(accountId: string, resource: 'installations', expected: number | undefined): Promise<number> {
+    // One write transaction: nothing can bump between the check and the bump.
+    return this.db.transaction(() => {
+      this.tx.check(accountId, resource, expected);
+      return this.tx.bump(accountId, resource);
+    })();
+  }
+
   async listAgentGroups(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<AgentGroup[]> {
     return (this.q.listGroups.all(accountId, b(options.includeDeleted === true)) as AgentGroupRow[]).map(toAgentGroup);
   }
