@@ -19,6 +19,8 @@ export const APPLICATION_LOGIN_WINDOW_MS = 5_000;
 
 export class ApiKeyLogin implements LoginMethod<ApplicationCredentials> {
   readonly name = 'apikey';
+  /** Bots' only way in: governed by each key's ipAllowlist, not by the account's allowed networks. */
+  readonly forBots = true;
   /** RFC 8176 "swk": proof of a software-held key; here the API key's secret. */
   readonly amr = ['swk'];
 
