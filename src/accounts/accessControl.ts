@@ -139,3 +139,16 @@ export function networkAllowed(accessControl: Pick<AccessControl, 'ipRestriction
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A range as typed on the command line (`FROM-TO`, a CIDR block, or one address), as the settings keep it. */
+export function rangeFromText(text: string, description?: string): AddressRange {
+  const t = text.trim();
+  const described = description === undefined ? {} : { description };
+  if (t.includes('/')) return { cidr: t, ...described };
+  const dash = t.indexOf('-');
+  if (dash >= 0) return { from: t.slice(0, dash).trim(), to: t.slice(dash + 1).trim(), ...described };
+  return { from: t, to: t, ...described };
+}
+
+/** `10.0.0.0-10.0.0.255` or `2001:db8::/32`: a range as people read it. */
+export const rangeText = (range: AddressRange): string => ('cidr' in range ? range.cidr : range.from === range.to ? range.from : `${range.from}-${range.to}`);

@@ -62,6 +62,7 @@ test('/openapi.json: valid, described, with examples and the bearer scheme; its 
       [`${ADMIN}le-users/users/{id}/resetPassword`, 'PUT', ids['le-users/users']],
       [`${ADMIN}base-uris/{service}`, 'PUT', 'chat'],
       [`${ADMIN}settings`, 'PUT', ''],
+      [`${ADMIN}access-control`, 'PUT', ''],
     ] as const) {
       const res = await send(method, path.replace('{id}', id).replace('{service}', id), example(path, method));
       assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);
