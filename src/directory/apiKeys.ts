@@ -43,6 +43,8 @@ export async function issueApiKey(ctx: KeyContext, accountId: string, name?: str
     accessTokenSecretHash: 'accessTokenSecret' in issued ? hashToken(issued.accessTokenSecret) : null,
     createdAt: ctx.clock.now(),
     revokedAt: null,
+    installation: null,
+    ipAllowlist: [],
   };
   await ctx.stores.apiKeys.createApiKey(key);
   await recordAdminEvent(ctx, accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type });

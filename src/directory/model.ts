@@ -12,6 +12,7 @@
  * and applied atomically.
  */
 import { InvalidInputError } from '../errors.js';
+import type { InstallationFields } from '../oauth/model.js';
 
 /** An agent group. `-1` is every account's main group, the root of the tree; it cannot be deleted. */
 export interface AgentGroup {
@@ -148,11 +149,36 @@ export interface ApiKey {
   appKey: string;
   name: string;
   type: ApiKeyType;
+  /**
+   * The secret's digest; `''` for a public OAuth client
+   * (`tokenEndpointAuthMethod: 'none'`), which has no secret: no digest equals
+   * it, so `tokenMatches` refuses every value.
+   */
   secretHash: string;
   accessTokenHash: string | null;
   accessTokenSecretHash: string | null;
   createdAt: number;
   revokedAt: number | null;
+  /**
+   * The OAuth view of an `oauth2` key (an installation, oauth/model.ts). Null
+   * for a key made by `apikey create`, which is seen as
+   * `defaultInstallation(name, createdAt)`; always null for `oauth1` keys.
+   */
+  installation: InstallationFields | null;
+  /**
+   * Addresses the key may be used from: single addresses, `FROM-TO` ranges and
+   * CIDR blocks, stored as given (whoever accepts them checks them). Empty:
+   * from anywhere.
+   */
+  ipAllowlist: string[];
+}
+
+/** What `updateApiKey` may change; absent fields stay as they are. */
+export interface ApiKeyPatch {
+  name?: string;
+  secretHash?: string;
+  installation?: InstallationFields | null;
+  ipAllowlist?: string[];
 }
 
 export interface ApiKeyStore {
@@ -162,6 +188,8 @@ export interface ApiKeyStore {
   listApiKeys(accountId: string): Promise<ApiKey[]>;
   /** False when there is no such active key. */
   revokeApiKey(accountId: string, appKey: string, at: number): Promise<boolean>;
+  /** Changes an active key (a revoked one stays as it was revoked). False when there is no such active key. */
+  updateApiKey(accountId: string, appKey: string, patch: ApiKeyPatch): Promise<boolean>;
 }
 
 export type DirectoryResource = 'users' | 'agentGroups' | 'profiles';

@@ -8,7 +8,8 @@ import type { Account } from '../accounts/model.js';
 import type { AuditEvent } from '../events/model.js';
 import type { Counter } from '../security/counters.js';
 import type { BearerSession, SessionRecord } from '../sessions/model.js';
-import type { AgentGroup, ApiKey, GroupAssignment, Profile, RoleTypeId, User } from '../directory/model.js';
+import type { AgentGroup, ApiKey, ApiKeyPatch, GroupAssignment, Profile, RoleTypeId, User } from '../directory/model.js';
+import type { InstallationFields } from '../oauth/model.js';
 
 type SqlBoolean = boolean | number;
 type SqlJson<T> = T | string;
@@ -177,6 +178,8 @@ export interface ApiKeyRow {
   access_token_secret_hash: string | null;
   created_at: number;
   revoked_at: number | null;
+  installation: SqlJson<InstallationFields> | null;
+  ip_allowlist: SqlJson<string[]>;
 }
 
 export const toApiKey = (r: ApiKeyRow): ApiKey => ({
@@ -189,7 +192,36 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   accessTokenSecretHash: r.access_token_secret_hash,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
+  installation: r.installation === null ? null : json(r.installation),
+  ipAllowlist: json(r.ip_allowlist),
 });
+
+/** The values of an API key's columns, named as the columns, for both SQL backends' writes (JSON as text). */
+export const apiKeyColumns = (k: ApiKey) => ({
+  account_id: k.accountId,
+  app_key: k.appKey,
+  name: k.name,
+  type: k.type,
+  secret_hash: k.secretHash,
+  access_token_hash: k.accessTokenHash,
+  access_token_secret_hash: k.accessTokenSecretHash,
+  created_at: k.createdAt,
+  revoked_at: k.revokedAt,
+  installation: k.installation === null ? null : JSON.stringify(k.installation),
+  ip_allowlist: JSON.stringify(k.ipAllowlist),
+});
+
+export const API_KEY_COLUMNS = Object.keys(apiKeyColumns({ installation: null, ipAllowlist: [] } as unknown as ApiKey));
+
+/** The columns an ApiKeyPatch sets, with their values (JSON as text). */
+export function apiKeyPatchColumns(patch: ApiKeyPatch): Array<[string, string | null]> {
+  const sets: Array<[string, string | null]> = [];
+  if (patch.name !== undefined) sets.push(['name', patch.name]);
+  if (patch.secretHash !== undefined) sets.push(['secret_hash', patch.secretHash]);
+  if (patch.installation !== undefined) sets.push(['installation', patch.installation === null ? null : JSON.stringify(patch.installation)]);
+  if (patch.ipAllowlist !== undefined) sets.push(['ip_allowlist', JSON.stringify(patch.ipAllowlist)]);
+  return sets;
+}
 
 export interface SessionRow {
   id_hash: string;

@@ -2,13 +2,19 @@
  * Moving an installation between backends (SQLite → PostgreSQL, or to a new
  * machine): one JSON document with every account, its settings, agent groups
  * and service base URIs, every user with their password hash (so people keep
- * their passwords) and every API key's digests (so bots keep their keys).
+ * their passwords) and every API key's digests (so bots keep their keys), with
+ * its OAuth installation fields and address allowlist (so applications keep
+ * their client ids, secrets and redirect URIs).
  *
  * Not moved, on purpose:
  * - sessions: they are bound to tokens that browsers and bots hold for the
  *   installation that issued them, and live hours at most; moving them would
  *   keep credentials alive across a move that should end them. People log in again.
  * - counters: brute-force windows of a minute or so; they mean nothing later.
+ * - OAuth codes, refresh tokens and revocation marks: like sessions, bound to
+ *   what the source issued; applications sign their users in again.
+ * - signing keys: private keys stay where they were made; the target makes its
+ *   own at first start, and tokens of the source stop verifying there.
  * - audit events: the history of the source installation, possibly large, and
  *   kept there under its own retention; they are not what the new one runs on.
  */
@@ -18,6 +24,7 @@ import { parseSettingsInput, type PolicySettings } from '../accounts/settings.js
 import { isValidTimeZone } from '../timezones.js';
 import { API_KEY_TYPES, BUILT_IN_PROFILES, USER_DEFAULTS, type AgentGroup, type ApiKey, type GroupAssignment, type Profile, type RoleTypeId, type User } from '../directory/model.js';
 import { hashToken } from '../security/tokens.js';
+import { GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, type InstallationFields } from '../oauth/model.js';
 import { ssoConfigProblem, type SsoConfig } from '../sso/model.js';
 import { storedLoginNameKey } from '../users/loginName.js';
 import { DuplicateError, InvalidInputError } from '../errors.js';
@@ -241,19 +248,44 @@ const user: Check<User> = (v, p) => {
   };
 };
 
+const installation: Check<InstallationFields> = (v, p) => {
+  const o = object(v, p);
+  return {
+    clientName: nonEmpty(o.clientName, `${p}.clientName`),
+    displayName: str(o.displayName, `${p}.displayName`),
+    description: str(o.description, `${p}.description`),
+    logoUri: nullable(nonEmpty)(o.logoUri, `${p}.logoUri`),
+    grantTypes: arrayOf(oneOf(GRANT_TYPES))(o.grantTypes, `${p}.grantTypes`),
+    redirectUris: arrayOf(nonEmpty)(o.redirectUris, `${p}.redirectUris`),
+    responseTypes: arrayOf(oneOf(['code'] as const))(o.responseTypes, `${p}.responseTypes`),
+    scope: str(o.scope, `${p}.scope`),
+    tokenEndpointAuthMethod: oneOf(TOKEN_ENDPOINT_AUTH_METHODS)(o.tokenEndpointAuthMethod, `${p}.tokenEndpointAuthMethod`),
+    enabled: bool(o.enabled, `${p}.enabled`),
+    updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+  };
+};
+
 const apiKey: Check<ApiKey> = (v, p) => {
   const o = object(v, p);
+  const type = o.type === undefined ? 'oauth1' : oneOf(API_KEY_TYPES)(o.type, `${p}.type`);
+  // Absent in documents exported before OAuth installations existed.
+  const fields = o.installation === undefined ? null : nullable(installation)(o.installation, `${p}.installation`);
+  if (fields !== null && type !== 'oauth2') fail(`${p}.installation`, 'null for a key of type oauth1');
+  // A public client (no secret) keeps an empty digest, which no secret matches.
+  const publicClient = fields?.tokenEndpointAuthMethod === 'none';
   return {
     accountId: str(o.accountId, `${p}.accountId`),
     appKey: nonEmpty(o.appKey, `${p}.appKey`),
     name: str(o.name, `${p}.name`),
-    type: o.type === undefined ? 'oauth1' : oneOf(API_KEY_TYPES)(o.type, `${p}.type`),
-    secretHash: nonEmpty(o.secretHash, `${p}.secretHash`),
+    type,
+    secretHash: publicClient ? str(o.secretHash, `${p}.secretHash`) : nonEmpty(o.secretHash, `${p}.secretHash`),
     // Documents exported before access tokens were kept as digests carry the token itself.
     accessTokenHash: o.accessTokenHash === undefined && typeof o.accessToken === 'string' ? hashToken(o.accessToken) : nullable(nonEmpty)(o.accessTokenHash, `${p}.accessTokenHash`),
     accessTokenSecretHash: nullable(nonEmpty)(o.accessTokenSecretHash, `${p}.accessTokenSecretHash`),
     createdAt: int(o.createdAt, `${p}.createdAt`),
     revokedAt: nullable(int)(o.revokedAt, `${p}.revokedAt`),
+    installation: fields,
+    ipAllowlist: o.ipAllowlist === undefined ? [] : arrayOf(nonEmpty)(o.ipAllowlist, `${p}.ipAllowlist`),
   };
 };
 

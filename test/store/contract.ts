@@ -85,6 +85,8 @@ function apiKey(accountId: string, appKey: string, createdAt: number, overrides:
     accessTokenSecretHash: hex(),
     createdAt,
     revokedAt: null,
+    installation: null,
+    ipAllowlist: [],
     ...overrides,
   };
 }

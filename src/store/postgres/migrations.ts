@@ -231,4 +231,63 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
   `UPDATE accounts SET settings = jsonb_build_object('absoluteSessionLifetimeMs', 0, 'maxSessionsPerUser', 0) || settings`,
   // 8: the last successful login, shown to administrators and used to deactivate inactive users.
   `ALTER TABLE users ADD COLUMN last_login_at BIGINT;`,
+  // 9: OAuth 2.0, as in SQLite (see there). The installation and allowlist are TEXT holding JSON, as
+  // the service writes and reads them whole.
+  `
+  ALTER TABLE api_keys ADD COLUMN installation TEXT, ADD COLUMN ip_allowlist TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE oauth_codes (
+    code_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    nonce TEXT,
+    code_challenge TEXT,
+    auth_time BIGINT NOT NULL,
+    amr TEXT NOT NULL,
+    family_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    uses INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX oauth_codes_by_user ON oauth_codes(account_id, user_id);
+  CREATE INDEX oauth_codes_by_client ON oauth_codes(account_id, client_id);
+  CREATE INDEX oauth_codes_by_expiry ON oauth_codes(expires_at);
+  CREATE TABLE oauth_refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    auth_time BIGINT NOT NULL,
+    amr TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    rotated_at BIGINT
+  );
+  CREATE INDEX oauth_refresh_tokens_by_family ON oauth_refresh_tokens(family_id);
+  CREATE INDEX oauth_refresh_tokens_by_user ON oauth_refresh_tokens(account_id, user_id);
+  CREATE INDEX oauth_refresh_tokens_by_client ON oauth_refresh_tokens(account_id, client_id);
+  CREATE INDEX oauth_refresh_tokens_by_expiry ON oauth_refresh_tokens(expires_at);
+  CREATE TABLE oauth_revoked_families (
+    family_id TEXT PRIMARY KEY,
+    until BIGINT NOT NULL
+  );
+  CREATE INDEX oauth_revoked_families_by_until ON oauth_revoked_families(until);
+  CREATE TABLE oauth_revoked_access_tokens (
+    jti TEXT PRIMARY KEY,
+    until BIGINT NOT NULL
+  );
+  CREATE INDEX oauth_revoked_access_tokens_by_until ON oauth_revoked_access_tokens(until);
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    private_jwk TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    retired_at BIGINT
+  );
+  `,
 ];

@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import { deletedLoginNameKey, unresolvedReference } from '../../directory/model.js';
-import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../directory/model.js';
+import type { ApiKey, ApiKeyPatch, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../directory/model.js';
 import { DuplicateError, UnknownReferenceError } from '../../errors.js';
 import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import { isUniqueViolation } from './database.js';
 import { inDirectoryTransaction } from './directory.js';
-import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns, isReplacedUserColumn } from '../rows.js';
+import { type UserRow, toUser, type ApiKeyRow, toApiKey, API_KEY_COLUMNS, apiKeyColumns, apiKeyPatchColumns, USER_COLUMNS, userColumns, isReplacedUserColumn } from '../rows.js';
 
 const INSERT_USER = `INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
 const REPLACED_COLUMNS = USER_COLUMNS.filter(isReplacedUserColumn);
@@ -113,9 +113,8 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     try {
       await this.pool.query({
         name: 'api_keys.insert',
-        text: `INSERT INTO api_keys (account_id, app_key, name, type, secret_hash, access_token_hash, access_token_secret_hash, created_at, revoked_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        values: [k.accountId, k.appKey, k.name, k.type, k.secretHash, k.accessTokenHash, k.accessTokenSecretHash, k.createdAt, k.revokedAt],
+        text: `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')}) VALUES (${API_KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+        values: Object.values(apiKeyColumns(k)),
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw new DuplicateError(`API key ${k.appKey}`);
@@ -147,6 +146,16 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       text: 'UPDATE api_keys SET revoked_at = $3 WHERE account_id = $1 AND app_key = $2 AND revoked_at IS NULL',
       values: [accountId, appKey, at],
     });
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async updateApiKey(accountId: string, appKey: string, patch: ApiKeyPatch): Promise<boolean> {
+    const sets = apiKeyPatchColumns(patch);
+    const text =
+      sets.length === 0
+        ? 'SELECT 1 FROM api_keys WHERE account_id = $1 AND app_key = $2 AND revoked_at IS NULL'
+        : `UPDATE api_keys SET ${sets.map(([c], i) => `${c} = $${i + 3}`).join(', ')} WHERE account_id = $1 AND app_key = $2 AND revoked_at IS NULL`;
+    const r = await this.pool.query(text, [accountId, appKey, ...sets.map(([, v]) => v)]);
     return (r.rowCount ?? 0) > 0;
   }
 }

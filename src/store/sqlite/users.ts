@@ -1,10 +1,10 @@
 import { deletedLoginNameKey, unresolvedReference } from '../../directory/model.js';
-import type { ApiKey, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../directory/model.js';
+import type { ApiKey, ApiKeyPatch, ApiKeyStore, User, UserPatch, UserStore, UserWrite } from '../../directory/model.js';
 import { DuplicateError, UnknownReferenceError } from '../../errors.js';
 import { storedLoginNameKey, loginNameKeyOrNull } from '../../users/loginName.js';
 import type { SqliteDatabase } from './database.js';
 import { SqliteDirectoryTx } from './directory.js';
-import { type UserRow, toUser, type ApiKeyRow, toApiKey, USER_COLUMNS, userColumns, isReplacedUserColumn } from '../rows.js';
+import { type UserRow, toUser, type ApiKeyRow, toApiKey, API_KEY_COLUMNS, apiKeyColumns, apiKeyPatchColumns, USER_COLUMNS, userColumns, isReplacedUserColumn } from '../rows.js';
 
 const isUniqueViolation = (e: unknown) =>
   ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string }).code ?? '');
@@ -110,21 +110,19 @@ export class SqliteUserStore implements UserStore {
 export class SqliteApiKeyStore implements ApiKeyStore {
   private readonly q;
 
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.q = {
-      insert: db.prepare(
-        `INSERT INTO api_keys (account_id, app_key, name, type, secret_hash, access_token_hash, access_token_secret_hash, created_at, revoked_at)
-         VALUES (@accountId, @appKey, @name, @type, @secretHash, @accessTokenHash, @accessTokenSecretHash, @createdAt, @revokedAt)`,
-      ),
+      insert: db.prepare(`INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')}) VALUES (${API_KEY_COLUMNS.map((c) => `@${c}`).join(', ')})`),
       get: db.prepare('SELECT * FROM api_keys WHERE account_id = ? AND app_key = ?'),
       list: db.prepare('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at, app_key'),
       revoke: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND app_key = ? AND revoked_at IS NULL'),
+      active: db.prepare('SELECT 1 FROM api_keys WHERE account_id = ? AND app_key = ? AND revoked_at IS NULL').pluck(),
     };
   }
 
   async createApiKey(k: ApiKey): Promise<void> {
     try {
-      this.q.insert.run(k);
+      this.q.insert.run(apiKeyColumns(k));
     } catch (e) {
       if (isUniqueViolation(e)) throw new DuplicateError(`API key ${k.appKey}`);
       throw e;
@@ -142,5 +140,12 @@ export class SqliteApiKeyStore implements ApiKeyStore {
 
   async revokeApiKey(accountId: string, appKey: string, at: number): Promise<boolean> {
     return this.q.revoke.run(at, accountId, appKey).changes > 0;
+  }
+
+  async updateApiKey(accountId: string, appKey: string, patch: ApiKeyPatch): Promise<boolean> {
+    const sets = apiKeyPatchColumns(patch);
+    if (sets.length === 0) return this.q.active.get(accountId, appKey) !== undefined;
+    const update = this.db.prepare(`UPDATE api_keys SET ${sets.map(([c]) => `${c} = ?`).join(', ')} WHERE account_id = ? AND app_key = ? AND revoked_at IS NULL`);
+    return update.run(...sets.map(([, v]) => v), accountId, appKey).changes > 0;
   }
 }
