@@ -11,6 +11,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { SETTING_HELP, SETTING_NAMES, type Config } from '../config.js';
+import { accessCommands } from './access.js';
 import { SETTING_FLAG_OPTIONS, accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
 import { synopsisOf, type Command } from './command.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   ...apiKeyCommands,
   ...domainCommands,
   ...ssoCommands,
+  ...accessCommands,
   ...sessionCommands,
   ...eventCommands,
   ...installationCommands,
@@ -69,6 +71,14 @@ export const CLI_OPTIONS = {
   audience: { type: 'string' },
   'login-name-attribute': { type: 'string' },
   enforce: { type: 'string' },
+  // access set, apikey create
+  mfa: { type: 'string' },
+  'mfa-for-sso': { type: 'string' },
+  'ip-restrictions': { type: 'string' },
+  'ip-range': { type: 'string', multiple: true },
+  'deactivate-after-days': { type: 'string' },
+  force: { type: 'boolean' },
+  'ip-allow': { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 

@@ -110,6 +110,13 @@ export function stringFlag(options: CliOptions, name: string): string | undefine
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A flag given several times arrives as a list. */
+export function listFlag(options: CliOptions, name: string): string[] | undefined {
+  const value = options[name] as unknown;
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
 /** A whole number flag within [min, max], or undefined when absent. */
 export function integerFlag(options: CliOptions, name: string, min: number, max: number): number | undefined {
   const raw = stringFlag(options, name);

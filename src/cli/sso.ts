@@ -6,7 +6,7 @@ import { certificateFingerprint, effectiveAudience, type SsoConfig } from '../ss
 import { requireAccount } from './accounts.js';
 import type { Command } from './command.js';
 import { UsageError, type CliOptions } from './context.js';
-import { stringFlag } from './input.js';
+import { listFlag, stringFlag } from './input.js';
 
 /** What is shown of a configuration: certificates by fingerprint and expiry, the audience in effect. */
 function ssoView(accountId: string, sso: SsoConfig | undefined) {
@@ -48,13 +48,6 @@ async function readCertificates(paths: string[]): Promise<string[]> {
       }
     }),
   );
-}
-
-/** A flag given several times arrives as a list. */
-function listFlag(options: CliOptions, name: string): string[] | undefined {
-  const value = options[name] as unknown;
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
 function booleanFlag(options: CliOptions, name: string): boolean | undefined {
