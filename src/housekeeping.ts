@@ -1,6 +1,8 @@
 /**
  * Removes expired sessions and counters and old audit events, so storage does
- * not grow without bound.
+ * not grow without bound; and, given the audit log, disables the people of
+ * accounts with `deactivateAfterDays` who have not logged in for that long
+ * (directory/inactiveUsers.ts).
  *
  * The sweep is idempotent: running it twice, or in two instances at once,
  * deletes nothing twice and nothing live. Still, N processes sweeping the same
@@ -16,21 +18,34 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Stores } from './store/index.js';
+import type { AuditLog } from './events/audit.js';
+import { deactivateInactiveUsers } from './directory/inactiveUsers.js';
 
 export interface SweepResult {
   sessions: number;
   counters: number;
   events: number;
+  /** People disabled for inactivity; present when the sweep was given the audit log to record them in. */
+  usersDeactivated?: number;
+}
+
+/** What the deactivation of inactive people records its events with. */
+export interface DeactivationDeps {
+  audit: AuditLog;
+  clock: Clock;
 }
 
 /** Set by the cluster primary on each worker it forks: 0 … N-1, kept by a replacement. */
 export const WORKER_INDEX_ENV = 'LOGIN_SERVICE_WORKER_INDEX';
 
-export async function sweep(stores: Stores, now: number, eventRetentionDays: number): Promise<SweepResult> {
+export async function sweep(stores: Stores, now: number, eventRetentionDays: number, deactivation?: DeactivationDeps): Promise<SweepResult> {
+  // First, so the sessions it ends and the marks it reads are those of this moment.
+  const deactivated = deactivation ? await deactivateInactiveUsers({ stores, clock: deactivation.clock, audit: deactivation.audit }, now) : undefined;
   return {
     sessions: await stores.sessions.deleteExpiredSessions(now),
     counters: await stores.counters.deleteExpiredCounters(now),
     events: await stores.events.deleteEventsBefore(now - eventRetentionDays * 86_400_000),
+    ...(deactivated && { usersDeactivated: deactivated.users }),
   };
 }
 
@@ -48,6 +63,8 @@ export interface Housekeeping {
 export interface HousekeepingOptions {
   /** [0, 1); replaceable so tests can pin the jitter. */
   random?: () => number;
+  /** Where the deactivation of inactive people records its events; without it, nobody is deactivated. */
+  audit?: AuditLog;
   /** Told after each sweep (tests wait on it). */
   onSweep?: (result: SweepResult) => void;
 }
@@ -71,9 +88,9 @@ export function startHousekeeping(
     timer.unref();
   };
   const run = () => {
-    running = sweep(stores, clock.now(), config.eventRetentionDays).then(
+    running = sweep(stores, clock.now(), config.eventRetentionDays, options.audit ? { audit: options.audit, clock } : undefined).then(
       (removed) => {
-        if (removed.sessions + removed.counters + removed.events > 0) logger.info({ removed }, 'housekeeping sweep');
+        if (removed.sessions + removed.counters + removed.events + (removed.usersDeactivated ?? 0) > 0) logger.info({ removed }, 'housekeeping sweep');
         options.onSweep?.(removed);
       },
       (err) => logger.warn({ err }, 'housekeeping sweep failed'),

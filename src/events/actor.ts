@@ -11,10 +11,11 @@ import type { AuditInput, AuditLog } from './audit.js';
 import type { PasswordHasher } from '../security/passwords.js';
 import type { Stores } from '../store/index.js';
 
-/** Who acts: the command line on the server's host, or an administrator's session. */
-export type Actor = { via: 'cli' } | { via: 'api'; userId: string; loginName: string; clientIp: string | null; userAgent: string | null };
+/** Who acts: the command line on the server's host, an administrator's session, or the service itself (housekeeping). */
+export type Actor = { via: 'cli' } | { via: 'system' } | { via: 'api'; userId: string; loginName: string; clientIp: string | null; userAgent: string | null };
 
 export const CLI_ACTOR: Actor = { via: 'cli' };
+export const SYSTEM_ACTOR: Actor = { via: 'system' };
 
 export interface AdminDeps {
   stores: Stores;
@@ -42,7 +43,7 @@ export async function recordAdminEvent(
 ): Promise<void> {
   const { actor } = ctx;
   if (!ctx.audit) return;
-  const by = actor.via === 'cli' ? { via: 'cli', by: 'cli' } : { via: 'api', by: actor.loginName, byUserId: actor.userId };
+  const by = actor.via === 'api' ? { via: 'api', by: actor.loginName, byUserId: actor.userId } : { via: actor.via, by: actor.via };
   await ctx.audit.record({
     accountId,
     type,
