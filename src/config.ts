@@ -248,7 +248,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   host: ['ADDRESS', 'listening address (default 127.0.0.1)'],
   db: ['URL', 'sqlite:PATH, sqlite::memory: or postgres://… (default sqlite:./data/login-service.db)'],
   'db-pool-size': ['N', 'PostgreSQL connections per process (default 10)'],
-  redis: ['URL', 'redis://…: keep sessions and counters in Redis (default none)'],
+  redis: ['URL', 'redis://…: keep sessions, counters and OAuth grants in Redis (default none)'],
   'public-host': ['HOST[:PORT]', 'where clients reach this server; the default agentVep base URI (default localhost:PORT)'],
   'tls-cert': ['FILE', 'PEM certificate: serve HTTPS (with --tls-key)'],
   'tls-key': ['FILE', 'PEM private key'],

@@ -1,8 +1,13 @@
 /**
- * Removes expired sessions and counters and old audit events, so storage does
- * not grow without bound; and, given the audit log, disables the people of
- * accounts with `deactivateAfterDays` who have not logged in for that long
- * (directory/inactiveUsers.ts).
+ * Removes expired sessions, counters and OAuth grants (codes, refresh tokens,
+ * revocation marks), signing keys retired long enough ago, and old audit
+ * events, so storage does not grow without bound; and, given the audit log,
+ * disables the people of accounts with `deactivateAfterDays` who have not
+ * logged in for that long (directory/inactiveUsers.ts).
+ *
+ * A retired signing key is deleted RETIRED_SIGNING_KEY_RETENTION_MS (25 h)
+ * after its retirement: it signed nothing since, and every access token it
+ * signed lived 24 h at most, so no live token loses its key from the JWKS.
  *
  * The sweep is idempotent: running it twice, or in two instances at once,
  * deletes nothing twice and nothing live. Still, N processes sweeping the same
@@ -20,10 +25,13 @@ import type { Config } from './config.js';
 import type { Stores } from './store/index.js';
 import type { AuditLog } from './events/audit.js';
 import { deactivateInactiveUsers } from './directory/inactiveUsers.js';
+import { RETIRED_SIGNING_KEY_RETENTION_MS } from './oauth/model.js';
 
 export interface SweepResult {
   sessions: number;
   counters: number;
+  oauthGrants: number;
+  signingKeys: number;
   events: number;
   /** People disabled for inactivity; present when the sweep was given the audit log to record them in. */
   usersDeactivated?: number;
@@ -44,6 +52,8 @@ export async function sweep(stores: Stores, now: number, eventRetentionDays: num
   return {
     sessions: await stores.sessions.deleteExpiredSessions(now),
     counters: await stores.counters.deleteExpiredCounters(now),
+    oauthGrants: await stores.oauth.deleteExpiredGrants(now),
+    signingKeys: await stores.signingKeys.deleteRetiredSigningKeys(now - RETIRED_SIGNING_KEY_RETENTION_MS),
     events: await stores.events.deleteEventsBefore(now - eventRetentionDays * 86_400_000),
     ...(deactivated && { usersDeactivated: deactivated.users }),
   };
@@ -90,7 +100,7 @@ export function startHousekeeping(
   const run = () => {
     running = sweep(stores, clock.now(), config.eventRetentionDays, options.audit ? { audit: options.audit, clock } : undefined).then(
       (removed) => {
-        if (removed.sessions + removed.counters + removed.events + (removed.usersDeactivated ?? 0) > 0) logger.info({ removed }, 'housekeeping sweep');
+        if (Object.values(removed).some((n) => n > 0)) logger.info({ removed }, 'housekeeping sweep');
         options.onSweep?.(removed);
       },
       (err) => logger.warn({ err }, 'housekeeping sweep failed'),

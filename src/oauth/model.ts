@@ -87,6 +87,20 @@ export interface RefreshToken {
   expiresAt: number;
 }
 
+/**
+ * The longest an access token may live (the account setting's upper bound).
+ * A family revoked because a rotated refresh token came back is marked
+ * revoked for this long, so every access token issued from it is refused.
+ */
+export const MAX_ACCESS_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a retired signing key is kept before housekeeping deletes it: the
+ * longest access-token life (24 h) plus an hour, so every token it signed
+ * has expired before its key leaves the JWKS.
+ */
+export const RETIRED_SIGNING_KEY_RETENTION_MS = MAX_ACCESS_TOKEN_LIFETIME_MS + 60 * 60 * 1000;
+
 export type TakenCode = { code: AuthorizationCode; firstUse: boolean };
 
 export type RotationResult =
@@ -105,25 +119,41 @@ export interface OAuthGrantStore {
    * it expires, so a second use is seen (and its family revoked by the caller).
    */
   takeCode(codeHash: string, now: number): Promise<TakenCode | null>;
-  /** Starts a family, or adds its first token. */
+  /**
+   * Starts a family, or adds its first token. Nothing is saved into a family
+   * that has been revoked (a code exchange racing the code's second use).
+   */
   saveRefreshToken(token: RefreshToken): Promise<void>;
   /** The token when it is its family's current one, unexpired and unrevoked at `now`. */
   findRefreshToken(tokenHash: string, now: number): Promise<RefreshToken | null>;
   /**
    * One atomic step: when `tokenHash` is its family's current token, it is
    * replaced by `next` (same family); when it was current once and has been
-   * rotated since, the family is revoked.
+   * rotated since, the family is revoked (`revokeFamily` until `now` +
+   * MAX_ACCESS_TOKEN_LIFETIME_MS). Of concurrent callers with one token,
+   * exactly one gets `rotated`. A rotated token is kept until its own
+   * `expiresAt`, so reuse is recognized that long.
    */
   rotateRefreshToken(tokenHash: string, next: RefreshToken, now: number): Promise<RotationResult>;
   /**
-   * Ends a family: its refresh tokens stop working and `familyRevoked` says
-   * so until `until` (the longest an access token of it can live).
+   * Ends a family: its refresh tokens are deleted and `familyRevoked` says
+   * so until `until` (the longest an access token of it can live). Its codes
+   * stay, so a further use of one is still seen as not the first.
+   *
+   * Every `until` (here, in revoke…Grants and revokeAccessToken) is at most
+   * MAX_ACCESS_TOKEN_LIFETIME_MS after the time of the call: Redis keeps a
+   * mark that long, however the service's clock runs.
    */
   revokeFamily(familyId: string, until: number): Promise<void>;
   familyRevoked(familyId: string, now: number): Promise<boolean>;
-  /** Ends the refresh-token families of a user (disabled, deleted, password changed, sessions revoked). */
+  /**
+   * Ends the families of a user (disabled, deleted, password changed,
+   * sessions revoked): their codes and refresh tokens are deleted and each
+   * family revoked until `until`. Returns how many families had a code or a
+   * token still stored.
+   */
   revokeUserGrants(accountId: string, userId: string, until: number): Promise<number>;
-  /** Ends every family of an installation (disabled, deleted). */
+  /** Ends every family of an installation (disabled, deleted), as `revokeUserGrants` does a user's. */
   revokeClientGrants(accountId: string, clientId: string, until: number): Promise<number>;
   /** An access token revoked before its `exp`: kept until then. */
   revokeAccessToken(jti: string, until: number): Promise<void>;
@@ -153,6 +183,6 @@ export interface SigningKeyStore {
   listSigningKeys(): Promise<SigningKey[]>;
   /** Adds `key` as the current key of its alg and retires (at `key.createdAt`) the alg's others, in one transaction. */
   addSigningKey(key: SigningKey): Promise<void>;
-  /** Removes keys retired before `before`; returns how many. */
+  /** Removes keys retired before `before`; returns how many. Housekeeping passes `now - RETIRED_SIGNING_KEY_RETENTION_MS`. */
   deleteRetiredSigningKeys(before: number): Promise<number>;
 }

@@ -26,7 +26,7 @@ export function openConfiguredStores(config: Config): Promise<Stores> {
   });
 }
 
-/** `sqlite:PATH`, `sqlite::memory:` or `postgres://…`; `redisUrl` moves sessions and counters to Redis. */
+/** `sqlite:PATH`, `sqlite::memory:` or `postgres://…`; `redisUrl` moves sessions, counters and OAuth grants to Redis. */
 export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   const { databaseUrl } = options;
   let stores: Stores;

@@ -9,7 +9,7 @@ import type { AuditEvent } from '../events/model.js';
 import type { Counter } from '../security/counters.js';
 import type { BearerSession, SessionRecord } from '../sessions/model.js';
 import type { AgentGroup, ApiKey, ApiKeyPatch, GroupAssignment, Profile, RoleTypeId, User } from '../directory/model.js';
-import type { InstallationFields } from '../oauth/model.js';
+import type { AuthorizationCode, InstallationFields, RefreshToken, SigningAlg, SigningKey } from '../oauth/model.js';
 
 type SqlBoolean = boolean | number;
 type SqlJson<T> = T | string;
@@ -337,4 +337,94 @@ export const toEvent = (r: EventRow): AuditEvent => ({
   clientIp: r.client_ip,
   userAgent: r.user_agent,
   detail: json(r.detail),
+});
+
+export interface AuthorizationCodeRow {
+  code_hash: string;
+  account_id: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  scope: string;
+  nonce: string | null;
+  code_challenge: string | null;
+  auth_time: number;
+  amr: string;
+  family_id: string;
+  created_at: number;
+  expires_at: number;
+  uses: number;
+}
+
+export const toAuthorizationCode = (r: AuthorizationCodeRow): AuthorizationCode => ({
+  codeHash: r.code_hash,
+  accountId: r.account_id,
+  clientId: r.client_id,
+  userId: r.user_id,
+  redirectUri: r.redirect_uri,
+  scope: r.scope,
+  nonce: r.nonce,
+  codeChallenge: r.code_challenge,
+  authTime: r.auth_time,
+  amr: JSON.parse(r.amr) as string[],
+  familyId: r.family_id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/** The values of a code's columns in AUTHORIZATION_CODE_COLUMNS order (uses starts at 0). */
+export const authorizationCodeValues = (c: AuthorizationCode) => [
+  c.codeHash, c.accountId, c.clientId, c.userId, c.redirectUri, c.scope, c.nonce, c.codeChallenge, c.authTime, JSON.stringify(c.amr), c.familyId, c.createdAt, c.expiresAt,
+];
+export const AUTHORIZATION_CODE_COLUMNS = 'code_hash, account_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, family_id, created_at, expires_at';
+
+export interface RefreshTokenRow {
+  token_hash: string;
+  family_id: string;
+  account_id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  auth_time: number;
+  amr: string;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+}
+
+export const toRefreshToken = (r: RefreshTokenRow): RefreshToken => ({
+  tokenHash: r.token_hash,
+  familyId: r.family_id,
+  accountId: r.account_id,
+  clientId: r.client_id,
+  userId: r.user_id,
+  scope: r.scope,
+  authTime: r.auth_time,
+  amr: JSON.parse(r.amr) as string[],
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/** The values of a refresh token's columns in REFRESH_TOKEN_COLUMNS order (a new token is current: rotated_at null). */
+export const refreshTokenValues = (t: RefreshToken) => [
+  t.tokenHash, t.familyId, t.accountId, t.clientId, t.userId, t.scope, t.authTime, JSON.stringify(t.amr), t.createdAt, t.expiresAt,
+];
+export const REFRESH_TOKEN_COLUMNS = 'token_hash, family_id, account_id, client_id, user_id, scope, auth_time, amr, created_at, expires_at';
+
+export interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export const toSigningKey = (r: SigningKeyRow): SigningKey => ({
+  kid: r.kid,
+  alg: r.alg as SigningAlg,
+  privateJwk: r.private_jwk,
+  publicJwk: r.public_jwk,
+  createdAt: r.created_at,
+  retiredAt: r.retired_at,
 });

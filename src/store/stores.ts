@@ -12,6 +12,7 @@ import type { SessionStore } from '../sessions/model.js';
 import type { CounterStore } from '../security/counters.js';
 import type { EventStore } from '../events/model.js';
 import type { DirectoryStore } from '../directory/model.js';
+import type { OAuthGrantStore, SigningKeyStore } from '../oauth/model.js';
 
 export interface Stores {
   /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */
@@ -22,8 +23,12 @@ export interface Stores {
   sessions: SessionStore;
   counters: CounterStore;
   events: EventStore;
-  /** Agent groups, profiles and revisions (SQL only: Redis keeps sessions and counters). */
+  /** Agent groups, profiles and revisions (SQL only: Redis keeps sessions, counters and OAuth grants). */
   directory: DirectoryStore;
+  /** OAuth codes, refresh-token families and revocation marks: where sessions are (SQL, or Redis). */
+  oauth: OAuthGrantStore;
+  /** OAuth signing keys (SQL only: every instance signs with the same key). */
+  signingKeys: SigningKeyStore;
   /** Resolves when every backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { postJson, seedAccount, startTestServer, type SeededAccount, type TestSe
 import { issueApiKey, type IssuedClientCredentials } from '../../src/directory/apiKeys.js';
 import { createUser } from '../../src/directory/users.js';
 import { actionContext } from '../helpers/actions.js';
+import { defaultInstallation } from '../../src/oauth/model.js';
 import { hashToken } from '../../src/security/tokens.js';
 
 describe('compatibility with the original\'s clients', () => {
@@ -103,6 +104,21 @@ describe('compatibility with the original\'s clients', () => {
       const wrongSecret = await postJson(`${base}/login`, { username: 'bot-2', appKey: client.appKey, secret: 'f'.repeat(64), accessToken: 'dummy', accessTokenSecret: 'dummy' });
       assert.equal(wrongSecret.status, 401);
       assert.equal((await postJson(`${base}/login`, { username: 'bot-2', appKey: client.appKey })).status, 400, 'no secret');
+    });
+
+    test('a public OAuth client (no secret, an empty digest) cannot use Application Login with any secret', async () => {
+      const { key, issued } = await issueApiKey(actionContext(server.stores, server.clock), seeded.accountId, 'public app', 'oauth2');
+      const deps = { stores: server.stores, clock: server.clock, hasher: server.services.hasher };
+      await createUser(deps, { accountId: seeded.accountId, loginName: 'public-bot', bot: true, appKey: issued.appKey });
+      const login = (secret: string) => postJson(`${base}/login`, { username: 'public-bot', appKey: issued.appKey, secret });
+      assert.equal((await login(issued.secret)).status, 200, 'with its secret, before it became public');
+      const installation = { ...defaultInstallation(key.name, server.clock.now()), tokenEndpointAuthMethod: 'none' as const };
+      assert.equal(await server.stores.apiKeys.updateApiKey(seeded.accountId, issued.appKey, { secretHash: '', installation }), true);
+      assert.equal((await login(issued.secret)).status, 401, 'its former secret');
+      for (const guess of ['', ' ', hashToken(''), 'f'.repeat(64)]) {
+        const answer = await login(guess);
+        assert.ok(answer.status === 400 || answer.status === 401, `${JSON.stringify(guess)}: ${answer.status}`);
+      }
     });
 
     test('an oauth1 key still needs all four values', async () => {

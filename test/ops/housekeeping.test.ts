@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { WORKER_INDEX_ENV, startHousekeeping, sweep, sweepsInThisProcess, type SweepResult } from '../../src/housekeeping.js';
 import { hashToken } from '../../src/security/tokens.js';
+import { RETIRED_SIGNING_KEY_RETENTION_MS } from '../../src/oauth/model.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3_600_000;
@@ -25,7 +26,7 @@ describe('housekeeping sweep', () => {
       const t0 = clock.now();
 
       // Nothing has ended yet.
-      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, events: 0 });
+      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, oauthGrants: 0, signingKeys: 0, events: 0 });
 
       clock.advance(2 * 60_000);
       const afterMinutes = await sweep(stores, clock.now(), 90);
@@ -56,7 +57,7 @@ describe('housekeeping sweep', () => {
       const afterRetention = await sweep(stores, clock.now(), 90);
       assert.equal(afterRetention.events, events, 'every event is past its retention');
       assert.equal(await stores.sessions.countLiveSessions(clock.now()), 0);
-      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, events: 0 }, 'a second sweep finds nothing');
+      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, oauthGrants: 0, signingKeys: 0, events: 0 }, 'a second sweep finds nothing');
     } finally {
       await server.close();
     }
@@ -99,6 +100,31 @@ describe('housekeeping sweep', () => {
       assert.equal(sweeps[0]!.sessions, 1);
       await new Promise((resolve) => setTimeout(resolve, 60));
       assert.equal(sweeps.length, count, 'no sweep after stop()');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('sweeps expired OAuth grants, and signing keys retired more than 25 hours ago (every token they signed has expired)', async () => {
+    const server = await startTestServer();
+    try {
+      const { clock, stores } = server;
+      const t0 = clock.now();
+      const key = (kid: string, createdAt: number) => ({ kid, alg: 'RS256' as const, privateJwk: '{}', publicJwk: '{}', createdAt, retiredAt: null });
+      await stores.signingKeys.addSigningKey(key('first', t0));
+      await stores.signingKeys.addSigningKey(key('second', t0 + HOUR));
+      await stores.signingKeys.addSigningKey(key('third', t0 + 2 * HOUR));
+      await stores.oauth.revokeAccessToken('jti-1', t0 + HOUR);
+
+      clock.set(t0 + HOUR + RETIRED_SIGNING_KEY_RETENTION_MS);
+      const first = await sweep(stores, clock.now(), 90);
+      assert.equal(first.signingKeys, 0, 'retired exactly 25 hours ago: kept');
+      clock.advance(1);
+      const second = await sweep(stores, clock.now(), 90);
+      assert.equal(second.signingKeys, 1);
+      assert.deepEqual((await stores.signingKeys.listSigningKeys()).map((k) => k.kid), ['third', 'second']);
+      assert.equal(first.oauthGrants + second.oauthGrants, stores.backend.includes('redis') ? 0 : 1, 'the revocation mark ended');
+      assert.equal(await stores.oauth.accessTokenRevoked('jti-1', clock.now()), false);
     } finally {
       await server.close();
     }

@@ -35,6 +35,9 @@ describe('secrets are compared in constant time', () => {
     assert.equal(tokenMatches(token, hashToken(token)), true);
     assert.equal(tokenMatches(token.slice(0, -1) + (token.endsWith('0') ? '1' : '0'), hashToken(token)), false);
     assert.equal(tokenMatches('', hashToken(token)), false);
+    // A public OAuth client keeps an empty digest: nothing matches it, not even an empty secret.
+    assert.equal(tokenMatches(token, ''), false);
+    assert.equal(tokenMatches('', ''), false);
     assert.equal(digestsEqual('abc', 'abc'), true);
     assert.equal(digestsEqual('abc', 'abd'), false);
     assert.equal(digestsEqual('abc', 'abcd'), false);

@@ -34,6 +34,9 @@ async function checkMigrated(stores: Stores) {
   assert.equal(key?.type, 'oauth1');
   assert.equal(key?.accessTokenHash, hashToken(accessToken));
   assert.equal(key?.accessTokenSecretHash, hashToken(accessTokenSecret));
+  // Migration 9: keys made before OAuth installations have none, and no address allowlist.
+  assert.equal(key?.installation, null);
+  assert.deepEqual(key?.ipAllowlist, []);
 
   // The bot still logs in with the four values it was given before the migration.
   const server = await startTestServer({ stores, clock: new ManualClock(Date.UTC(2026, 5, 1)) });
@@ -122,6 +125,8 @@ test('an installation dump written before the digest carries the token: import k
     const key = await stores.apiKeys.getApiKey('123', 'app-key-1');
     assert.equal(key?.type, 'oauth1');
     assert.equal(key?.accessTokenHash, hashToken(accessToken));
+    assert.equal(key?.installation, null);
+    assert.deepEqual(key?.ipAllowlist, []);
   } finally {
     await stores.close();
   }

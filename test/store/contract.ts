@@ -18,6 +18,7 @@ import { bearerSessionOf, type SessionRecord } from '../../src/sessions/model.js
 import { DuplicateError, InUseError, RevisionMismatchError, UnknownReferenceError } from '../../src/errors.js';
 import type { Stores } from '../../src/store/index.js';
 import type { AgentGroup, ApiKey, User } from '../../src/directory/model.js';
+import { MAX_ACCESS_TOKEN_LIFETIME_MS, defaultInstallation, type AuthorizationCode, type RefreshToken, type SigningKey } from '../../src/oauth/model.js';
 
 export type OpenEmptyStores = () => Promise<Stores>;
 /** A second Stores on the same data as the last OpenEmptyStores gave. */
@@ -89,6 +90,46 @@ function apiKey(accountId: string, appKey: string, createdAt: number, overrides:
     ipAllowlist: [],
     ...overrides,
   };
+}
+
+function code(accountId: string, clientId: string, userId: string, createdAt: number, overrides: Partial<AuthorizationCode> = {}): AuthorizationCode {
+  return {
+    codeHash: hex(),
+    accountId,
+    clientId,
+    userId,
+    redirectUri: 'https://app.example.com/callback?x=1',
+    scope: 'openid profile users.read',
+    nonce: 'n-0S6_WzA2Mj',
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    authTime: createdAt - 5000,
+    amr: ['pwd'],
+    familyId: hex(8),
+    createdAt,
+    expiresAt: createdAt + MINUTE,
+    ...overrides,
+  };
+}
+
+function refresh(accountId: string, clientId: string, userId: string, createdAt: number, overrides: Partial<RefreshToken> = {}): RefreshToken {
+  return {
+    tokenHash: hex(),
+    familyId: hex(8),
+    accountId,
+    clientId,
+    userId,
+    scope: 'openid offline_access',
+    authTime: createdAt - 5000,
+    amr: ['pwd'],
+    createdAt,
+    expiresAt: createdAt + 30 * 24 * HOUR,
+    ...overrides,
+  };
+}
+
+function signingKey(alg: SigningKey['alg'], createdAt: number): SigningKey {
+  const kid = hex(8);
+  return { kid, alg, privateJwk: JSON.stringify({ kid, d: hex() }), publicJwk: JSON.stringify({ kid, x: hex() }), createdAt, retiredAt: null };
 }
 
 /** A session record with fresh random digests, for backends' own tests too. */
@@ -537,6 +578,48 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal(await stores.apiKeys.revokeApiKey('1', 'nope', t), false);
         assert.equal(await stores.apiKeys.revokeApiKey('2', 'k', t), false, 'another account');
       });
+
+      contract('keeps an installation and an address allowlist, and updates an active key only', async (stores) => {
+        const t = realNow();
+        await stores.accounts.createAccount(account('1', t));
+        const installation = {
+          ...defaultInstallation('Reports', t),
+          displayName: 'Reports – ünïcode',
+          description: 'Nightly reports',
+          logoUri: 'https://app.example.com/logo.png',
+          grantTypes: ['authorization_code' as const, 'refresh_token' as const],
+          redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1:8080/cb'],
+          scope: 'users.read events.read',
+          tokenEndpointAuthMethod: 'none' as const,
+          enabled: false,
+        };
+        const app = apiKey('1', 'client-app', t, { type: 'oauth2', accessTokenHash: null, accessTokenSecretHash: null, secretHash: '', installation, ipAllowlist: ['203.0.113.7', '198.51.100.1-198.51.100.20', '2001:db8::/32'] });
+        const plain = apiKey('1', 'client-plain', t + 1, { type: 'oauth2', accessTokenHash: null, accessTokenSecretHash: null });
+        await stores.apiKeys.createApiKey(app);
+        await stores.apiKeys.createApiKey(plain);
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'client-app'), app);
+        assert.deepEqual(await stores.apiKeys.listApiKeys('1'), [app, plain]);
+        assert.equal(plain.installation, null);
+        assert.deepEqual(plain.ipAllowlist, []);
+
+        const secretHash = hex();
+        const changed = { ...installation, enabled: true, redirectUris: ['https://app.example.com/v2/callback'], updatedAt: t + 5000 };
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'client-plain', { name: 'Renamed', secretHash, installation: changed, ipAllowlist: ['10.0.0.0/8'] }), true);
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'client-plain'), { ...plain, name: 'Renamed', secretHash, installation: changed, ipAllowlist: ['10.0.0.0/8'] });
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'client-plain', { ipAllowlist: [] }), true, 'one field');
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'client-plain'), { ...plain, name: 'Renamed', secretHash, installation: changed, ipAllowlist: [] });
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'client-plain', { installation: null }), true);
+        assert.equal((await stores.apiKeys.getApiKey('1', 'client-plain'))?.installation, null);
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'client-plain', {}), true, 'an empty patch of an active key');
+        assert.deepEqual(await stores.apiKeys.getApiKey('1', 'client-app'), app, 'the other key is untouched');
+
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'nope', { name: 'x' }), false);
+        assert.equal(await stores.apiKeys.updateApiKey('2', 'client-app', { name: 'x' }), false, 'another account');
+        assert.equal(await stores.apiKeys.revokeApiKey('1', 'client-app', t + 9000), true);
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'client-app', { name: 'x' }), false, 'a revoked key');
+        assert.equal(await stores.apiKeys.updateApiKey('1', 'client-app', {}), false);
+        assert.equal((await stores.apiKeys.getApiKey('1', 'client-app'))?.name, app.name);
+      });
     });
 
     describe('SessionStore', () => {
@@ -799,6 +882,246 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal(ended, true);
         assert.equal(await one.sessions.findSessionByBearer(both.bearerHash), null);
         assert.equal(await two.sessions.findSessionById(both.idHash), null);
+      });
+    });
+
+    describe('OAuthGrantStore', () => {
+      contract('a code is taken once: the first take says so, later ones see it used; unknown and expired codes are null', async (stores) => {
+        const t = realNow();
+        const c = code('1', 'client-1', '10', t);
+        await stores.oauth.saveCode(c);
+        assert.deepEqual(await stores.oauth.takeCode(c.codeHash, t + 1000), { code: c, firstUse: true });
+        assert.deepEqual(await stores.oauth.takeCode(c.codeHash, t + 2000), { code: c, firstUse: false }, 'kept until it expires, so a second use is seen');
+        assert.equal(await stores.oauth.takeCode(c.codeHash, c.expiresAt), null, 'expired at its expiresAt');
+        assert.equal(await stores.oauth.takeCode(hex(), t), null);
+
+        const fresh = code('1', 'client-1', '10', t, { nonce: null, codeChallenge: null, amr: ['swk'] });
+        await stores.oauth.saveCode(fresh);
+        assert.equal(await stores.oauth.takeCode(fresh.codeHash, fresh.expiresAt + 1), null, 'never taken, expired');
+        assert.deepEqual(await stores.oauth.takeCode(fresh.codeHash, t), { code: fresh, firstUse: true }, 'an expiry check does not use it');
+      });
+
+      pairContract('of concurrent takes of one code, over two instances, exactly one is the first use', async (one, two) => {
+        const t = realNow();
+        const codes = Array.from({ length: 5 }, () => code('1', 'client-1', '10', t));
+        for (const c of codes) await one.oauth.saveCode(c);
+        for (const c of codes) {
+          const takes = await Promise.all([one, two, one, two].map((s) => s.oauth.takeCode(c.codeHash, t + 1000)));
+          assert.equal(takes.filter((x) => x?.firstUse === true).length, 1);
+          assert.equal(takes.filter((x) => x?.firstUse === false).length, 3);
+        }
+      });
+
+      contract('a refresh token is found while it is current, unexpired and its family unrevoked', async (stores) => {
+        const t = realNow();
+        const r = refresh('1', 'client-1', '10', t, { amr: ['pwd', 'otp'] });
+        await stores.oauth.saveRefreshToken(r);
+        assert.deepEqual(await stores.oauth.findRefreshToken(r.tokenHash, t + 1000), r);
+        assert.equal(await stores.oauth.findRefreshToken(r.tokenHash, r.expiresAt), null, 'expired');
+        assert.equal(await stores.oauth.findRefreshToken(hex(), t), null);
+        await stores.oauth.revokeFamily(r.familyId, t + HOUR);
+        assert.equal(await stores.oauth.findRefreshToken(r.tokenHash, t + 1000), null, 'revoked family');
+        assert.equal(await stores.oauth.familyRevoked(r.familyId, t + 1000), true);
+        assert.equal(await stores.oauth.familyRevoked(r.familyId, t + HOUR), false, 'the mark ends at until');
+        assert.equal(await stores.oauth.familyRevoked(hex(), t), false);
+
+        await stores.oauth.saveRefreshToken(refresh('1', 'client-1', '10', t, { familyId: r.familyId, tokenHash: hex() }));
+        const late = refresh('1', 'client-1', '10', t, { familyId: r.familyId });
+        await stores.oauth.saveRefreshToken(late);
+        assert.equal(await stores.oauth.findRefreshToken(late.tokenHash, t + 1000), null, 'nothing is saved into a revoked family');
+      });
+
+      contract('rotation replaces the current token; presenting a rotated one revokes the whole family', async (stores) => {
+        const t = realNow();
+        const first = refresh('1', 'client-1', '10', t);
+        await stores.oauth.saveRefreshToken(first);
+        const second = refresh('1', 'client-1', '10', t + MINUTE, { familyId: hex(8) });
+        const rotated = await stores.oauth.rotateRefreshToken(first.tokenHash, second, t + MINUTE);
+        assert.deepEqual(rotated, { status: 'rotated', previous: first });
+        assert.equal(await stores.oauth.findRefreshToken(first.tokenHash, t + MINUTE), null, 'no longer current');
+        assert.deepEqual(await stores.oauth.findRefreshToken(second.tokenHash, t + MINUTE), { ...second, familyId: first.familyId }, 'same family as the token it replaced');
+
+        const third = refresh('1', 'client-1', '10', t + 2 * MINUTE, { familyId: first.familyId });
+        assert.equal((await stores.oauth.rotateRefreshToken(second.tokenHash, third, t + 2 * MINUTE)).status, 'rotated');
+
+        const thief = refresh('1', 'client-1', '10', t + 3 * MINUTE, { familyId: first.familyId });
+        assert.deepEqual(await stores.oauth.rotateRefreshToken(first.tokenHash, thief, t + 3 * MINUTE), { status: 'reused', familyId: first.familyId });
+        assert.equal(await stores.oauth.findRefreshToken(third.tokenHash, t + 3 * MINUTE), null, 'the current token of the family is revoked too');
+        assert.equal(await stores.oauth.findRefreshToken(thief.tokenHash, t + 3 * MINUTE), null, 'and nothing was issued');
+        assert.equal(await stores.oauth.familyRevoked(first.familyId, t + 3 * MINUTE + MAX_ACCESS_TOKEN_LIFETIME_MS - 1), true, 'as long as its access tokens can live');
+        assert.equal(await stores.oauth.familyRevoked(first.familyId, t + 3 * MINUTE + MAX_ACCESS_TOKEN_LIFETIME_MS), false);
+        const again = refresh('1', 'client-1', '10', t + 4 * MINUTE, { familyId: first.familyId });
+        assert.deepEqual(await stores.oauth.rotateRefreshToken(third.tokenHash, again, t + 4 * MINUTE), { status: 'unknown' }, 'revoked family');
+
+        assert.deepEqual(await stores.oauth.rotateRefreshToken(hex(), again, t), { status: 'unknown' });
+        const expiring = refresh('1', 'client-1', '10', t);
+        await stores.oauth.saveRefreshToken(expiring);
+        assert.deepEqual(await stores.oauth.rotateRefreshToken(expiring.tokenHash, again, expiring.expiresAt), { status: 'unknown' }, 'expired');
+        assert.deepEqual(await stores.oauth.findRefreshToken(expiring.tokenHash, t), expiring, 'an expired rotation changes nothing');
+      });
+
+      pairContract('of concurrent rotations of one token, over two instances, exactly one rotates', async (one, two) => {
+        const t = realNow();
+        const r = refresh('1', 'client-1', '10', t);
+        await one.oauth.saveRefreshToken(r);
+        const nexts = Array.from({ length: 4 }, () => refresh('1', 'client-1', '10', t + 1000, { familyId: r.familyId }));
+        const results = await Promise.all(nexts.map((n, i) => (i % 2 === 0 ? one : two).oauth.rotateRefreshToken(r.tokenHash, n, t + 1000)));
+        assert.equal(results.filter((x) => x.status === 'rotated').length, 1);
+        // The others present a token that has just been rotated: a replay, which ends the family.
+        assert.ok(results.filter((x) => x.status !== 'rotated').every((x) => x.status === 'reused' || x.status === 'unknown'));
+        assert.ok(results.some((x) => x.status === 'reused'));
+        for (const n of nexts) assert.equal(await two.oauth.findRefreshToken(n.tokenHash, t + 1000), null);
+        assert.equal(await one.oauth.familyRevoked(r.familyId, t + 1000), true);
+      });
+
+      contract("revoking a user's or an installation's grants ends their families, codes and tokens, and only theirs", async (stores) => {
+        const t = realNow();
+        const userCode = code('1', 'client-1', '10', t);
+        const userToken = refresh('1', 'client-2', '10', t);
+        const userToken2 = refresh('1', 'client-1', '10', t, { familyId: userCode.familyId });
+        const otherUser = refresh('1', 'client-1', '11', t);
+        const otherAccount = refresh('2', 'client-1', '10', t);
+        const otherAccountCode = code('2', 'client-1', '10', t);
+        await stores.oauth.saveCode(userCode);
+        await stores.oauth.saveCode(otherAccountCode);
+        for (const r of [userToken, userToken2, otherUser, otherAccount]) await stores.oauth.saveRefreshToken(r);
+
+        assert.equal(await stores.oauth.revokeUserGrants('1', '10', t + HOUR), 2, 'two families: the code and its token share one');
+        assert.equal(await stores.oauth.takeCode(userCode.codeHash, t), null);
+        assert.equal(await stores.oauth.findRefreshToken(userToken.tokenHash, t), null);
+        assert.equal(await stores.oauth.findRefreshToken(userToken2.tokenHash, t), null);
+        assert.equal(await stores.oauth.familyRevoked(userCode.familyId, t), true);
+        assert.equal(await stores.oauth.familyRevoked(userToken.familyId, t), true);
+        assert.deepEqual(await stores.oauth.findRefreshToken(otherUser.tokenHash, t), otherUser);
+        assert.deepEqual(await stores.oauth.findRefreshToken(otherAccount.tokenHash, t), otherAccount);
+        assert.equal(await stores.oauth.revokeUserGrants('1', '10', t + HOUR), 0, 'nothing left');
+
+        const clientCode = code('1', 'client-1', '12', t);
+        await stores.oauth.saveCode(clientCode);
+        assert.equal(await stores.oauth.revokeClientGrants('1', 'client-1', t + HOUR), 2);
+        assert.equal(await stores.oauth.findRefreshToken(otherUser.tokenHash, t), null);
+        assert.equal(await stores.oauth.takeCode(clientCode.codeHash, t), null);
+        assert.equal(await stores.oauth.familyRevoked(clientCode.familyId, t), true);
+        assert.deepEqual(await stores.oauth.findRefreshToken(otherAccount.tokenHash, t), otherAccount, 'the same client id in another account');
+        assert.deepEqual(await stores.oauth.takeCode(otherAccountCode.codeHash, t), { code: otherAccountCode, firstUse: true });
+        assert.equal(await stores.oauth.revokeClientGrants('1', 'client-9', t + HOUR), 0);
+      });
+
+      contract('an access token revoked before its exp is marked until then; a later revocation never shortens a mark', async (stores) => {
+        const t = realNow();
+        const jti = hex(16);
+        assert.equal(await stores.oauth.accessTokenRevoked(jti, t), false);
+        await stores.oauth.revokeAccessToken(jti, t + HOUR);
+        assert.equal(await stores.oauth.accessTokenRevoked(jti, t + HOUR - 1), true);
+        assert.equal(await stores.oauth.accessTokenRevoked(jti, t + HOUR), false);
+        await stores.oauth.revokeAccessToken(jti, t + MINUTE);
+        assert.equal(await stores.oauth.accessTokenRevoked(jti, t + 2 * MINUTE), true);
+        assert.equal(await stores.oauth.accessTokenRevoked(hex(16), t), false);
+
+        const familyId = hex(8);
+        await stores.oauth.revokeFamily(familyId, t + HOUR);
+        await stores.oauth.revokeFamily(familyId, t + MINUTE);
+        assert.equal(await stores.oauth.familyRevoked(familyId, t + 2 * MINUTE), true);
+      });
+
+      contract('the sweep drops expired codes, tokens and marks, and nothing live', async (stores) => {
+        const t = realNow();
+        const expiredCode = code('1', 'client-1', '10', t);
+        const liveCode = code('1', 'client-1', '10', t + HOUR);
+        const expiredToken = refresh('1', 'client-1', '10', t, { expiresAt: t + MINUTE });
+        const liveToken = refresh('1', 'client-1', '10', t);
+        await stores.oauth.saveCode(expiredCode);
+        await stores.oauth.saveCode(liveCode);
+        await stores.oauth.saveRefreshToken(expiredToken);
+        await stores.oauth.saveRefreshToken(liveToken);
+        await stores.oauth.revokeAccessToken('jti-ended', t + MINUTE);
+        await stores.oauth.revokeAccessToken('jti-live', t + 2 * HOUR);
+        await stores.oauth.revokeFamily('family-ended', t + MINUTE);
+        await stores.oauth.revokeFamily('family-live', t + 2 * HOUR);
+
+        const now = t + 30 * MINUTE;
+        const swept = await stores.oauth.deleteExpiredGrants(now);
+        // Redis expires them on its own, measured by its clock: its sweep may find nothing.
+        assert.ok(swept === 4 || swept === 0, `swept ${swept}`);
+        if (swept === 4) assert.equal(await stores.oauth.takeCode(expiredCode.codeHash, t), null, 'deleted, not only expired');
+        assert.deepEqual(await stores.oauth.takeCode(liveCode.codeHash, now), { code: liveCode, firstUse: true });
+        assert.deepEqual(await stores.oauth.findRefreshToken(liveToken.tokenHash, now), liveToken);
+        assert.equal(await stores.oauth.accessTokenRevoked('jti-live', now), true);
+        assert.equal(await stores.oauth.familyRevoked('family-live', now), true);
+        assert.equal(await stores.oauth.accessTokenRevoked('jti-ended', now), false);
+        assert.equal(await stores.oauth.familyRevoked('family-ended', now), false);
+        assert.equal(await stores.oauth.deleteExpiredGrants(now), 0, 'a second sweep finds nothing');
+      });
+
+      pairContract("a second instance sees the first one's codes, rotations and revocations at once", async (one, two) => {
+        const t = realNow();
+        const c = code('1', 'client-1', '10', t);
+        await one.oauth.saveCode(c);
+        assert.equal((await two.oauth.takeCode(c.codeHash, t))?.firstUse, true);
+        assert.equal((await one.oauth.takeCode(c.codeHash, t))?.firstUse, false);
+
+        const r = refresh('1', 'client-1', '10', t, { familyId: c.familyId });
+        await one.oauth.saveRefreshToken(r);
+        const next = refresh('1', 'client-1', '10', t + 1000, { familyId: c.familyId });
+        assert.equal((await two.oauth.rotateRefreshToken(r.tokenHash, next, t + 1000)).status, 'rotated');
+        assert.equal(await one.oauth.findRefreshToken(r.tokenHash, t + 1000), null);
+        assert.deepEqual(await one.oauth.findRefreshToken(next.tokenHash, t + 1000), next);
+
+        await two.oauth.revokeFamily(c.familyId, t + HOUR);
+        assert.equal(await one.oauth.familyRevoked(c.familyId, t + 1000), true);
+        assert.equal(await one.oauth.findRefreshToken(next.tokenHash, t + 1000), null);
+
+        await one.oauth.revokeAccessToken('jti-1', t + HOUR);
+        assert.equal(await two.oauth.accessTokenRevoked('jti-1', t), true);
+
+        const u = refresh('1', 'client-1', '20', t);
+        await two.oauth.saveRefreshToken(u);
+        assert.equal(await one.oauth.revokeUserGrants('1', '20', t + HOUR), 1);
+        assert.equal(await two.oauth.findRefreshToken(u.tokenHash, t), null);
+        assert.equal(await two.oauth.familyRevoked(u.familyId, t), true);
+      });
+    });
+
+    describe('SigningKeyStore', () => {
+      contract('a new key retires the current key of its alg only; keys are listed newest first', async (stores) => {
+        const t = realNow();
+        assert.deepEqual(await stores.signingKeys.listSigningKeys(), []);
+        const rs1 = signingKey('RS256', t);
+        const es1 = signingKey('ES256', t + 1000);
+        await stores.signingKeys.addSigningKey(rs1);
+        await stores.signingKeys.addSigningKey(es1);
+        assert.deepEqual(await stores.signingKeys.listSigningKeys(), [es1, rs1]);
+
+        const rs2 = signingKey('RS256', t + 2000);
+        await stores.signingKeys.addSigningKey(rs2);
+        assert.deepEqual(await stores.signingKeys.listSigningKeys(), [rs2, es1, { ...rs1, retiredAt: t + 2000 }]);
+        const rs3 = signingKey('RS256', t + 3000);
+        await stores.signingKeys.addSigningKey(rs3);
+        assert.deepEqual(await stores.signingKeys.listSigningKeys(), [rs3, { ...rs2, retiredAt: t + 3000 }, es1, { ...rs1, retiredAt: t + 2000 }], 'a retired key keeps its retirement time');
+      });
+
+      contract('deletes keys retired before a time, never a current one', async (stores) => {
+        const t = realNow();
+        const old = signingKey('RS256', t);
+        const mid = signingKey('RS256', t + HOUR);
+        const current = signingKey('RS256', t + 2 * HOUR);
+        const es = signingKey('ES256', t);
+        for (const k of [old, mid, current, es]) await stores.signingKeys.addSigningKey(k);
+        assert.equal(await stores.signingKeys.deleteRetiredSigningKeys(t + HOUR), 0, 'retired at exactly the time: kept');
+        assert.equal(await stores.signingKeys.deleteRetiredSigningKeys(t + HOUR + 1), 1);
+        assert.deepEqual((await stores.signingKeys.listSigningKeys()).map((k) => k.kid), [current.kid, mid.kid, es.kid]);
+        assert.equal(await stores.signingKeys.deleteRetiredSigningKeys(t + 100 * HOUR), 1);
+        assert.deepEqual((await stores.signingKeys.listSigningKeys()).map((k) => k.kid), [current.kid, es.kid]);
+      });
+
+      pairContract('a key added by one instance is listed by another', async (one, two) => {
+        const t = realNow();
+        const k = signingKey('RS256', t);
+        await one.signingKeys.addSigningKey(k);
+        assert.deepEqual(await two.signingKeys.listSigningKeys(), [k]);
+        const k2 = signingKey('RS256', t + 1000);
+        await two.signingKeys.addSigningKey(k2);
+        assert.deepEqual(await one.signingKeys.listSigningKeys(), [k2, { ...k, retiredAt: t + 1000 }]);
       });
     });
 

@@ -20,7 +20,8 @@ if (!serverUrl) {
     t.diagnostic('PostgreSQL backend not exercised: set TEST_DATABASE_URL=postgres://USER@HOST:PORT/DB to run its storage contract');
   });
 } else {
-  const TABLES = ['accounts', 'service_base_uris', 'users', 'api_keys', 'sessions', 'counters', 'events', 'agent_groups', 'profiles', 'revisions'];
+  const TABLES = ['accounts', 'service_base_uris', 'users', 'api_keys', 'sessions', 'counters', 'events', 'agent_groups', 'profiles', 'revisions',
+    'oauth_codes', 'oauth_refresh_tokens', 'oauth_revoked_families', 'oauth_revoked_access_tokens', 'signing_keys'];
   let db: TestDatabase;
 
   before(async () => {

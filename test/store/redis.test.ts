@@ -8,6 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bearerSessionOf, type SessionRecord } from '../../src/sessions/model.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { withRedisSessions } from '../../src/store/redis/index.js';
@@ -48,13 +51,22 @@ if (!redisUrl) {
     await redis.quit();
   });
 
-  const openWithPrefix = async (prefix: string): Promise<Stores> => withRedisSessions(openSqliteStores(':memory:'), redisUrl, { keyPrefix: prefix });
+  const openWithPrefix = async (prefix: string, sqlitePath = ':memory:'): Promise<Stores> =>
+    withRedisSessions(openSqliteStores(sqlitePath), redisUrl, { keyPrefix: prefix });
+
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'login-service-redis-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   storeContract(
     'SQLite + Redis',
-    () => openWithPrefix(`${runPrefix}${++opened}:`),
-    // Another process on the same Redis keys (its SQLite part, in memory, is its own: the session tests use only Redis).
-    () => openWithPrefix(`${runPrefix}${opened}:`),
+    () => openWithPrefix(`${runPrefix}${++opened}:`, join(dir, `stores-${opened}.db`)),
+    // Another process on the same Redis keys and the same SQLite file (where the signing keys are).
+    () => openWithPrefix(`${runPrefix}${opened}:`, join(dir, `stores-${opened}.db`)),
   );
 
   describe('Redis sessions: what is Redis\' own', () => {
@@ -94,6 +106,40 @@ if (!redisUrl) {
         await viaOpen.sessions.deleteSession(s.idHash);
         await viaOpen.counters.deleteCounter('c');
         assert.deepEqual(await keysUnder(own), [], 'ending the session and deleting the counter leave no key behind');
+      } finally {
+        await viaOpen.close();
+      }
+    });
+
+    test('OAuth grants live in Redis under the prefix and expire by TTL: codes and tokens with their life, marks at least as long as an access token', async () => {
+      const own = `${runPrefix}oauth:`;
+      const viaOpen = await openStores({ databaseUrl: 'sqlite::memory:', redisUrl, redisKeyPrefix: own });
+      try {
+        const t = Date.now();
+        const code = { codeHash: 'c1', accountId: '1', clientId: 'app', userId: '10', redirectUri: 'https://app.example.com/cb', scope: 'openid', nonce: null, codeChallenge: null, authTime: t, amr: ['pwd'], familyId: 'f1', createdAt: t, expiresAt: t + 60_000 };
+        await viaOpen.oauth.saveCode(code);
+        await viaOpen.oauth.saveRefreshToken({ tokenHash: 'r1', familyId: 'f1', accountId: '1', clientId: 'app', userId: '10', scope: 'openid', authTime: t, amr: ['pwd'], createdAt: t, expiresAt: t + 2 * HOUR });
+        await viaOpen.oauth.revokeAccessToken('j1', t + 60_000);
+        assert.deepEqual(await keysUnder(own), [
+          `${own}oauth-access-revoked:j1`,
+          `${own}oauth-client-families:1:app`,
+          `${own}oauth-code:c1`,
+          `${own}oauth-family:f1`,
+          `${own}oauth-refresh:r1`,
+          `${own}oauth-user-families:1:10`,
+        ]);
+        const pttl = (key: string) => redis.pttl(`${own}${key}`);
+        assert.ok((await pttl('oauth-code:c1')) <= 60_000 && (await pttl('oauth-code:c1')) > 50_000);
+        assert.ok((await pttl('oauth-refresh:r1')) > HOUR && (await pttl('oauth-refresh:r1')) <= 2 * HOUR);
+        assert.ok((await pttl('oauth-family:f1')) > HOUR, 'an index lives as long as its longest member');
+        assert.ok((await pttl('oauth-access-revoked:j1')) > 23 * HOUR, 'a mark is kept at least as long as an access token can live');
+        assert.equal(await viaOpen.oauth.deleteExpiredGrants(t + 3 * HOUR), 0, 'Redis expires them itself');
+        assert.equal(await viaOpen.oauth.revokeUserGrants('1', '10', t + HOUR), 1);
+        assert.deepEqual(
+          (await keysUnder(own)).filter((k) => !k.includes('-revoked:') && !k.includes('client-families')),
+          [],
+          "revoking the user's grants leaves no code, token or index of theirs behind",
+        );
       } finally {
         await viaOpen.close();
       }

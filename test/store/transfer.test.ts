@@ -17,6 +17,9 @@ import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { exportInstallation, importInstallation, type InstallationDump } from '../../src/store/transfer.js';
 import { issueApiKey, revokeKey } from '../../src/directory/apiKeys.js';
 import { actionContext } from '../helpers/actions.js';
+import { createAccount } from '../../src/accounts/service.js';
+import { ManualClock } from '../../src/clock.js';
+import { defaultInstallation } from '../../src/oauth/model.js';
 import { postJson, seedAccount, startTestServer, type SeededAccount } from '../helpers/server.js';
 import { createTestDatabase, type TestDatabase } from './postgresDatabase.js';
 
@@ -220,6 +223,54 @@ test('a dump of version 1 (admin flags and privilege lists) is imported onto gro
     assert.deepEqual(await grants('102'), { privileges: [], isAdmin: false });
     assert.deepEqual((await target.directory.listAgentGroups('42')).map((g) => [g.id, g.name, g.parentGroupId]), [[-1, 'Main Group', null], [12, 'Night shift', -1]]);
   } finally {
+    await target.close();
+  }
+});
+
+test('API keys keep their OAuth installation and address allowlist across a move; documents without them import as before', async () => {
+  const source = await openStores({ databaseUrl: 'sqlite::memory:' });
+  const target = await openStores({ databaseUrl: 'sqlite::memory:' });
+  try {
+    const ctx = actionContext(source, new ManualClock(Date.UTC(2026, 5, 1)));
+    await createAccount(source, ctx.clock, { accountId: '4343', name: 'Apps', timeZone: 'UTC' });
+    const { key: publicApp } = await issueApiKey(ctx, '4343', 'Public app', 'oauth2');
+    const { key: plain } = await issueApiKey(ctx, '4343', 'Plain oauth2 key', 'oauth2');
+    const installation = {
+      ...defaultInstallation('Public app', ctx.clock.now()),
+      grantTypes: ['authorization_code' as const, 'refresh_token' as const],
+      redirectUris: ['https://app.example.com/callback'],
+      scope: 'users.read',
+      tokenEndpointAuthMethod: 'none' as const,
+    };
+    assert.equal(await source.apiKeys.updateApiKey('4343', publicApp.appKey, { secretHash: '', installation, ipAllowlist: ['192.0.2.0/24', '2001:db8::1'] }), true);
+    const dumped: InstallationDump = JSON.parse(JSON.stringify(await exportInstallation(source)));
+    assert.deepEqual(dumped.apiKeys.find((k) => k.appKey === publicApp.appKey), { ...publicApp, secretHash: '', installation, ipAllowlist: ['192.0.2.0/24', '2001:db8::1'] });
+
+    assert.deepEqual(await importInstallation(target, dumped), { accounts: 1, users: 0, apiKeys: 2 });
+    assert.deepEqual(await target.apiKeys.listApiKeys('4343'), await source.apiKeys.listApiKeys('4343'));
+
+    // A document written before installations existed: no installation, no allowlist.
+    const old = JSON.parse(JSON.stringify(dumped));
+    old.accounts[0].accountId = '4444';
+    old.apiKeys = old.apiKeys.filter((k: { appKey: string }) => k.appKey === plain.appKey).map(({ installation: _i, ipAllowlist: _a, ...k }: Record<string, unknown>) => ({ ...k, accountId: '4444' }));
+    assert.deepEqual(await importInstallation(target, old), { accounts: 1, users: 0, apiKeys: 1 });
+    assert.deepEqual(await target.apiKeys.getApiKey('4444', plain.appKey), { ...plain, accountId: '4444', installation: null, ipAllowlist: [] });
+
+    const fresh = { ...dumped.accounts[0]!, accountId: '4545' };
+    const withKey = (k: Record<string, unknown>) => ({ ...dumped, accounts: [fresh], apiKeys: [{ ...dumped.apiKeys[0]!, accountId: '4545', ...k }] });
+    const cases: Array<[unknown, RegExp]> = [
+      [withKey({ installation, type: 'oauth1' }), /apiKeys\[0\]\.installation must be null for a key of type oauth1/],
+      [withKey({ installation: { ...installation, tokenEndpointAuthMethod: 'client_secret_basic' }, secretHash: '' }), /apiKeys\[0\]\.secretHash must be a non-empty string/],
+      [withKey({ installation: null, secretHash: '' }), /apiKeys\[0\]\.secretHash must be a non-empty string/],
+      [withKey({ installation: { ...installation, grantTypes: ['password'] } }), /apiKeys\[0\]\.installation\.grantTypes\[0\] must be one of/],
+      [withKey({ ipAllowlist: '10.0.0.0/8' }), /apiKeys\[0\]\.ipAllowlist must be an array/],
+    ];
+    for (const [bad, message] of cases) {
+      await assert.rejects(importInstallation(target, bad as InstallationDump), (e: Error) => e instanceof InvalidInputError && message.test(e.message), String(message));
+    }
+    assert.equal(await target.accounts.getAccount('4545'), null);
+  } finally {
+    await source.close();
     await target.close();
   }
 });

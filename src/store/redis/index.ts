@@ -1,12 +1,14 @@
 /**
- * Moves sessions and brute-force counters to Redis, in front of any SQL
- * backend that keeps the identities (accounts, users, API keys, events):
- * the hot paths (bearer check, refresh) then never touch the database.
+ * Moves sessions, brute-force counters and OAuth grants (codes, refresh
+ * tokens, revocation marks) to Redis, in front of any SQL backend that keeps
+ * the identities (accounts, users, API keys, signing keys, events): the hot
+ * paths (bearer check, refresh) then never touch the database.
  */
 import { Redis } from 'ioredis';
 import type { Stores } from '../stores.js';
 import { RedisCounterStore } from './counters.js';
 import { RedisSessionStore } from './sessions.js';
+import { RedisOAuthGrantStore } from './oauth.js';
 
 export interface RedisSessionsOptions {
   /** Starts every key, so installations and tests can share one Redis (default "ls:"). */
@@ -39,6 +41,7 @@ export async function withRedisSessions(stores: Stores, redisUrl: string, option
     backend: `${stores.backend}+redis`,
     sessions: new RedisSessionStore(redis, prefix),
     counters: new RedisCounterStore(redis, prefix),
+    oauth: new RedisOAuthGrantStore(redis, prefix),
     async ping() {
       await Promise.all([stores.ping(), redis.ping()]);
     },
