@@ -102,10 +102,13 @@ export class Attempt {
    * allowed networks (docs/ACCESS-CONTROL.md). Checked before any credential
    * is verified, so an outsider learns nothing of a password's worth; with
    * the restrictions off it costs no read (the account is already loaded).
-   * An unknown account passes here and is refused by `knownAccount`.
+   * An unknown account passes here and is refused by `knownAccount`. The
+   * refusal counts against the client address, as a failure does.
    */
   async assertNetworkAllowed(loginName: string | null): Promise<void> {
     if (!this.account || networkAllowed(accessControlOf(this.account.settings), this.client.ip ?? '')) return;
+    // Kept against the address (nobody's lockout): logins sent from outside meet the per-address budget (429) like guesses.
+    await this.counted.failed(null, null);
     await this.audit.record({
       accountId: this.accountId,
       type: 'login_failure',

@@ -2,7 +2,7 @@
  * The allowed networks govern SSO logins too (the check sits in the login
  * flow, before any method verifies anything): a signed assertion sent from
  * outside is refused with 403 and left unused, so the person can send it
- * again from inside.
+ * again from inside. Refusals count against the address (429 past its budget).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +39,21 @@ test('SSO logins only from the allowed networks; a refused assertion is not used
     const inside = await sso('10.20.30.40');
     assert.equal(inside.status, 200, inside.text);
     assert.equal(inside.json.config.loginName, 'alice@example.test');
+  } finally {
+    await server.close();
+  }
+});
+
+test('logins refused by address count against the address: past its budget, 429', async () => {
+  const server = await startTestServer({ env: { TRUST_PROXY: '127.0.0.1', LOGIN_FAILURES_PER_MINUTE: '3' } });
+  try {
+    const seeded = await seedAccount(server);
+    await changeAccessControl({ ...actionContext(server.stores, server.clock), hasher: server.services.hasher }, seeded.accountId, { ipRestrictions: { enabled: true, ranges: [{ cidr: '10.0.0.0/8' }] } });
+    const login = (ip: string) => postJson(`${server.baseUrl}/api/account/${seeded.accountId}/login`, { username: seeded.human.loginName, password: seeded.human.password }, { 'x-forwarded-for': ip });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await login('203.0.113.50')).status);
+    assert.deepEqual(statuses, [403, 403, 403, 429, 429]);
+    assert.equal((await login('10.0.0.1')).status, 200, 'another address is not held back');
   } finally {
     await server.close();
   }
