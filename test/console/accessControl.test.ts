@@ -98,3 +98,52 @@ describe('console access-control page', { timeout: 120_000 }, () => {
     assert.deepEqual(watched.problems, []);
   });
 });
+
+describe('console API keys page: an address allowlist', { timeout: 120_000 }, () => {
+  let browser: Browser;
+  let server: TestServer;
+  let watched: WatchedPage;
+
+  before(async () => {
+    await ensureConsoleBuilt();
+    browser = await launchBrowser();
+    server = await startTestServer();
+    const seeded = await seedAccount(server);
+    watched = await watchedPage(browser);
+    const page = watched.page;
+    await page.goto(`${server.baseUrl}/console/`);
+    await page.getByLabel('Account').fill(seeded.accountId);
+    await page.getByLabel('Username').fill(seeded.human.loginName);
+    await page.getByLabel('Password').fill(seeded.human.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'API keys', exact: true }).click();
+  });
+  after(async () => {
+    await watched?.context.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('a key made with "Usable from" carries the list, shown in the table; a bad entry is refused in the form', async () => {
+    const page = watched.page;
+    await page.getByRole('button', { name: 'New API key' }).click();
+    let form = page.getByRole('dialog', { name: 'New API key' });
+    await form.getByLabel('Name').fill('office bot');
+    await form.getByLabel('Usable from').fill('10.0.0.9-10.0.0.1');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await form.getByRole('alert').filter({ hasText: 'from must not come after to' }).waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByRole('button', { name: 'New API key' }).click();
+    form = page.getByRole('dialog', { name: 'New API key' });
+    await form.getByLabel('Name').fill('office bot');
+    await form.getByLabel('Usable from').fill('203.0.113.10, 10.1.0.0/24');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('dialog', { name: 'API key created' }).getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('cell', { name: '203.0.113.10, 10.1.0.0/24' }).waitFor();
+    const keys = await server.stores.apiKeys.listApiKeys('123456');
+    assert.deepEqual(keys.find((k) => k.name === 'office bot')?.ipAllowlist, ['203.0.113.10', '10.1.0.0/24']);
+    assert.equal(keys.filter((k) => k.name === 'office bot').length, 1, 'the refused form made no key');
+    assert.deepEqual(watched.problems, []);
+  });
+});
