@@ -22,7 +22,7 @@ module.exports = {
       severity: 'error',
       comment: 'The store implements the contracts the domains declare: it may read their models, never their services or an adapter.',
       from: { path: '^src/store/' },
-      to: { path: '^src/(admin|cli|console|http|ops|oauth/(?!model)|sessions/(service|routes)|directory/(?!model)|accounts/(?!model|settings)|sso/(?!model)|users/(?!loginName)|events/(?!model)|app|serve|main|bootstrap)' },
+      to: { path: '^src/(admin|cli|console|http|ops|oauth/(?!model)|sessions/(service|routes)|directory/(?!model)|accounts/(?!model|settings|accessControl)|sso/(?!model)|users/(?!loginName)|events/(?!model)|app|serve|main|bootstrap)' },
     },
     {
       name: 'domains-import-no-adapter',

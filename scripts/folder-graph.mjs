@@ -39,6 +39,8 @@ function partOf(rel) {
   if (/^(model|routes)\.ts$/.test(file)) return `${folder}/${file.replace(/\.ts$/, '')}`;
   // The table of account settings declares what a setting is: part of the account model.
   if (rel === 'accounts/settings.ts') return 'accounts/model';
+  // So do the access-control settings stored beside it (accounts/accessControl.ts).
+  if (rel === 'accounts/accessControl.ts') return 'accounts/model';
   return folder;
 }
 

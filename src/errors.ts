@@ -16,6 +16,8 @@ export type ErrorKind =
   | 'loginFailed'
   | 'passwordExpired'
   | 'passwordRejected'
+  /** A person's login or refresh from outside the account's allowed networks. */
+  | 'addressNotAllowed'
   | 'sessionInvalid'
   | 'csrfInvalid'
   | 'bearerInvalid'
@@ -110,6 +112,7 @@ export const errors = {
   passwordExpired: () => new DomainError('passwordExpired', 'Password expired: it must be changed by an administrator'),
   /** `problem` completes "Password rejected: …" (the HTTP answer adds those words). */
   passwordRejected: (problem: string) => new PasswordRejectedError(problem),
+  addressNotAllowed: () => new DomainError('addressNotAllowed', 'Forbidden: this account allows logins only from its allowed networks'),
   sessionInvalid: () => new DomainError('sessionInvalid', 'Session is missing, expired or ended'),
   csrfInvalid: () => new DomainError('csrfInvalid', CSRF_INVALID_MESSAGE),
   bearerInvalid: () => new DomainError('bearerInvalid', 'Bearer token is missing, unknown, expired or ended'),

@@ -1,7 +1,9 @@
 /**
  * Removes expired sessions, counters and OAuth grants (codes, refresh tokens,
  * revocation marks), signing keys retired long enough ago, and old audit
- * events, so storage does not grow without bound.
+ * events, so storage does not grow without bound; and, given the audit log,
+ * disables the people of accounts with `deactivateAfterDays` who have not
+ * logged in for that long (directory/inactiveUsers.ts).
  *
  * A retired signing key is deleted RETIRED_SIGNING_KEY_RETENTION_MS (25 h)
  * after its retirement: it signed nothing since, and every access token it
@@ -21,6 +23,8 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Stores } from './store/index.js';
+import type { AuditLog } from './events/audit.js';
+import { deactivateInactiveUsers } from './directory/inactiveUsers.js';
 import { RETIRED_SIGNING_KEY_RETENTION_MS } from './oauth/model.js';
 
 export interface SweepResult {
@@ -29,18 +33,29 @@ export interface SweepResult {
   oauthGrants: number;
   signingKeys: number;
   events: number;
+  /** People disabled for inactivity; present when the sweep was given the audit log to record them in. */
+  usersDeactivated?: number;
+}
+
+/** What the deactivation of inactive people records its events with. */
+export interface DeactivationDeps {
+  audit: AuditLog;
+  clock: Clock;
 }
 
 /** Set by the cluster primary on each worker it forks: 0 … N-1, kept by a replacement. */
 export const WORKER_INDEX_ENV = 'LOGIN_SERVICE_WORKER_INDEX';
 
-export async function sweep(stores: Stores, now: number, eventRetentionDays: number): Promise<SweepResult> {
+export async function sweep(stores: Stores, now: number, eventRetentionDays: number, deactivation?: DeactivationDeps): Promise<SweepResult> {
+  // First, so the sessions it ends and the marks it reads are those of this moment.
+  const deactivated = deactivation ? await deactivateInactiveUsers({ stores, clock: deactivation.clock, audit: deactivation.audit }, now) : undefined;
   return {
     sessions: await stores.sessions.deleteExpiredSessions(now),
     counters: await stores.counters.deleteExpiredCounters(now),
     oauthGrants: await stores.oauth.deleteExpiredGrants(now),
     signingKeys: await stores.signingKeys.deleteRetiredSigningKeys(now - RETIRED_SIGNING_KEY_RETENTION_MS),
     events: await stores.events.deleteEventsBefore(now - eventRetentionDays * 86_400_000),
+    ...(deactivated && { usersDeactivated: deactivated.users }),
   };
 }
 
@@ -58,6 +73,8 @@ export interface Housekeeping {
 export interface HousekeepingOptions {
   /** [0, 1); replaceable so tests can pin the jitter. */
   random?: () => number;
+  /** Where the deactivation of inactive people records its events; without it, nobody is deactivated. */
+  audit?: AuditLog;
   /** Told after each sweep (tests wait on it). */
   onSweep?: (result: SweepResult) => void;
 }
@@ -81,7 +98,7 @@ export function startHousekeeping(
     timer.unref();
   };
   const run = () => {
-    running = sweep(stores, clock.now(), config.eventRetentionDays).then(
+    running = sweep(stores, clock.now(), config.eventRetentionDays, options.audit ? { audit: options.audit, clock } : undefined).then(
       (removed) => {
         if (Object.values(removed).some((n) => n > 0)) logger.info({ removed }, 'housekeeping sweep');
         options.onSweep?.(removed);

@@ -163,7 +163,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       await bootstrapStore(stores, config, { ...services, out: options.out ?? process.stdout });
       await warnAboutLoginNameConflicts(stores, logger);
     }
-    if (sweepsInThisProcess()) housekeeping = startHousekeeping(stores, services.clock, config, logger);
+    if (sweepsInThisProcess()) housekeeping = startHousekeeping(stores, services.clock, config, logger, { audit: services.audit });
     const worker = cluster.isWorker ? process.env[WORKER_INDEX_ENV] : undefined;
     logger.info({ address, metrics: metricsServer?.url, backend: stores.backend, worker }, 'login-service listening');
 

@@ -91,6 +91,7 @@ export const paths = {
   sessions: 'sessions',
   events: 'events',
   settings: 'settings',
+  accessControl: 'access-control',
 } as const;
 
 export const versions = { users: '4.0', agentGroups: '2.0', profiles: '4.0', own: '1.0' } as const;

@@ -19,6 +19,7 @@ import { sessionsPage } from './pages/sessions.js';
 import { eventsPage } from './pages/events.js';
 import { baseUrisPage } from './pages/baseUris.js';
 import { settingsPage } from './pages/settings.js';
+import { accessControlPage } from './pages/accessControl.js';
 
 const PAGES: Array<{ path: string; title: string; page: Page }> = [
   { path: 'dashboard', title: 'Dashboard', page: dashboardPage },
@@ -31,6 +32,7 @@ const PAGES: Array<{ path: string; title: string; page: Page }> = [
   { path: 'events', title: 'Events', page: eventsPage },
   { path: 'base-uris', title: 'Base URIs', page: baseUrisPage },
   { path: 'settings', title: 'Settings', page: settingsPage },
+  { path: 'access-control', title: 'Access control', page: accessControlPage },
 ];
 
 const root = document.getElementById('app')!;

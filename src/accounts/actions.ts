@@ -6,9 +6,10 @@
  */
 import { DEFAULT_ACCOUNT_SETTINGS, type Account, type AccountPatch, type AccountSettings } from './model.js';
 import { AUTHORIZATION_SERVICE_NAME, BASE_URI, LOGIN_SERVICE_NAME, SERVICE_NAME, requireAccount } from './service.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { DomainError, InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
 import { parseSettingsInput, type PolicySettings } from './settings.js';
+import { accessControlOf, networkAllowed, parseAccessControlInput, storedAccessControl, type AccessControl } from './accessControl.js';
 import type { AuditEvent, EventFilter } from '../events/model.js';
 import { isValidTimeZone } from '../timezones.js';
 
@@ -75,3 +76,48 @@ export async function changeAccount(ctx: AdminContext, accountId: string, change
   return (await ctx.stores.accounts.getAccount(account.accountId))!;
 }
 
+
+export interface AccessControlWriteOptions {
+  /** Write even when the acting administrator's own address would be shut out. */
+  force?: boolean;
+  /**
+   * The acting administrator's address as the service sees it (TRUST_PROXY),
+   * when a person acts over the API; null when nobody's address is at stake
+   * (the CLI on the server's host, a bot, whom the networks do not govern).
+   */
+  actingAddress?: string | null;
+}
+
+/**
+ * Replaces the account's access control whole (`configuration/access-control`,
+ * `access set`), checked by the one validation (accessControl.ts). Enabling
+ * the allowed networks, or changing their ranges, so that the acting
+ * administrator's own address falls outside is refused with a conflict unless
+ * `force`: the next refresh would end their session. One `access_control_set`
+ * event with the values before and after.
+ */
+export async function setAccessControl(ctx: AdminContext, accountId: string, input: unknown, options: AccessControlWriteOptions = {}): Promise<AccessControl> {
+  const after = parseAccessControlInput(input, '');
+  const account = await requireAccount(ctx, accountId);
+  const before = accessControlOf(account.settings);
+  const restrictionsChanged = after.ipRestrictions.enabled && (!before.ipRestrictions.enabled || JSON.stringify(before.ipRestrictions.ranges) !== JSON.stringify(after.ipRestrictions.ranges));
+  const address = options.actingAddress ?? null;
+  const shutsOut = restrictionsChanged && address !== null && !networkAllowed(after, address);
+  if (shutsOut && !options.force) {
+    throw new DomainError('conflict', `your own address ${address.slice(0, 64)} is outside every allowed network: you would be shut out at your next login or refresh. Add a range that holds it, or send force=true to save anyway`);
+  }
+  const settings: Partial<AccountSettings> = { ...account.settings };
+  const stored = storedAccessControl(after);
+  if (stored) settings.accessControl = stored;
+  else delete settings.accessControl;
+  await ctx.stores.accounts.updateAccount(account.accountId, { settings });
+  await recordAdminEvent(ctx, account.accountId, 'access_control_set', { before, after, ...(shutsOut && { forced: true }) });
+  return after;
+}
+
+/** Changes some fields of the account's access control (the CLI's `access set`); the rest keep their values. */
+export async function changeAccessControl(ctx: AdminContext, accountId: string, changes: Partial<AccessControl>, options: AccessControlWriteOptions = {}): Promise<AccessControl> {
+  const account = await requireAccount(ctx, accountId);
+  const current = accessControlOf(account.settings);
+  return setAccessControl(ctx, account.accountId, { ...current, ...changes, ipRestrictions: { ...current.ipRestrictions, ...changes.ipRestrictions } }, options);
+}

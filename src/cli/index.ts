@@ -11,6 +11,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { SETTING_HELP, SETTING_NAMES, type Config } from '../config.js';
+import { accessCommands } from './access.js';
 import { SETTING_FLAG_OPTIONS, accountCommands } from './accounts.js';
 import { apiKeyCommands } from './apiKeys.js';
 import { appCommands } from './apps.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   ...keyCommands,
   ...domainCommands,
   ...ssoCommands,
+  ...accessCommands,
   ...sessionCommands,
   ...eventCommands,
   ...installationCommands,
@@ -90,6 +92,13 @@ export const CLI_OPTIONS = {
   enable: { type: 'boolean' },
   'ip-allow': { type: 'string', multiple: true },
   alg: { type: 'string' },
+  // access set, apikey create
+  mfa: { type: 'string' },
+  'mfa-for-sso': { type: 'string' },
+  'ip-restrictions': { type: 'string' },
+  'ip-range': { type: 'string', multiple: true },
+  'deactivate-after-days': { type: 'string' },
+  force: { type: 'boolean' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 

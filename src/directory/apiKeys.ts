@@ -7,6 +7,7 @@ import { requireAccount } from '../accounts/service.js';
 import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAdminEvent, type AdminContext } from '../events/actor.js';
+import { parseAllowlist } from '../security/networks.js';
 import { hashToken, randomToken } from '../security/tokens.js';
 import { API_KEY_TYPES, type ApiKey, type ApiKeyType } from './model.js';
 
@@ -24,11 +25,17 @@ export interface IssuedApiKey extends IssuedClientCredentials {
 
 type KeyContext = Omit<AdminContext, 'hasher'>;
 
+export interface IssueOptions {
+  /** Addresses the key may be used from (addresses, FROM-TO ranges, CIDR blocks; security/networks.ts); empty or absent: anywhere. */
+  ipAllowlist?: readonly unknown[];
+}
+
 /** Issues a key of the given type (oauth1 by default: four values; oauth2: appKey and secret only). */
-export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type?: 'oauth1'): Promise<{ key: ApiKey; issued: IssuedApiKey }>;
-export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type?: ApiKeyType): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }>;
-export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type: ApiKeyType = 'oauth1'): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }> {
+export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type?: 'oauth1', options?: IssueOptions): Promise<{ key: ApiKey; issued: IssuedApiKey }>;
+export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type?: ApiKeyType, options?: IssueOptions): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }>;
+export async function issueApiKey(ctx: KeyContext, accountId: string, name?: string, type: ApiKeyType = 'oauth1', options: IssueOptions = {}): Promise<{ key: ApiKey; issued: IssuedApiKey | IssuedClientCredentials }> {
   if (name !== undefined && name.length > 256) throw new InvalidInputError('name must be at most 256 characters');
+  const ipAllowlist = parseAllowlist(options.ipAllowlist ?? []);
   await requireAccount(ctx, accountId);
   if (!API_KEY_TYPES.includes(type)) throw new InvalidInputError(`key type must be one of ${API_KEY_TYPES.join(', ')}`);
   const credentials: IssuedClientCredentials = { appKey: randomToken().slice(0, 32), secret: randomToken() };
@@ -45,12 +52,12 @@ export async function issueApiKey(ctx: KeyContext, accountId: string, name?: str
     createdAt: ctx.clock.now(),
     revokedAt: null,
     installation: null,
-    ipAllowlist: [],
+    ipAllowlist,
   };
   // An oauth2 key is an installation too (oauth/installations.ts): its list moves on.
   if (type === 'oauth2') await ctx.stores.directory.claimRevision(accountId, 'installations', undefined);
   await ctx.stores.apiKeys.createApiKey(key);
-  await recordAdminEvent(ctx, accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type });
+  await recordAdminEvent(ctx, accountId, 'apikey_create', { appKey: key.appKey, name: key.name, type: key.type, ...(ipAllowlist.length > 0 && { ipAllowlist }) });
   return { key, issued };
 }
 

@@ -3,6 +3,7 @@
  * enable or disable, reset a password. The one implementation behind the CLI's
  * `user …` commands and the HTTP API's `le-users/users`.
  */
+import { markReactivated } from './inactiveUsers.js';
 import { accountSettings, type Account } from '../accounts/model.js';
 import { LONGEST_ACCESS_TOKEN_MS } from '../accounts/settings.js';
 import { requireAccount } from '../accounts/service.js';
@@ -239,6 +240,7 @@ export async function replaceUser(ctx: AdminContext, accountId: string, userId: 
   const revision = await ctx.stores.users.writeUsers(accountId, { replace: [user], expectedRevision: options.expectedRevision });
   const sessionsEnded = endsSessions(existing, user, passwordChanged) ? await ctx.stores.sessions.deleteUserSessions(accountId, userId) : 0;
   if (passwordChanged || !user.enabled) await endUserGrants(ctx, accountId, userId);
+  if (!existing.enabled && user.enabled) await markReactivated(ctx, account, user);
   await recordAdminEvent(ctx, accountId, 'user_update', { ...auditView(user), passwordChanged, sessionsEnded }, user);
   return { user, revision };
 }
@@ -306,6 +308,7 @@ export async function lockouts(ctx: Pick<AdminContext, 'stores' | 'clock'>, acco
 export async function setUserEnabled(ctx: Omit<AdminContext, 'hasher'>, user: User, enabled: boolean): Promise<number> {
   if (user.enabled === enabled) return 0;
   await ctx.stores.users.updateUser(user.accountId, user.userId, { enabled });
+  if (enabled) await markReactivated(ctx, await requireAccount(ctx, user.accountId), user);
   const sessionsEnded = enabled ? 0 : await ctx.stores.sessions.deleteUserSessions(user.accountId, user.userId);
   if (!enabled) await endUserGrants(ctx, user.accountId, user.userId);
   await recordAdminEvent(ctx, user.accountId, enabled ? 'user_enable' : 'user_disable', enabled ? {} : { sessionsEnded }, user);

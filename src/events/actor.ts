@@ -12,14 +12,15 @@ import type { PasswordHasher } from '../security/passwords.js';
 import type { Stores } from '../store/index.js';
 
 /**
- * Who acts: the command line on the server's host, or a caller of the API:
- * an administrator (their session, or an OAuth token issued for them), or an
- * OAuth application acting for itself (`userId` null, `loginName`
- * `client:<client_id>`).
+ * Who acts: the command line on the server's host, the service itself
+ * (housekeeping), or a caller of the API: an administrator (their session, or
+ * an OAuth token issued for them), or an OAuth application acting for itself
+ * (`userId` null, `loginName` `client:<client_id>`).
  */
-export type Actor = { via: 'cli' } | { via: 'api'; userId: string | null; loginName: string; clientIp: string | null; userAgent: string | null };
+export type Actor = { via: 'cli' } | { via: 'system' } | { via: 'api'; userId: string | null; loginName: string; clientIp: string | null; userAgent: string | null };
 
 export const CLI_ACTOR: Actor = { via: 'cli' };
+export const SYSTEM_ACTOR: Actor = { via: 'system' };
 
 export interface AdminDeps {
   stores: Stores;
@@ -47,7 +48,7 @@ export async function recordAdminEvent(
 ): Promise<void> {
   const { actor } = ctx;
   if (!ctx.audit) return;
-  const by = actor.via === 'cli' ? { via: 'cli', by: 'cli' } : { via: 'api', by: actor.loginName, byUserId: actor.userId };
+  const by = actor.via === 'api' ? { via: 'api', by: actor.loginName, byUserId: actor.userId } : { via: actor.via, by: actor.via };
   await ctx.audit.record({
     accountId,
     type,

@@ -60,6 +60,8 @@ export class LoginFlow {
       client,
       method.name,
       async (attempt): Promise<LoginOutcome> => {
+        // People's logins, whatever the method, only from the account's allowed networks (bots: their keys' allowlists).
+        if (!method.forBots) await attempt.assertNetworkAllowed(body.username ?? null);
         let result: LoginResult = { type: 'user', login: await method.authenticate(attempt, credentials) };
         for (const hook of this.hooks) {
           result = await hook(result.login, attempt);

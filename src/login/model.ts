@@ -61,6 +61,12 @@ export type AfterAuthenticate = (login: VerifiedLogin, attempt: Attempt) => Prom
 export interface LoginMethod<Credentials = unknown> {
   /** As audit events name it (detail.method). */
   readonly name: SessionOrigin['method'];
+  /**
+   * True for a method only bots use (Application Login): the account's
+   * allowed networks do not govern it; the API key's own allowlist does.
+   * Every other method is a person's, and is refused from outside them.
+   */
+  readonly forBots?: boolean;
   /** What a session opened by this method records (amr). */
   readonly amr: readonly string[];
   claims(body: LoginBody): boolean;

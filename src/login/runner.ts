@@ -11,6 +11,7 @@
  * attempt that ends neither way (an expired password, an overloaded hasher,
  * an error) gives them back too, in a `finally`.
  */
+import { accessControlOf, networkAllowed } from '../accounts/accessControl.js';
 import { accountSettings, type Account, type AccountSettings } from '../accounts/model.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
@@ -94,6 +95,30 @@ export class Attempt {
       detail: { reason, method: this.method },
     });
     throw errors.loginFailed();
+  }
+
+  /**
+   * Refuses with 403 (audited) a person's login from outside the account's
+   * allowed networks (docs/ACCESS-CONTROL.md). Checked before any credential
+   * is verified, so an outsider learns nothing of a password's worth; with
+   * the restrictions off it costs no read (the account is already loaded).
+   * An unknown account passes here and is refused by `knownAccount`. The
+   * refusal counts against the client address, as a failure does.
+   */
+  async assertNetworkAllowed(loginName: string | null): Promise<void> {
+    if (!this.account || networkAllowed(accessControlOf(this.account.settings), this.client.ip ?? '')) return;
+    // Kept against the address (nobody's lockout): logins sent from outside meet the per-address budget (429) like guesses.
+    await this.counted.failed(null, null);
+    await this.audit.record({
+      accountId: this.accountId,
+      type: 'login_failure',
+      userId: null,
+      loginName: loginName?.slice(0, 256) ?? null,
+      clientIp: this.client.ip,
+      userAgent: this.client.userAgent,
+      detail: { reason: 'address_not_allowed', method: this.method },
+    });
+    throw errors.addressNotAllowed();
   }
 
   /** Gives the counts back, resets the user's failures and remembers the address as familiar. */

@@ -17,6 +17,7 @@
  * floods of refusals out of the audit log and off the store.
  */
 import type { Account, AccountSettings } from '../accounts/model.js';
+import { accessControlOf, networkAllowed } from '../accounts/accessControl.js';
 import { privilegesOf } from '../directory/profiles.js';
 import type { Clock } from '../clock.js';
 import type { AuditLog } from '../events/audit.js';
@@ -138,9 +139,31 @@ export class SessionCore {
   /** Moves the session's idle expiry to now + its TTL (never past its absolute end). */
   async refresh(accountId: string, sessionId: string | undefined, csrf: string, client: ClientInfo): Promise<void> {
     const session = await this.sessionForCookie(accountId, sessionId, csrf, client, 'refresh');
+    if (session.appKey === null) await this.assertNetworkAllowed(session, client);
     const now = this.o.clock.now();
     const expiresAt = session.hardExpiresAt === null ? now + session.ttlMs : Math.min(now + session.ttlMs, session.hardExpiresAt);
     if (!(await this.o.stores.sessions.extendSession(session.idHash, expiresAt))) throw errors.sessionInvalid();
+  }
+
+  /**
+   * A person's session is refreshed only from the account's allowed networks
+   * (docs/ACCESS-CONTROL.md): a session opened inside does not travel. Costs
+   * one read of the account per refresh of a person's session; bots' sessions
+   * (appKey set) are governed by their keys' allowlists at login.
+   */
+  private async assertNetworkAllowed(session: SessionRecord, client: ClientInfo): Promise<void> {
+    const account = await this.o.stores.accounts.getAccount(session.accountId);
+    if (!account || networkAllowed(accessControlOf(account.settings), client.ip ?? '')) return;
+    await this.o.audit.record({
+      accountId: session.accountId,
+      type: 'refresh_failure',
+      userId: session.userId,
+      loginName: session.loginName,
+      clientIp: client.ip,
+      userAgent: client.userAgent,
+      detail: { action: 'refresh', reason: 'address_not_allowed' },
+    });
+    throw errors.addressNotAllowed();
   }
 
   async logout(accountId: string, sessionId: string | undefined, csrf: string, client: ClientInfo): Promise<void> {

@@ -21,6 +21,7 @@
 import type { Account, ServiceBaseURI } from '../accounts/model.js';
 import { isAccountId } from '../accounts/model.js';
 import { parseSettingsInput, type PolicySettings } from '../accounts/settings.js';
+import { accessControlOf, parseAccessControlInput, storedAccessControl, type AccessControl } from '../accounts/accessControl.js';
 import { isValidTimeZone } from '../timezones.js';
 import { API_KEY_TYPES, BUILT_IN_PROFILES, USER_DEFAULTS, type AgentGroup, type ApiKey, type GroupAssignment, type Profile, type RoleTypeId, type User } from '../directory/model.js';
 import { hashToken } from '../security/tokens.js';
@@ -188,13 +189,24 @@ const importedSettings = (policy: Record<string, unknown>, path: string): Partia
   }
 };
 
+/** Access control checked as the administration API checks it (accounts/accessControl.ts); stored, like there, as what differs from the defaults. */
+const importedAccessControl = (value: unknown, path: string): Partial<AccessControl> => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object');
+  try {
+    return storedAccessControl(parseAccessControlInput({ ...accessControlOf(undefined), ...(value as object) }, path)) ?? {};
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`invalid installation dump: ${error.message}`);
+    throw error;
+  }
+};
+
 const accountDump: Check<AccountDump> = (v, p) => {
   const o = object(v, p);
   const accountId = str(o.accountId, `${p}.accountId`);
   if (!isAccountId(accountId)) fail(`${p}.accountId`, '1 to 20 digits');
   const timeZone = str(o.timeZone, `${p}.timeZone`);
   if (!isValidTimeZone(timeZone)) fail(`${p}.timeZone`, 'an IANA time zone');
-  const { sso, oidc, ...policy } = object(o.settings, `${p}.settings`);
+  const { sso, oidc, accessControl, ...policy } = object(o.settings, `${p}.settings`);
   if (sso !== undefined) {
     const problem = ssoConfigProblem(sso);
     if (problem) fail(`${p}.settings.sso`, `a valid SSO configuration (${problem})`);
@@ -207,6 +219,7 @@ const accountDump: Check<AccountDump> = (v, p) => {
     ...importedSettings(policy, `${p}.settings`),
     ...(sso !== undefined && { sso: sso as SsoConfig }),
     ...(oidc !== undefined && { oidc: oidc as OidcConfig }),
+    ...(accessControl !== undefined && { accessControl: importedAccessControl(accessControl, `${p}.settings.accessControl`) }),
   };
   return {
     accountId,

@@ -63,6 +63,7 @@ test('/openapi.json: valid, described, with examples and the bearer scheme; its 
       [`${ADMIN}app-install/installations/{client_id}`, 'PUT', ids['app-install/installations']],
       [`${ADMIN}base-uris/{service}`, 'PUT', 'chat'],
       [`${ADMIN}settings`, 'PUT', ''],
+      [`${ADMIN}access-control`, 'PUT', ''],
     ] as const) {
       const res = await send(method, path.replace('{id}', id).replace('{service}', id).replace('{client_id}', id), example(path, method));
       assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);

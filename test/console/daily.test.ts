@@ -441,7 +441,7 @@ describe('console for daily work', () => {
       await menu.waitFor();
       assert.equal(await link(p, 'Users').isVisible(), false, 'the navigation is folded');
       await screenshot(p, 'phone-dashboard');
-      for (const name of ['Dashboard', 'Users', 'Agent groups', 'Profiles', 'API keys', 'Sessions', 'Events', 'Base URIs', 'Settings']) {
+      for (const name of ['Dashboard', 'Users', 'Agent groups', 'Profiles', 'API keys', 'Sessions', 'Events', 'Base URIs', 'Settings', 'Access control']) {
         await menu.click();
         assert.equal(await menu.getAttribute('aria-expanded'), 'true');
         if (name === 'Users') await screenshot(p, 'phone-menu');

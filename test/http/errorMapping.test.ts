@@ -19,6 +19,7 @@ test('every domain error kind has its status, internal code and message', () => 
     [errors.loginFailed(), 401, InternalCode.LOGIN_FAILED],
     [errors.passwordExpired(), 401, InternalCode.PASSWORD_EXPIRED],
     [errors.passwordRejected('too short'), 400, InternalCode.PASSWORD_REJECTED],
+    [errors.addressNotAllowed(), 403, InternalCode.ADDRESS_NOT_ALLOWED],
     [errors.sessionInvalid(), 401, InternalCode.SESSION_INVALID],
     [errors.csrfInvalid(), 401, InternalCode.CSRF_INVALID],
     [errors.bearerInvalid(), 401, InternalCode.BEARER_INVALID],

@@ -16,6 +16,8 @@ interface ApiKey {
   revokedAt?: number | string | null;
   /** Login names of the bots bound to the key. */
   bots?: string[];
+  /** Addresses the key is accepted from; empty: anywhere. */
+  ipAllowlist?: string[];
   [field: string]: unknown;
 }
 
@@ -28,6 +30,12 @@ const KEY_TYPES = [
   { value: 'oauth1', label: 'OAuth 1.0', about: 'An OAuth 1.0 key: an app key, a secret, an access token and its secret.' },
   { value: 'oauth2', label: 'OAuth 2.0', about: 'An OAuth 2.0 key (client credentials): an app key and a secret.' },
 ];
+/** The allowlist as typed (commas or spaces between entries), for the create body; nothing when empty. */
+function allowlistOf(text: string): { ipAllowlist?: string[] } {
+  const entries = text.split(/[\s,]+/).filter((e) => e !== '');
+  return entries.length === 0 ? {} : { ipAllowlist: entries };
+}
+
 const typeLabel = (type: string | undefined) => KEY_TYPES.find((t) => t.value === type)?.label ?? type ?? '';
 
 export async function apiKeysPage(ctx: PageContext): Promise<Node> {
@@ -38,6 +46,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
   function create(): void {
     const name = input({ name: 'name', required: true, autocomplete: 'off' });
     const type = select(KEY_TYPES, 'oauth1', { name: 'type' });
+    const allowlist = input({ name: 'ipAllowlist', autocomplete: 'off', placeholder: '203.0.113.10, 10.1.0.0-10.1.0.255, 2001:db8::/32' });
     const about = h('p', null, KEY_TYPES[0]!.about);
     type.addEventListener('change', () => {
       about.textContent = KEY_TYPES.find((t) => t.value === type.value)?.about ?? '';
@@ -51,7 +60,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
             submit: async (event) => {
               event.preventDefault();
               try {
-                const { body } = await ctx.api.call<Record<string, unknown>>('POST', paths.appKeys, { query: q, body: { name: name.value.trim(), type: type.value } });
+                const { body } = await ctx.api.call<Record<string, unknown>>('POST', paths.appKeys, { query: q, body: { name: name.value.trim(), type: type.value, ...allowlistOf(allowlist.value) } });
                 close();
                 showSecrets(body, () => ctx.refresh());
               } catch (error) {
@@ -63,6 +72,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
         field('Name', name),
         field('Type', type),
         about,
+        field('Usable from', allowlist, 'Addresses, FROM-TO ranges or CIDR blocks, separated by commas; empty: from anywhere.'),
         formMessages.el,
         h('div', { class: 'actions' }, button('Cancel', close), h('button', { type: 'submit', class: 'primary' }, 'Create')),
       ),
@@ -82,6 +92,7 @@ export async function apiKeysPage(ctx: PageContext): Promise<Node> {
         { header: 'Type', cell: (k) => typeLabel(k.type) },
         { header: 'App key', cell: (k) => h('code', null, k.appKey) },
         { header: 'Bots', cell: (k) => (k.bots ?? []).join(', ') },
+        { header: 'Usable from', cell: (k) => (k.ipAllowlist && k.ipAllowlist.length > 0 ? k.ipAllowlist.join(', ') : 'anywhere') },
         { header: 'Created', cell: (k) => formatWhen(k.createdAt) },
         { header: 'Status', cell: (k) => (isRevoked(k) ? `revoked ${formatWhen(k.revokedAt)}`.trim() : 'active') },
         {

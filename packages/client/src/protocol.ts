@@ -83,6 +83,8 @@ export const InternalCode = {
   UNSUPPORTED_MEDIA_TYPE: 4,
   CSRF_INVALID: 10,
   CROSS_SITE_REFUSED: 11,
+  /** A login or refresh from an address outside the account's allowed networks (403). */
+  ADDRESS_NOT_ALLOWED: 12,
   LOGIN_FAILED: 20,
   PASSWORD_EXPIRED: 21,
   SESSION_INVALID: 22,

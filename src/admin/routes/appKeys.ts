@@ -14,6 +14,11 @@ const keyOut = out({
   createdAt: Type.String(),
   revokedAt: nullableString(),
   bots: Type.Array(Type.String()),
+  ipAllowlist: Type.Array(Type.String(), { description: 'Addresses the key may be used from; empty: anywhere' }),
+});
+const ipAllowlist = Type.Array(Type.String({ maxLength: 100 }), {
+  maxItems: 100,
+  description: 'Addresses Application Login with this key is accepted from: single addresses, FROM-TO ranges and CIDR blocks (IPv4 or IPv6); empty or absent: anywhere',
 });
 
 export function appKeysRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
@@ -41,6 +46,7 @@ export function appKeysRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
         createdAt: isoTime(key.createdAt)!,
         revokedAt: isoTime(key.revokedAt),
         bots,
+        ipAllowlist: key.ipAllowlist,
       }));
     });
 
@@ -51,9 +57,14 @@ export function appKeysRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
         description: 'An oauth1 key has a secret, an access token and its secret; an oauth2 key (client credentials) a secret only. Only their hashes are stored.',
         params: accountParams,
         querystring: query,
-        body: Type.Optional(Type.Object({ name: Type.Optional(str(256)), type: Type.Optional(stringEnum(['oauth1', 'oauth2'], 'Default oauth1')) }, { additionalProperties: false, examples: [{ name: 'Reporting bot', type: 'oauth1' }] })),
+        body: Type.Optional(
+          Type.Object(
+            { name: Type.Optional(str(256)), type: Type.Optional(stringEnum(['oauth1', 'oauth2'], 'Default oauth1')), ipAllowlist: Type.Optional(ipAllowlist) },
+            { additionalProperties: false, examples: [{ name: 'Reporting bot', type: 'oauth1', ipAllowlist: ['203.0.113.10', '10.0.0.0-10.0.0.255', '2001:db8::/32'] }] },
+          ),
+        ),
         response: {
-          201: out({ appKey: Type.String(), name: Type.String(), type: Type.String(), secret: Type.String(), accessToken: Type.String(), accessTokenSecret: Type.String(), createdAt: Type.String() }),
+          201: out({ appKey: Type.String(), name: Type.String(), type: Type.String(), secret: Type.String(), accessToken: Type.String(), accessTokenSecret: Type.String(), createdAt: Type.String(), ipAllowlist: Type.Array(Type.String()) }),
           ...WRITE_ERRORS,
         },
       },
@@ -61,8 +72,8 @@ export function appKeysRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
       const ctx = adminContext(deps, request);
       checkVersion(request.query.v, OWN_VERSIONS, 'this resource');
       const body = request.body ?? {};
-      const { key, issued } = await issueApiKey(ctx, request.params.accountId, body.name, body.type);
-      return reply.code(201).send({ name: key.name, type: key.type, ...issued, createdAt: isoTime(key.createdAt)! });
+      const { key, issued } = await issueApiKey(ctx, request.params.accountId, body.name, body.type, { ipAllowlist: body.ipAllowlist });
+      return reply.code(201).send({ name: key.name, type: key.type, ...issued, createdAt: isoTime(key.createdAt)!, ipAllowlist: key.ipAllowlist });
     });
 
     app.delete(`${url}/:appKey`, {

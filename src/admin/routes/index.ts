@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BEARER_SECURITY, type Auth } from '../../http/auth.js';
+import { accessControlRoutes } from './accessControl.js';
 import { agentGroupsRoutes } from './agentGroups.js';
 import { appKeysRoutes } from './appKeys.js';
 import { baseUrisRoutes } from './baseUris.js';
@@ -29,7 +30,7 @@ export function adminRoutes(deps: AdminRouteDeps, auth: Auth) {
     });
     app.addHook('preHandler', auth.requireAdministrator);
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-    for (const resource of [usersRoutes, agentGroupsRoutes, profilesRoutes, appKeysRoutes, installationsRoutes, baseUrisRoutes, sessionsRoutes, eventsRoutes, settingsRoutes, ssoRoutes]) {
+    for (const resource of [usersRoutes, agentGroupsRoutes, profilesRoutes, appKeysRoutes, installationsRoutes, baseUrisRoutes, sessionsRoutes, eventsRoutes, settingsRoutes, ssoRoutes, accessControlRoutes]) {
       await typed.register(resource(deps));
     }
   };
@@ -46,4 +47,5 @@ export const ADMIN_TAGS = [
   { name: 'admin: events', description: 'Audit events (v 1.0)' },
   { name: 'admin: settings', description: 'Account settings (v 1.0)' },
   { name: 'admin: single sign-on', description: 'The account\'s identity provider (v 1.0)' },
+  { name: 'admin: access control', description: 'Second factor, allowed networks, inactive users (v 1.0)' },
 ];

@@ -6,9 +6,10 @@
 import type { AccountSettings } from '../../accounts/model.js';
 import type { AuditLog } from '../../events/audit.js';
 import { errors } from '../../errors.js';
+import { addressAllowed } from '../../security/networks.js';
 import { tokenMatches } from '../../security/tokens.js';
 import type { Stores } from '../../store/index.js';
-import type { User } from '../../directory/model.js';
+import type { ApiKey, User } from '../../directory/model.js';
 import type { LoginBody, LoginMethod, VerifiedLogin } from '../model.js';
 import type { Attempt } from '../runner.js';
 import { usernameRequired } from './password.js';
@@ -19,6 +20,8 @@ export const APPLICATION_LOGIN_WINDOW_MS = 5_000;
 
 export class ApiKeyLogin implements LoginMethod<ApplicationCredentials> {
   readonly name = 'apikey';
+  /** Bots' only way in: governed by each key's ipAllowlist, not by the account's allowed networks. */
+  readonly forBots = true;
   /** RFC 8176 "swk": proof of a software-held key; here the API key's secret. */
   readonly amr = ['swk'];
 
@@ -43,17 +46,20 @@ export class ApiKeyLogin implements LoginMethod<ApplicationCredentials> {
     const user = await this.o.stores.users.getUserByLoginName(account.accountId, c.username);
     const settings = attempt.settings();
     if (user) await attempt.admit(user, settings);
-    const verified = await this.credentialsValid(account.accountId, user, c);
+    const key = await this.o.stores.apiKeys.getApiKey(account.accountId, c.appKey);
+    const verified = this.credentialsValid(key, user, c);
     if (!user) return attempt.fail('unknown_user', c.username, null, settings);
     if (!verified) return attempt.fail(user.isBot ? 'wrong_api_key' : 'not_a_bot', c.username, user, settings);
     if (!user.enabled) return attempt.fail('disabled', c.username, user, settings);
+    // Checked once the key is proven, so the refusal tells an outsider nothing of the key: the usual 401, audited with the
+    // reason, and not counted against the bot (whoever holds its key from elsewhere must not lock it out).
+    if (!addressAllowed(key!.ipAllowlist, attempt.client.ip ?? '')) return attempt.fail('address_not_allowed', c.username, user, null);
     await this.assertWithinLimit(attempt, user, settings);
     return { account, settings, user, appKey: c.appKey, amr: [...this.amr] };
   }
 
   /** The key is read even for an unknown user, so the store work does not tell which login names exist. */
-  private async credentialsValid(accountId: string, user: User | null, c: ApplicationCredentials): Promise<boolean> {
-    const key = await this.o.stores.apiKeys.getApiKey(accountId, c.appKey);
+  private credentialsValid(key: ApiKey | null, user: User | null, c: ApplicationCredentials): boolean {
     if (!key) return false;
     // Every comparison runs, in constant time, so the answer's timing says nothing about which value was wrong.
     const secretOk = tokenMatches(c.secret, key.secretHash);
