@@ -40,6 +40,8 @@ import { OidcTokenLogin } from './login/methods/oidcToken.js';
 import { OidcProviders } from './sso/oidc.js';
 import { OidcBrowserFlow } from './sso/browser.js';
 import { oidcRoutes } from './login/oidcRoutes.js';
+import { oidcSignInOption, sameOriginPath } from './sso/model.js';
+import { accountSettings } from './accounts/model.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
@@ -239,7 +241,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     audit: services.audit,
     issuer: (accountId) => services.oauth.issuer(accountId),
   });
-  await app.register(authorizeRoutes({ endpoint: authorization, login: services.login, sessions: services.sessions, findClient, clock: services.clock, secureCookie }));
+  await app.register(
+    authorizeRoutes({
+      endpoint: authorization,
+      login: services.login,
+      sessions: services.sessions,
+      findClient,
+      clock: services.clock,
+      secureCookie,
+      // "Sign in with <provider>" when the account has an OpenID Connect connection; it comes back to the authorization request.
+      async signInOptions(accountId, returnTo) {
+        const account = await stores.accounts.getAccount(accountId);
+        const option = account ? oidcSignInOption(accountId, accountSettings(account)) : null;
+        if (!option || sameOriginPath(returnTo) === null) return [];
+        return [{ label: option.label, href: option.startUrl(returnTo) }];
+      },
+    }),
+  );
   const auth = installAuth(app, {
     // OAuth access tokens first: their resolver passes on anything that is not a JWT, the session resolver refuses what it does not know.
     resolvers: [oauthBearers(services.oauth), sessionBearers(services.sessions, async (bearer) => (await stores.sessions.findSessionByBearer(hashToken(bearer)))?.accountId ?? null)],

@@ -3,13 +3,16 @@
  * endpoints: who an installation is, and whether it may do what it asks.
  *
  * Every failed client authentication costs the client address one attempt of
- * the same per-address budget logins draw on (security/bruteForce.ts), so a
- * client secret cannot be guessed faster than a password; a success gives the
- * attempt back.
+ * the same per-address budget logins draw on (security/bruteForce.ts), and an
+ * address that spent it is refused (429) before any secret is looked at. A
+ * success writes nothing: client secrets are 256 random bits, so the budget
+ * is read, not taken and given back as a password attempt's is
+ * (`refuseSpentAddress`).
  */
 import type { AuditLog } from '../events/audit.js';
 import type { ApiKey } from '../directory/model.js';
 import type { BruteForceGuard } from '../security/bruteForce.js';
+import { addressAllowed } from '../security/networks.js';
 import { hashToken, tokenMatches } from '../security/tokens.js';
 import { defaultInstallation, type GrantType, type InstallationFields } from './model.js';
 import { OAuthError } from './oauthErrors.js';
@@ -20,6 +23,8 @@ export interface Installation extends InstallationFields {
   clientId: string;
   secretHash: string;
   revokedAt: number | null;
+  /** Where it may be used from (security/networks.ts); empty: anywhere. */
+  ipAllowlist: string[];
 }
 
 /** How a request presented its client. */
@@ -32,7 +37,7 @@ export type ClientCredentials =
 export function installationOf(key: ApiKey & { installation?: InstallationFields | null }): Installation | null {
   if (key.type !== 'oauth2') return null;
   const fields = key.installation ?? defaultInstallation(key.name, key.createdAt);
-  return { ...fields, accountId: key.accountId, clientId: key.appKey, secretHash: key.secretHash, revokedAt: key.revokedAt };
+  return { ...fields, accountId: key.accountId, clientId: key.appKey, secretHash: key.secretHash, revokedAt: key.revokedAt, ipAllowlist: key.ipAllowlist };
 }
 
 /** Whether the installation can be used at all: not revoked (deleted), enabled. */
@@ -40,13 +45,12 @@ export const installationLive = (installation: Installation | null): installatio
   installation !== null && installation.revokedAt === null && installation.enabled;
 
 /**
- * Whether the installation may be used from `ip`. Every address is allowed
- * here; the installation's address allowlist is applied in this one function
- * when allowlists exist, so every endpoint that authenticates a client
- * honours it.
+ * Whether the installation may be used from `ip`: its address allowlist
+ * (empty: anywhere), applied in this one function so that every endpoint
+ * that authenticates a client honours it.
  */
-export function clientAddressAllowed(_installation: Installation, _ip: string | null): boolean {
-  return true;
+export function clientAddressAllowed(installation: Installation, ip: string | null): boolean {
+  return ip === null ? installation.ipAllowlist.length === 0 : addressAllowed(installation.ipAllowlist, ip);
 }
 
 
@@ -93,7 +97,7 @@ export interface ClientAuthRequest {
 
 /** An oauth1 API key seen as a client that may authenticate and nothing else: no grant, no scope. */
 function apiKeyAsClient(key: ApiKey): Installation {
-  return { ...defaultInstallation(key.name, key.createdAt), grantTypes: [], accountId: key.accountId, clientId: key.appKey, secretHash: key.secretHash, revokedAt: key.revokedAt };
+  return { ...defaultInstallation(key.name, key.createdAt), grantTypes: [], accountId: key.accountId, clientId: key.appKey, secretHash: key.secretHash, revokedAt: key.revokedAt, ipAllowlist: key.ipAllowlist };
 }
 
 /** The invalid_client refusal: 401 with a challenge when the client tried Basic (RFC 6749 §5.2). */
@@ -108,34 +112,30 @@ export function invalidClient(credentials: ClientCredentials | null, description
  */
 export async function authenticateClient(deps: ClientAuthDeps, request: ClientAuthRequest): Promise<Installation> {
   const { credentials } = request;
-  const attempt = await deps.guard.beginAttempt(request.accountId, request.accountKnown, { ip: request.ip, userAgent: request.userAgent }, request.now);
-  try {
-    const key = credentials && request.accountKnown ? await deps.getApiKey(request.accountId, credentials.clientId) : null;
-    const installation = key ? (installationOf(key) ?? (request.acceptApiKeys ? apiKeyAsClient(key) : null)) : null;
-    let proven: boolean;
-    if (credentials === null) proven = false;
-    else if (credentials.method === 'none') proven = installation?.tokenEndpointAuthMethod === 'none';
-    else {
-      const secretOk = tokenMatches(credentials.secret, installation?.secretHash ?? NO_CLIENT_DIGEST);
-      proven = secretOk && installation !== null && installation.tokenEndpointAuthMethod !== 'none';
-    }
-    if (!proven || !installationLive(installation) || !clientAddressAllowed(installation, request.ip)) {
-      await attempt.failed(null, null);
-      if (credentials !== null) {
-        await deps.audit.recordPerMinute({
-          accountId: request.accountId,
-          accountKnown: request.accountKnown,
-          type: 'login_failure',
-          clientIp: request.ip,
-          detail: { reason: 'client_authentication', method: 'oauth_client' },
-        });
-      }
-      throw invalidClient(credentials);
-    }
-    return installation;
-  } finally {
-    await attempt.end();
+  await deps.guard.refuseSpentAddress(request.accountId, request.accountKnown, { ip: request.ip, userAgent: request.userAgent }, request.now);
+  const key = credentials && request.accountKnown ? await deps.getApiKey(request.accountId, credentials.clientId) : null;
+  const installation = key ? (installationOf(key) ?? (request.acceptApiKeys ? apiKeyAsClient(key) : null)) : null;
+  let proven: boolean;
+  if (credentials === null) proven = false;
+  else if (credentials.method === 'none') proven = installation?.tokenEndpointAuthMethod === 'none';
+  else {
+    const secretOk = tokenMatches(credentials.secret, installation?.secretHash ?? NO_CLIENT_DIGEST);
+    proven = secretOk && installation !== null && installation.tokenEndpointAuthMethod !== 'none';
   }
+  if (!proven || !installationLive(installation) || !clientAddressAllowed(installation, request.ip)) {
+    await deps.guard.countAddressFailure(request.ip, request.now);
+    if (credentials !== null) {
+      await deps.audit.recordPerMinute({
+        accountId: request.accountId,
+        accountKnown: request.accountKnown,
+        type: 'login_failure',
+        clientIp: request.ip,
+        detail: { reason: 'client_authentication', method: 'oauth_client' },
+      });
+    }
+    throw invalidClient(credentials);
+  }
+  return installation;
 }
 
 /** unauthorized_client unless the installation has `grant`. */

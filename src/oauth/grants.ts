@@ -312,7 +312,9 @@ export class AuthorizationServer {
       access.familyId ? this.d.stores.oauth.familyRevoked(access.familyId, now) : false,
       this.d.stores.apiKeys.getApiKey(accountId, access.clientId),
     ]);
-    if (revoked || familyRevoked || !installationLive(key ? installationOf(key) : null)) return null;
+    const installation = key ? installationOf(key) : null;
+    if (revoked || familyRevoked || !installationLive(installation)) return null;
+    if (installation.tokensNotBefore !== undefined && access.issuedAt < installation.tokensNotBefore) return null;
     if (access.userId === null) return { access, user: null };
     const user = await this.d.stores.users.getUserById(accountId, access.userId);
     return userLive(user) ? { access, user } : null;

@@ -33,6 +33,7 @@ import {
   type TokenEndpointAuthMethod,
 } from './model.js';
 import { endClientTokens } from './grants.js';
+import { parseAllowlist } from '../security/networks.js';
 import { ADMIN_RESOURCES, API_SCOPES, OIDC_SCOPES, formatScope, parseScope } from './scopes.js';
 
 type InstallationContext = Omit<AdminContext, 'hasher'>;
@@ -151,7 +152,8 @@ function checkIpAllowlist(entries: string[] | undefined): string[] {
   for (const e of entries) {
     if (e.trim() === '' || e.length > LIMITS.ipAllowlistEntry) throw new InvalidInputError(`each ip_allowlist entry must be 1 to ${LIMITS.ipAllowlistEntry} characters`);
   }
-  return entries.map((e) => e.trim());
+  // Addresses, FROM-TO ranges and CIDR blocks, as API keys' allowlists (security/networks.ts).
+  return parseAllowlist(entries, 'ip_allowlist');
 }
 
 /** The installation fields `input` describes, or InvalidInputError saying which rule it breaks. */
@@ -285,6 +287,14 @@ export async function replaceInstallation(ctx: InstallationContext, accountId: s
   const needsSecret = !becomesPublic && key.secretHash === '';
   const clientSecret = needsSecret ? randomToken() : null;
   const secretHash = becomesPublic ? '' : clientSecret !== null ? hashToken(clientSecret) : undefined;
+  // Turning public ends the tokens issued on the strength of the secret it no longer has.
+  const endsTokens = (before.enabled && !fields.enabled) || (becomesPublic && key.secretHash !== '');
+  // Client-credentials tokens belong to no grant that could be revoked: they end by their issue time, so that
+  // enabling the installation again does not bring them back. `iat` counts whole seconds, so the mark is the start
+  // of this second: a token issued earlier in this same second would come back (a window under a second), and one
+  // issued after an enable within this second lives, as it must.
+  const tokensNotBefore = endsTokens ? Math.floor(ctx.clock.now() / 1000) * 1000 : key.installation?.tokensNotBefore;
+  if (tokensNotBefore !== undefined) fields.tokensNotBefore = tokensNotBefore;
   const updated = await ctx.stores.apiKeys.updateApiKey(account.accountId, key.appKey, {
     name: fields.clientName,
     installation: fields,
@@ -292,8 +302,6 @@ export async function replaceInstallation(ctx: InstallationContext, accountId: s
     ...(secretHash !== undefined && { secretHash }),
   });
   if (!updated) throw new NotFoundError(`installation ${clientId} does not exist in account ${account.accountId}`);
-  // Turning public ends the tokens issued on the strength of the secret it no longer has.
-  const endsTokens = (before.enabled && !fields.enabled) || (becomesPublic && key.secretHash !== '');
   const tokensEnded = endsTokens ? await endInstallationTokens(ctx, account.accountId, key.appKey) : 0;
   await recordAdminEvent(ctx, account.accountId, 'installation_update', {
     clientId: key.appKey,

@@ -36,6 +36,11 @@ export interface InstallationFields {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   enabled: boolean;
   updatedAt: number;
+  /**
+   * Access tokens issued before this time are dead: set when the installation
+   * is disabled (or made public), so enabling it again revives none of them.
+   */
+  tokensNotBefore?: number;
 }
 
 export const defaultInstallation = (name: string, at: number): InstallationFields => ({

@@ -146,6 +146,29 @@ export class BruteForceGuard {
     return attempt;
   }
 
+  /**
+   * The address budget for credentials nobody can guess (client secrets of
+   * 256 bits): one read before, and a count only when they fail. Unlike
+   * `beginAttempt`, nothing is counted or held while the secret is checked,
+   * so a burst of good requests from one address runs in parallel; a burst of
+   * bad ones may pass the limit by its own size, which buys nothing against a
+   * secret that cannot be guessed. Throws 429 as `beginAttempt` does.
+   */
+  async refuseSpentAddress(accountId: string, accountKnown: boolean, client: GuardClient, now: number): Promise<void> {
+    if (this.failuresPerMinute <= 0 || !client.ip) return;
+    const counter = await this.counters.getCounter(addressFailureKey(client.ip), now);
+    if (!counter || counter.count < this.failuresPerMinute) return;
+    const retryAfter = Math.max(1, Math.ceil((counter.resetAt - now) / 1000));
+    await this.audit.recordPerMinute({ accountId, accountKnown, type: 'login_rate_limited', clientIp: client.ip, userAgent: client.userAgent, detail: { retryAfter } });
+    throw errors.tooManyFailures('Too many failed logins from this address; try again later', retryAfter);
+  }
+
+  /** Counts one failure of such credentials against the client address. */
+  async countAddressFailure(ip: string | null, now: number): Promise<void> {
+    if (this.failuresPerMinute <= 0 || !ip) return;
+    await this.counters.incrementCounter(addressFailureKey(ip), ADDRESS_WINDOW_MS, now);
+  }
+
   /** When the user's lock ends (the later of both sides), or null when not locked. */
   lockedUntil(accountId: string, user: User, settings: AccountSettings, now: number): Promise<number | null> {
     return lockedUntil(this.counters, accountId, user.userId, settings, now);

@@ -156,6 +156,7 @@ const agentGroup: Check<AgentGroup> = (v, p) => {
     isEnabled: bool(o.isEnabled, `${p}.isEnabled`),
     deleted: bool(o.deleted, `${p}.deleted`),
     updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+    ...(o.tokensNotBefore !== undefined && { tokensNotBefore: int(o.tokensNotBefore, `${p}.tokensNotBefore`) }),
   };
 };
 
@@ -171,6 +172,7 @@ const profile: Check<Profile> = (v, p) => {
     permissions: arrayOf(int)(o.permissions, `${p}.permissions`),
     builtIn: bool(o.builtIn, `${p}.builtIn`),
     updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+    ...(o.tokensNotBefore !== undefined && { tokensNotBefore: int(o.tokensNotBefore, `${p}.tokensNotBefore`) }),
   };
 };
 
@@ -266,6 +268,7 @@ const user: Check<User> = (v, p) => {
     changePwdNextLogin: bool(o.changePwdNextLogin, `${p}.changePwdNextLogin`),
     deleted: bool(o.deleted, `${p}.deleted`),
     updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+    ...(o.tokensNotBefore !== undefined && { tokensNotBefore: int(o.tokensNotBefore, `${p}.tokensNotBefore`) }),
   };
 };
 
@@ -283,6 +286,7 @@ const installation: Check<InstallationFields> = (v, p) => {
     tokenEndpointAuthMethod: oneOf(TOKEN_ENDPOINT_AUTH_METHODS)(o.tokenEndpointAuthMethod, `${p}.tokenEndpointAuthMethod`),
     enabled: bool(o.enabled, `${p}.enabled`),
     updatedAt: int(o.updatedAt, `${p}.updatedAt`),
+    ...(o.tokensNotBefore !== undefined && { tokensNotBefore: int(o.tokensNotBefore, `${p}.tokensNotBefore`) }),
   };
 };
 

@@ -353,8 +353,17 @@ for (const backend of backends) {
       assert.equal((await call('PUT', `${PATH}/${client_id}`, { ...valid, client_name: 'Token holder', scope: 'installations.read' })).status, 200);
       const third = (await token(rotated.json.client_secret)).json.access_token as string;
       assert.equal((await asApp(third)).status, 200);
+      // iat counts seconds: a token of an earlier second than the disable stays dead once enabled again.
+      const old = (await token(rotated.json.client_secret)).json.access_token as string;
+      server.clock.advance(1_100);
+      assert.equal((await call('PUT', `${PATH}/${client_id}`, { ...valid, client_name: 'Token holder', scope: 'installations.read', enabled: false })).status, 200);
+      assert.equal((await call('PUT', `${PATH}/${client_id}`, { ...valid, client_name: 'Token holder', scope: 'installations.read' })).status, 200);
+      assert.equal((await asApp(old)).status, 401, 'enabled again: a token issued before the disable stays refused');
+      assert.equal((await asApp(third)).status, 401);
+      const fourth = (await token(rotated.json.client_secret)).json.access_token as string;
+      assert.equal((await asApp(fourth)).status, 200, 'new tokens work');
       assert.equal((await call('DELETE', `${PATH}/${client_id}`)).status, 200);
-      assert.equal((await asApp(third)).status, 401, 'removed: its token is refused');
+      assert.equal((await asApp(fourth)).status, 401, 'removed: its token is refused');
       assert.equal((await token(rotated.json.client_secret)).status, 401);
     });
 

@@ -11,6 +11,7 @@ import { seedAccount, startTestServer, type SeededAccount, type TestServer } fro
 import { setOidcConfig } from '../../src/sso/admin.js';
 import { oidcSignInOption, sameOriginPath } from '../../src/sso/model.js';
 import { startJwksProvider, type JwksProvider } from './oidcKeys.js';
+import { authorizeUrl, installApp, pkcePair } from '../oauth/authorizeHelpers.js';
 
 describe('OpenID Connect browser flow routes', () => {
   let server: TestServer;
@@ -50,6 +51,29 @@ describe('OpenID Connect browser flow routes', () => {
     assert.equal(option.startUrl('/oauth/authorize?client_id=a&state=b'), '/sso/oidc/123/start?return_to=%2Foauth%2Fauthorize%3Fclient_id%3Da%26state%3Db');
     assert.throws(() => option.startUrl('https://evil.test/'));
     assert.equal(oidcSignInOption('123', {}), null);
+  });
+
+  test('the OAuth sign-in page offers the provider, and its start comes back to the same authorization request', async () => {
+    const app = await installApp(server, seeded.accountId, { clientName: 'Reports', redirectUris: ['https://app.example/callback'] });
+    const url = authorizeUrl(server, seeded.accountId, { v: '1.0', response_type: 'code', client_id: app.clientId, redirect_uri: 'https://app.example/callback', state: 's1', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    const page = await get(new URL(url).pathname + new URL(url).search);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /Sign in with Example/);
+    const href = /href="(\/sso\/oidc\/[^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(href, 'a link to the provider');
+    const returnTo = new URL(href, server.baseUrl).searchParams.get('return_to')!;
+    assert.equal(returnTo, new URL(url).pathname + new URL(url).search, 'return_to is the authorization request');
+    const start = await get(href);
+    assert.equal(start.status, 302, 'the start accepts it and goes to the provider');
+    assert.equal(new URL(start.headers.get('location')!).origin, new URL(provider.issuer).origin);
+
+    const without = await seedAccount(server, '333333');
+    const other = await installApp(server, without.accountId, { clientName: 'Reports', redirectUris: ['https://app.example/callback'] });
+    const plainUrl = new URL(authorizeUrl(server, without.accountId, { v: '1.0', response_type: 'code', client_id: other.clientId, redirect_uri: 'https://app.example/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }));
+    const plain = await get(plainUrl.pathname + plainUrl.search);
+    assert.equal(plain.status, 200);
+    assert.doesNotMatch(await plain.text(), /Sign in with/, 'no provider, no button');
   });
 
   test('return_to must be a path on this server', () => {
