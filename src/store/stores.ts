@@ -12,6 +12,7 @@ import type { SessionStore } from '../sessions/model.js';
 import type { CounterStore } from '../security/counters.js';
 import type { EventStore } from '../events/model.js';
 import type { DirectoryStore } from '../directory/model.js';
+import type { FactorStore } from '../factors/model.js';
 
 export interface Stores {
   /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */
@@ -24,6 +25,8 @@ export interface Stores {
   events: EventStore;
   /** Agent groups, profiles and revisions (SQL only: Redis keeps sessions and counters). */
   directory: DirectoryStore;
+  /** Second factors and their tickets (SQL only). */
+  factors: FactorStore;
   /** Resolves when every backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

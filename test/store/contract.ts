@@ -18,6 +18,7 @@ import { bearerSessionOf, type SessionRecord } from '../../src/sessions/model.js
 import { DuplicateError, InUseError, RevisionMismatchError, UnknownReferenceError } from '../../src/errors.js';
 import type { Stores } from '../../src/store/index.js';
 import type { AgentGroup, ApiKey, User } from '../../src/directory/model.js';
+import { factorContract } from './factorContract.js';
 
 export type OpenEmptyStores = () => Promise<Stores>;
 /** A second Stores on the same data as the last OpenEmptyStores gave. */
@@ -843,6 +844,8 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal(await stores.users.getUserById('2', mine.userId), null, "account 1's user is not found in account 2");
       });
     });
+
+    factorContract(contract);
 
     describe('CounterStore', () => {
       contract('reads many counters at once: the live ones, by key, as one by one', async (stores) => {

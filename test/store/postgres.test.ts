@@ -20,7 +20,7 @@ if (!serverUrl) {
     t.diagnostic('PostgreSQL backend not exercised: set TEST_DATABASE_URL=postgres://USER@HOST:PORT/DB to run its storage contract');
   });
 } else {
-  const TABLES = ['accounts', 'service_base_uris', 'users', 'api_keys', 'sessions', 'counters', 'events', 'agent_groups', 'profiles', 'revisions'];
+  const TABLES = ['accounts', 'service_base_uris', 'users', 'api_keys', 'sessions', 'counters', 'events', 'agent_groups', 'profiles', 'revisions', 'totp_factors', 'recovery_codes', 'passkeys', 'factor_tickets'];
   let db: TestDatabase;
 
   before(async () => {

@@ -10,6 +10,7 @@ import { PostgresSessionStore } from './sessions.js';
 import { PostgresCounterStore } from './counters.js';
 import { PostgresEventStore } from './events.js';
 import { PostgresDirectoryStore } from './directory.js';
+import { PostgresFactorStore } from './factors.js';
 
 export { migratePostgres } from './database.js';
 
@@ -39,6 +40,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     counters: new PostgresCounterStore(pool),
     events: new PostgresEventStore(pool),
     directory: new PostgresDirectoryStore(pool),
+    factors: new PostgresFactorStore(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

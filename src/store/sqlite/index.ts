@@ -6,6 +6,7 @@ import { SqliteSessionStore } from './sessions.js';
 import { SqliteCounterStore } from './counters.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteDirectoryStore } from './directory.js';
+import { SqliteFactorStore } from './factors.js';
 
 export interface SqliteStoresOptions {
   migrate?: boolean;
@@ -23,6 +24,7 @@ export function openSqliteStores(path: string, options: SqliteStoresOptions = {}
     counters: new SqliteCounterStore(db),
     events: new SqliteEventStore(db),
     directory: new SqliteDirectoryStore(db),
+    factors: new SqliteFactorStore(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },
