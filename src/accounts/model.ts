@@ -1,5 +1,6 @@
 /** Accounts (tenants): what they are and the storage contract every backend implements. */
 import type { SsoConfig } from '../sso/model.js';
+import type { AccessControl } from './accessControl.js';
 import { DEFAULT_POLICY_SETTINGS, type PolicySettings } from './settings.js';
 
 /**
@@ -9,6 +10,8 @@ import { DEFAULT_POLICY_SETTINGS, type PolicySettings } from './settings.js';
 export interface AccountSettings extends PolicySettings {
   /** SAML single sign-on (docs/SSO.md); absent = off. */
   sso?: SsoConfig;
+  /** Second factor, allowed networks, inactive users (docs/ACCESS-CONTROL.md); absent = defaults. Read through `accessControlOf()`. */
+  accessControl?: Partial<AccessControl>;
 }
 
 export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = { ...DEFAULT_POLICY_SETTINGS };

@@ -39,7 +39,7 @@ export function settingsRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox 
   const query = writeQuery(OWN_VERSIONS);
   const settingsView = async (accountId: string) => {
     const account = (await deps.stores.accounts.getAccount(accountId))!;
-    const { sso: _ownResource, ...policy } = accountSettings(account);
+    const { sso: _ownResource, accessControl: _alsoOwnResource, ...policy } = accountSettings(account);
     return { name: account.name, timeZone: account.timeZone, ...policy };
   };
   return async (app) => {
