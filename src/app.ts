@@ -30,6 +30,11 @@ import { LoginFlow } from './login/flow.js';
 import { ApiKeyLogin } from './login/methods/apiKey.js';
 import { PasswordLogin } from './login/methods/password.js';
 import { SamlAssertionLogin } from './login/methods/samlAssertion.js';
+import { SecondFactorLogin } from './login/methods/secondFactor.js';
+import { secondFactorHook } from './login/secondFactor.js';
+import { SecretBox } from './factors/secrets.js';
+import { SecondFactors } from './factors/service.js';
+import { factorRoutes } from './factors/routes.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
@@ -71,6 +76,8 @@ export interface Services {
   /** Attempt bookkeeping shared by every way of proving who one is. */
   runner: AttemptRunner;
   login: LoginFlow;
+  /** Second factors: enrolment, the second step's checks, tickets, reset. */
+  factors: SecondFactors;
 }
 
 export interface App {
@@ -110,10 +117,19 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   const { stores } = deps;
   const sessions = new SessionCore({ stores, clock, audit, failuresPerMinute: deps.config.loginFailuresPerMinute });
   const runner = new AttemptRunner({ stores, clock, audit, guard });
+  const factors = new SecondFactors({ stores, clock, audit, box: new SecretBox(deps.config.mfaEncryptionKeys), issuer: 'Login Service' });
   // Asked in this order: an SSO body may carry fields of the others, which its method refuses.
-  const methods = [new SamlAssertionLogin({ stores }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
-  const login = new LoginFlow({ stores, runner, sessions, methods, publicHost: deps.config.publicHost, serverTimeZone: deps.config.serverTimeZone });
-  return { clock, hasher, audit, guard, sessions, runner, login };
+  const methods = [new SamlAssertionLogin({ stores }), new SecondFactorLogin({ stores, factors }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
+  const login = new LoginFlow({
+    stores,
+    runner,
+    sessions,
+    methods,
+    afterAuthenticate: [secondFactorHook(factors)],
+    publicHost: deps.config.publicHost,
+    serverTimeZone: deps.config.serverTimeZone,
+  });
+  return { clock, hasher, audit, guard, sessions, runner, login, factors };
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -188,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return { isAdmin: privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId)).isAdmin };
     },
   });
+  await app.register(factorRoutes({ stores, factors: services.factors }, auth));
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }, auth));
   if (config.console) {
     await app.register(consoleRoutes());

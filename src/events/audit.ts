@@ -31,7 +31,9 @@ export type AuditEventType =
   | 'password_expired'
   | 'session_revoked'
   | 'apikey_used'
-  | 'admin_change';
+  | 'admin_change'
+  /** A person's own second factors changed (detail.action: totp_enrolled, totp_removed, recovery_codes_regenerated, recovery_code_used, passkey_added, passkey_removed). */
+  | 'mfa_change';
 
 export interface AuditInput {
   accountId: string;

@@ -72,6 +72,12 @@ export interface SessionInfo {
  */
 export interface ErrorBody {
   error: { time: string; message: string; internalCode: number; responseStatus: string };
+  /** Login with internalCode 28 (SECOND_FACTOR_REQUIRED): the token of the second step. */
+  mfaToken?: string;
+  /** With mfaToken: what the second step accepts (`totp`, `recoveryCode`, `passkey`). */
+  factors?: string[];
+  /** Login with internalCode 29 (SECOND_FACTOR_ENROLMENT_REQUIRED): authenticates the enrolment. */
+  enrollToken?: string;
 }
 
 /** The `internalCode` of an error body. Values are stable. */
@@ -90,6 +96,8 @@ export const InternalCode = {
   CLIENT_AUTH_FAILED: 25,
   PASSWORD_REJECTED: 26,
   ADMIN_REQUIRED: 27,
+  SECOND_FACTOR_REQUIRED: 28,
+  SECOND_FACTOR_ENROLMENT_REQUIRED: 29,
   NOT_FOUND: 30,
   METHOD_NOT_ALLOWED: 31,
   CONFLICT: 32,
