@@ -104,7 +104,7 @@ export interface FactorStore {
   touchPasskey(accountId: string, credentialId: string, counter: number, now: number): Promise<void>;
   deletePasskey(accountId: string, userId: string, credentialId: string): Promise<boolean>;
 
-  /** Everything of the person: TOTP, recovery codes, passkeys and tickets (Reset MFA). True when something was removed. */
+  /** Everything of the person: TOTP, recovery codes, passkeys and tickets (Reset MFA). True when a factor was removed. */
   deleteFactors(accountId: string, userId: string): Promise<boolean>;
 
   putTicket(ticket: FactorTicket): Promise<void>;

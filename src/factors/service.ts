@@ -178,13 +178,6 @@ export class SecondFactors {
     return { ok, amr: 'otp' };
   }
 
-  /** Reset MFA: removes every factor of the person; they enrol again at their next login where the account requires it. */
-  async reset(ctx: Pick<AdminContext, 'audit' | 'actor'>, user: User): Promise<boolean> {
-    const removed = await this.o.stores.factors.deleteFactors(user.accountId, user.userId);
-    await recordAdminEvent(ctx, user.accountId, 'reset_mfa', { removed }, { userId: user.userId, loginName: user.loginName });
-    return removed;
-  }
-
   /** Records a change of a person's own factors. */
   async record(user: User, action: string, detail: Record<string, unknown> = {}): Promise<void> {
     await this.o.audit.record({ accountId: user.accountId, type: 'mfa_change', userId: user.userId, loginName: user.loginName, detail: { action, ...detail } });
@@ -224,4 +217,16 @@ function factorNames(f: UserFactors): string[] {
   if (f.totp?.confirmed) names.push('totp', 'recoveryCode');
   if (f.passkeys.length > 0) names.push('passkey');
   return names;
+}
+
+/**
+ * Reset MFA (an administrator, or the CLI): removes every factor of the
+ * person (authenticator app, recovery codes, passkeys) and their pending
+ * tickets; where the account requires a factor they enrol again at their next
+ * login. Their sessions live on. Audited as `admin_change` `reset_mfa`.
+ */
+export async function resetSecondFactors(ctx: Pick<AdminContext, 'stores' | 'audit' | 'actor'>, user: User): Promise<{ removed: boolean }> {
+  const removed = await ctx.stores.factors.deleteFactors(user.accountId, user.userId);
+  await recordAdminEvent(ctx, user.accountId, 'reset_mfa', { removed }, { userId: user.userId, loginName: user.loginName });
+  return { removed };
 }

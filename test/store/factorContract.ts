@@ -123,6 +123,10 @@ export function factorContract(contract: (name: string, body: (stores: Stores) =
       assert.notEqual(await stores.factors.getTicket(theirs, t), null);
       assert.equal((await stores.factors.getFactors('1', '11')).passkeys.length, 1);
       assert.equal(await stores.factors.deleteFactors('1', '10'), false);
+      // Tickets go too, but only factors count as removed.
+      await stores.factors.putTicket({ tokenHash: mine, kind: 'enrol', accountId: '1', userId: '10', data: {}, expiresAt: t + 60_000 });
+      assert.equal(await stores.factors.deleteFactors('1', '10'), false);
+      assert.equal(await stores.factors.getTicket(mine, t), null);
     });
 
     contract('tickets: read while live, taken once, swept when expired', async (stores) => {

@@ -150,9 +150,10 @@ export class PostgresFactorStore implements FactorStore {
   deleteFactors(accountId: string, userId: string): Promise<boolean> {
     return this.inTransaction(async (client) => {
       let n = 0;
-      for (const table of ['totp_factors', 'recovery_codes', 'passkeys', 'factor_tickets']) {
+      for (const table of ['totp_factors', 'recovery_codes', 'passkeys']) {
         n += affected(await client.query(`DELETE FROM ${table} WHERE account_id = $1 AND user_id = $2`, [accountId, userId]));
       }
+      await client.query('DELETE FROM factor_tickets WHERE account_id = $1 AND user_id = $2', [accountId, userId]);
       return n > 0;
     });
   }

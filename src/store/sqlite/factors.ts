@@ -98,7 +98,7 @@ export class SqliteFactorStore implements FactorStore {
         let n = q.deleteTotp.run(accountId, userId).changes;
         n += q.deleteCodes.run(accountId, userId).changes;
         n += q.deletePasskeys.run(accountId, userId).changes;
-        n += q.deleteTickets.run(accountId, userId).changes;
+        q.deleteTickets.run(accountId, userId);
         return n > 0;
       }),
     };
