@@ -54,21 +54,21 @@ describe('Reset MFA', () => {
     const p = await enrolledPerson();
     await setMfa(server, seeded.accountId, 'required');
     try {
-    assert.equal((await postJson(`${base}/login`, { username: p.loginName, password: p.password })).json.error.internalCode, 28);
-    const res = await resetByApi(p.user.userId);
-    assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { id: p.user.userId, removed: true });
-    const next = await postJson(`${base}/login`, { username: p.loginName, password: p.password });
-    assert.equal(next.status, 401);
-    assert.equal(next.json.error.internalCode, 29);
-    assert.ok(next.json.enrollToken);
-    const events = await auditTrail(server, seeded.accountId, 'admin_change');
-    const event = events.find((e) => e.detail.action === 'reset_mfa' && e.userId === p.user.userId);
-    assert.ok(event);
-    assert.equal(event.detail.by, seeded.human.loginName);
-    // A second reset finds nothing; an unknown user is 404.
-    assert.deepEqual(await (await resetByApi(p.user.userId)).json(), { id: p.user.userId, removed: false });
-    assert.equal((await resetByApi('999999999')).status, 404);
+      assert.equal((await postJson(`${base}/login`, { username: p.loginName, password: p.password })).json.error.internalCode, 28);
+      const res = await resetByApi(p.user.userId);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { id: p.user.userId, removed: true });
+      const next = await postJson(`${base}/login`, { username: p.loginName, password: p.password });
+      assert.equal(next.status, 401);
+      assert.equal(next.json.error.internalCode, 29);
+      assert.ok(next.json.enrollToken);
+      const events = await auditTrail(server, seeded.accountId, 'admin_change');
+      const event = events.find((e) => e.detail.action === 'reset_mfa' && e.userId === p.user.userId);
+      assert.ok(event);
+      assert.equal(event.detail.by, seeded.human.loginName);
+      // A second reset finds nothing; an unknown user is 404.
+      assert.deepEqual(await (await resetByApi(p.user.userId)).json(), { id: p.user.userId, removed: false });
+      assert.equal((await resetByApi('999999999')).status, 404);
     } finally {
       await setMfa(server, seeded.accountId, 'optional');
     }
