@@ -21,6 +21,8 @@ export interface SweepResult {
   sessions: number;
   counters: number;
   events: number;
+  /** Second-step tickets (mfaToken, enrollToken, WebAuthn challenges) whose time is over. */
+  factorTickets: number;
 }
 
 /** Set by the cluster primary on each worker it forks: 0 … N-1, kept by a replacement. */
@@ -31,6 +33,7 @@ export async function sweep(stores: Stores, now: number, eventRetentionDays: num
     sessions: await stores.sessions.deleteExpiredSessions(now),
     counters: await stores.counters.deleteExpiredCounters(now),
     events: await stores.events.deleteEventsBefore(now - eventRetentionDays * 86_400_000),
+    factorTickets: await stores.factors.deleteExpiredTickets(now),
   };
 }
 
