@@ -23,6 +23,12 @@ export interface ApplicationCredentials {
 
 export type LoginCredentials = PasswordCredentials | ApplicationCredentials;
 
+/** The second step of a login: a code of the authenticator app, or one of the recovery codes. */
+export type SecondFactorCode = { otp: string } | { recoveryCode: string };
+
+/** The body of the second step, on the same login URL. */
+export type SecondFactorCredentials = { mfaToken: string } & SecondFactorCode;
+
 /** The body of a successful login. */
 export interface LoginResponse {
   csrf: string;
