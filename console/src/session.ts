@@ -20,9 +20,17 @@
  * session in a second client that only adopts the session's tokens and never
  * held a password: its keep-alive has nothing to log in again with.
  */
-import { LoginServiceClient, LoginServiceError, type LoginServiceClientOptions } from '@login-service/client';
+import {
+  LoginServiceClient,
+  LoginServiceError,
+  SecondFactorEnrolmentRequiredError,
+  SecondFactorRequiredError,
+  type LoginResponse,
+  type LoginServiceClientOptions,
+  type SecondFactorCode,
+} from '@login-service/client';
 
-export { LoginServiceError };
+export { LoginServiceError, SecondFactorEnrolmentRequiredError, SecondFactorRequiredError };
 
 export interface SignedIn {
   accountId: string;
@@ -53,8 +61,23 @@ export class ConsoleSession {
     this.endedListeners.push(listener);
   }
 
+  /**
+   * The first step; throws SecondFactorRequiredError (a code is due: then
+   * `completeSignIn`) or SecondFactorEnrolmentRequiredError (enrol first).
+   */
   async signIn(accountId: string, username: string, password: string): Promise<SignedIn> {
-    const options: LoginServiceClientOptions = {
+    const signingIn = new LoginServiceClient(this.options(accountId));
+    return this.adopt(accountId, signingIn, await signingIn.login({ username, password }));
+  }
+
+  /** The second step: the first step's mfaToken with a code of the app or a recovery code. */
+  async completeSignIn(accountId: string, mfaToken: string, code: SecondFactorCode): Promise<SignedIn> {
+    const signingIn = new LoginServiceClient(this.options(accountId));
+    return this.adopt(accountId, signingIn, await signingIn.completeLogin(mfaToken, code));
+  }
+
+  private options(accountId: string): LoginServiceClientOptions {
+    return {
       accountId,
       domain: location.host,
       protocol: location.protocol === 'https:' ? 'https' : 'http',
@@ -62,9 +85,10 @@ export class ConsoleSession {
       retry: { retryDelaysMs: [1_000, 3_000] },
       keepAliveIntervalMs: KEEP_ALIVE_MS,
     };
-    const signingIn = new LoginServiceClient(options);
-    const response = await signingIn.login({ username, password });
-    const client = new LoginServiceClient(options);
+  }
+
+  private adopt(accountId: string, signingIn: LoginServiceClient, response: LoginResponse): SignedIn {
+    const client = new LoginServiceClient(this.options(accountId));
     client.resumeSession({ sessionId: signingIn.sessionId!, csrf: signingIn.csrf!, bearer: signingIn.bearer });
     client.on('sessionExpired', () => this.end('Your session has ended. Sign in again to continue.'));
     client.on('keepAliveFailed', () => this.end('The session could not be kept alive. Sign in again to continue.'));
