@@ -75,6 +75,7 @@ export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, a
         schema: {
           ...common,
           summary: "The caller's second factors (never a secret)",
+          description: "Whether an authenticator app is set up (none, pending, active), how many recovery codes are left, the passkeys, and the account's policy (off, optional, required).",
           security: BEARER_SECURITY,
           response: {
             200: {
@@ -105,8 +106,10 @@ export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, a
         schema: {
           ...common,
           summary: 'Start enrolling an authenticator app: a new secret, active once confirmed',
+          description:
+            "Authenticated by the person's bearer, or by the enrollToken of a login's 401 (internalCode 29) in the body. A new call replaces a pending secret. 409 when an app is already active, the account's mfa is off, for bots, or when the server has no MFA_ENCRYPTION_KEY.",
           security: BEARER_SECURITY,
-          body: { type: ['object', 'null'], additionalProperties: false, properties: { enrollToken } },
+          body: { type: ['object', 'null'], additionalProperties: false, properties: { enrollToken }, examples: [{}] },
           response: {
             200: {
               type: 'object',
@@ -134,8 +137,9 @@ export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, a
         schema: {
           ...common,
           summary: 'Confirm the enrolment with a code from the app: the factor is active, ten recovery codes are shown once',
+          description: 'A wrong code is 400. With an enrollToken, the token is spent: the person logs in again, with the factor.',
           security: BEARER_SECURITY,
-          body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp, enrollToken } },
+          body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp, enrollToken }, examples: [{ otp: '123456' }] },
           response: { 200: recoveryCodes, ...failures },
         },
       },
@@ -154,8 +158,9 @@ export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, a
         schema: {
           ...common,
           summary: 'Remove the authenticator app (and its recovery codes), with a current code; refused while the account requires a factor',
+          description: "Bearer only. 409 while the account's mfa is required (an administrator's Reset MFA is the way then); a wrong code is 400.",
           security: BEARER_SECURITY,
-          body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp, enrollToken } },
+          body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp, enrollToken }, examples: [{ otp: '123456' }] },
           response: { 200: { type: 'null', description: 'Empty body' }, ...failures },
         },
         preHandler: async (request) => bearerOnly(request),
@@ -173,8 +178,9 @@ export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, a
         schema: {
           ...common,
           summary: 'New recovery codes in place of the old ones, with a current code of the app',
+          description: 'Bearer only. The ten old codes stop working; a wrong code is 400.',
           security: BEARER_SECURITY,
-          body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp, enrollToken } },
+          body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp, enrollToken }, examples: [{ otp: '123456' }] },
           response: { 200: recoveryCodes, ...failures },
         },
         preHandler: async (request) => bearerOnly(request),
