@@ -34,6 +34,7 @@ import { SecondFactorLogin } from './login/methods/secondFactor.js';
 import { secondFactorHook } from './login/secondFactor.js';
 import { SecretBox } from './factors/secrets.js';
 import { SecondFactors } from './factors/service.js';
+import { Passkeys } from './factors/passkeys.js';
 import { factorRoutes } from './factors/routes.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
@@ -78,6 +79,7 @@ export interface Services {
   login: LoginFlow;
   /** Second factors: enrolment, the second step's checks, tickets, reset. */
   factors: SecondFactors;
+  passkeys: Passkeys;
 }
 
 export interface App {
@@ -118,8 +120,9 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   const sessions = new SessionCore({ stores, clock, audit, failuresPerMinute: deps.config.loginFailuresPerMinute });
   const runner = new AttemptRunner({ stores, clock, audit, guard });
   const factors = new SecondFactors({ stores, clock, audit, box: new SecretBox(deps.config.mfaEncryptionKeys), issuer: 'Login Service' });
+  const passkeys = new Passkeys({ stores, clock, factors });
   // Asked in this order: an SSO body may carry fields of the others, which its method refuses.
-  const methods = [new SamlAssertionLogin({ stores }), new SecondFactorLogin({ stores, factors }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
+  const methods = [new SamlAssertionLogin({ stores }), new SecondFactorLogin({ stores, factors, passkeys }), new PasswordLogin({ stores, hasher, audit }), new ApiKeyLogin({ stores, audit })];
   const login = new LoginFlow({
     stores,
     runner,
@@ -129,7 +132,7 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
     publicHost: deps.config.publicHost,
     serverTimeZone: deps.config.serverTimeZone,
   });
-  return { clock, hasher, audit, guard, sessions, runner, login, factors };
+  return { clock, hasher, audit, guard, sessions, runner, login, factors, passkeys };
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -204,7 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return { isAdmin: privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId)).isAdmin };
     },
   });
-  await app.register(factorRoutes({ stores, factors: services.factors }, auth));
+  await app.register(factorRoutes({ stores, factors: services.factors, passkeys: services.passkeys }, auth));
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }, auth));
   if (config.console) {
     await app.register(consoleRoutes());

@@ -13,6 +13,7 @@ import { BEARER_SECURITY, type Auth } from '../http/auth.js';
 import { errorResponse } from '../http/errorHandling.js';
 import { accountParamsSchema } from '../http/request.js';
 import type { Stores } from '../store/index.js';
+import type { Passkeys, RelyingParty } from './passkeys.js';
 import type { SecondFactors } from './service.js';
 
 interface AccountParams {
@@ -38,8 +39,11 @@ const bearerOnly = (request: FastifyRequest) => {
   if ((request.body as EnrolBody | undefined)?.enrollToken !== undefined) throw errors.badRequest('Bad request: this needs the bearer of a session, not an enrollToken');
 };
 
-export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, auth: Auth) {
-  const { stores, factors } = deps;
+/** The relying party of a WebAuthn ceremony: the host the browser talks to. */
+const relyingParty = (request: FastifyRequest): RelyingParty => ({ rpID: request.hostname, origin: `${request.protocol}://${request.host}` });
+
+export function factorRoutes(deps: { stores: Stores; factors: SecondFactors; passkeys: Passkeys }, auth: Auth) {
+  const { stores, factors, passkeys } = deps;
 
   /** The person acting: the bearer's, or the enrollToken's when the body has one. */
   async function person(request: FastifyRequest<{ Params: AccountParams; Body?: EnrolBody }>): Promise<{ user: User; ticket: Awaited<ReturnType<SecondFactors['ticket']>> }> {
@@ -188,6 +192,87 @@ export function factorRoutes(deps: { stores: Stores; factors: SecondFactors }, a
       async (request) => {
         const { user } = await person(request);
         return { recoveryCodes: await factors.regenerateRecoveryCodes(user, request.body.otp!) };
+      },
+    );
+
+    const ceremony = { type: 'object', properties: { ticket: { type: 'string' }, options: { type: 'object', additionalProperties: true } } } as const;
+
+    app.post<{ Params: AccountParams; Body: EnrolBody }>(
+      '/api/account/:accountId/mfa/passkeys/options',
+      {
+        schema: {
+          ...common,
+          summary: 'Start registering a passkey: options for navigator.credentials.create and a ticket',
+          description: 'Bearer only. The relying party is the host the browser talks to. Finish with POST mfa/passkeys within 5 minutes.',
+          security: BEARER_SECURITY,
+          body: { type: ['object', 'null'], additionalProperties: false, properties: {}, examples: [{}] },
+          response: { 200: ceremony, ...failures },
+        },
+      },
+      async (request) => {
+        const { user } = await person(request);
+        return passkeys.registrationOptions(user, await settingsOf(request.params.accountId), relyingParty(request));
+      },
+    );
+
+    app.post<{ Params: AccountParams; Body: { ticket: string; name?: string; response: Record<string, unknown> } }>(
+      '/api/account/:accountId/mfa/passkeys',
+      {
+        schema: {
+          ...common,
+          summary: "Finish registering a passkey with the browser's answer",
+          description: 'Bearer only. 400 when the answer does not verify or the ticket is unknown, used or expired.',
+          security: BEARER_SECURITY,
+          body: {
+            type: 'object',
+            required: ['ticket', 'response'],
+            additionalProperties: false,
+            properties: { ticket: { type: 'string', maxLength: 256 }, name: { type: 'string', maxLength: 64 }, response: { type: 'object', maxProperties: 16 } },
+            examples: [{ ticket: '3f9c…', name: 'Laptop', response: {} }],
+          },
+          response: { 200: { type: 'object', properties: { credentialId: { type: 'string' } } }, ...failures },
+        },
+      },
+      async (request) => {
+        const { user } = await person(request as never);
+        return passkeys.register(user, request.body.ticket, request.body.name ?? '', request.body.response);
+      },
+    );
+
+    app.delete<{ Params: AccountParams & { credentialId: string } }>(
+      '/api/account/:accountId/mfa/passkeys/:credentialId',
+      {
+        schema: {
+          ...common,
+          summary: 'Remove one of the caller\'s passkeys',
+          description: 'Bearer only. 409 when the account requires a second factor and this is the last one.',
+          security: BEARER_SECURITY,
+          params: { type: 'object', required: ['accountId', 'credentialId'], properties: { accountId: { type: 'string', maxLength: 64 }, credentialId: { type: 'string', maxLength: 1024 } } },
+          response: { 200: { type: 'null', description: 'Empty body' }, ...failures },
+        },
+      },
+      async (request, reply) => {
+        const { user } = await person(request as never);
+        await passkeys.remove(user, await settingsOf(request.params.accountId), request.params.credentialId);
+        return reply.code(200).send();
+      },
+    );
+
+    app.post<{ Params: AccountParams; Body: { mfaToken: string } }>(
+      '/api/account/:accountId/mfa/passkey/challenge',
+      {
+        schema: {
+          ...common,
+          summary: 'Second step by passkey: options for navigator.credentials.get and a ticket, for a login waiting on its mfaToken',
+          description: 'Then POST the login URL with {"mfaToken", "passkey": {"ticket", "response"}}. 401 for an unknown, used or expired mfaToken.',
+          body: { type: 'object', required: ['mfaToken'], additionalProperties: false, properties: { mfaToken: { type: 'string', maxLength: 256 } }, examples: [{ mfaToken: '3f9c…' }] },
+          response: { 200: ceremony, ...failures },
+        },
+      },
+      async (request) => {
+        const ticket = await factors.ticket('login', request.params.accountId, request.body.mfaToken);
+        if (!ticket) throw errors.loginFailed();
+        return passkeys.authenticationOptions(ticket, relyingParty(request));
       },
     );
   };

@@ -22,6 +22,8 @@ export interface LoginBody {
   mfaToken?: string;
   otp?: string;
   recoveryCode?: string;
+  /** Second step by passkey: the ceremony's ticket and the browser's WebAuthn answer. */
+  passkey?: { ticket: string; response: Record<string, unknown> };
 }
 
 /** A user whose credentials a method verified, with what the session will record. */

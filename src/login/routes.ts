@@ -29,6 +29,13 @@ const jwt = { type: 'string', maxLength: 8192, description: 'SSO login: sent by 
 const mfaToken = credential('Second step: the mfaToken of the first step\'s 401 (internalCode 28)', 256);
 const otp = credential('Second step: the 6-digit code of the authenticator app', 64);
 const recoveryCode = credential('Second step: one of the recovery codes, instead of otp (each works once)', 64);
+const passkey = {
+  type: 'object',
+  required: ['ticket', 'response'],
+  additionalProperties: false,
+  description: 'Second step by passkey: the ticket of POST mfa/passkey/challenge and the browser\'s WebAuthn answer (JSON)',
+  properties: { ticket: { type: 'string', maxLength: 256 }, response: { type: 'object', maxProperties: 16 } },
+} as const;
 
 /**
  * The three kinds of login body, for the reference. The alternatives name
@@ -41,7 +48,7 @@ const loginBodySchema = {
   type: 'object',
   description:
     'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored). Second step: mfaToken + otp (or recoveryCode).',
-  properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt, mfaToken, otp, recoveryCode },
+  properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt, mfaToken, otp, recoveryCode, passkey },
   // One example per alternative, in the order of anyOf (OpenAPI 3.0 allows no examples inside the alternatives).
   examples: [
     { username: 'Agent.Smith', password: 'correct horse battery staple' },
@@ -67,8 +74,8 @@ const loginBodySchema = {
     },
     {
       title: 'Second step',
-      description: 'After a 401 with internalCode 28: needs mfaToken and otp, or mfaToken and recoveryCode.',
-      properties: { mfaToken, otp, recoveryCode },
+      description: 'After a 401 with internalCode 28: needs mfaToken and otp, recoveryCode or passkey.',
+      properties: { mfaToken, otp, recoveryCode, passkey },
     },
   ],
 } as const;

@@ -9,6 +9,7 @@
  * lockout) and against the token, which dies after five.
  */
 import { errors } from '../../errors.js';
+import type { Passkeys } from '../../factors/passkeys.js';
 import type { SecondFactors } from '../../factors/service.js';
 import type { SessionOrigin } from '../../sessions/core.js';
 import type { Stores } from '../../store/index.js';
@@ -17,23 +18,24 @@ import type { Attempt } from '../runner.js';
 
 export interface SecondFactorCredentials {
   mfaToken: string;
-  code: { otp: string } | { recoveryCode: string };
+  code: { otp: string } | { recoveryCode: string } | { passkey: { ticket: string; response: Record<string, unknown> } };
 }
 
 export class SecondFactorLogin implements LoginMethod<SecondFactorCredentials> {
   readonly name = 'mfa';
   readonly amr = ['otp'];
 
-  constructor(private readonly o: { stores: Stores; factors: SecondFactors }) {}
+  constructor(private readonly o: { stores: Stores; factors: SecondFactors; passkeys: Passkeys }) {}
 
   claims(body: LoginBody): boolean {
-    return body.mfaToken !== undefined && (body.otp !== undefined || body.recoveryCode !== undefined);
+    return body.mfaToken !== undefined && (body.otp !== undefined || body.recoveryCode !== undefined || body.passkey !== undefined);
   }
 
   read(body: LoginBody): SecondFactorCredentials {
-    if (body.otp !== undefined && body.recoveryCode !== undefined) throw errors.badRequest('Bad request: send either otp or recoveryCode, not both');
+    if ([body.otp, body.recoveryCode, body.passkey].filter((v) => v !== undefined).length > 1) throw errors.badRequest('Bad request: send one of otp, recoveryCode and passkey');
     const others = [body.username, body.password, body.appKey, body.secret, body.accessToken, body.accessTokenSecret, body.assertion];
     if (others.some((v) => v !== undefined)) throw errors.badRequest('Bad request: the second step takes mfaToken with otp or recoveryCode only');
+    if (body.passkey !== undefined) return { mfaToken: body.mfaToken!, code: { passkey: body.passkey } };
     return { mfaToken: body.mfaToken!, code: body.otp !== undefined ? { otp: body.otp } : { recoveryCode: body.recoveryCode! } };
   }
 
@@ -49,7 +51,9 @@ export class SecondFactorLogin implements LoginMethod<SecondFactorCredentials> {
       return attempt.fail('disabled', user?.loginName ?? null, user, settings);
     }
     await attempt.admit(user, settings, false);
-    const verified = await factors.verifyCode(user, c.code);
+    const verified = 'passkey' in c.code
+      ? { ok: await this.o.passkeys.verify(ticket, c.code.passkey.ticket, c.code.passkey.response), amr: 'hwk' }
+      : await factors.verifyCode(user, c.code);
     if (!verified.ok) {
       await factors.wrongCode(ticket);
       return attempt.fail('wrong_code', user.loginName, user, settings);
