@@ -11,6 +11,7 @@ import { ConsoleSession, LoginServiceError, SecondFactorEnrolmentRequiredError, 
 import { ownCall } from './api.js';
 import { totpEnrolment, type TotpStart } from './totp.js';
 import { accountPage } from './pages/account.js';
+import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import type { Page, PageContext } from './pages/page.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { usersPage } from './pages/users.js';
@@ -70,7 +71,7 @@ function showSignIn(notice?: string): void {
             .then(signedIn)
             .catch((error: unknown) => {
               password.value = '';
-              if (error instanceof SecondFactorRequiredError) return showSecondStep(account.value.trim(), error.mfaToken);
+              if (error instanceof SecondFactorRequiredError) return showSecondStep(account.value.trim(), error.mfaToken, error.factors);
               if (error instanceof SecondFactorEnrolmentRequiredError) return showEnrolment(account.value.trim(), error.enrollToken);
               messages.error(signInProblem(error));
             })
@@ -98,7 +99,7 @@ function signedIn(who: SignedIn): void {
 }
 
 /** The second step of the sign-in: a code of the authenticator app, or a recovery code. */
-function showSecondStep(accountId: string, mfaToken: string): void {
+function showSecondStep(accountId: string, mfaToken: string, factors: string[]): void {
   const messages = messageArea();
   let recovery = false;
   const code = input({ name: 'otp', required: true, autocomplete: 'one-time-code', inputMode: 'numeric' });
@@ -113,6 +114,15 @@ function showSecondStep(accountId: string, mfaToken: string): void {
     code.autocomplete = recovery ? 'off' : 'one-time-code';
     code.focus();
   });
+  const usePasskey = factors.includes('passkey')
+    ? button('Use a passkey', () => {
+        messages.clear();
+        ownCall<{ ticket: string; options: PublicKeyCredentialRequestOptionsJSON }>(accountId, 'POST', 'mfa/passkey/challenge', { mfaToken }, null)
+          .then(async ({ ticket, options }) => session.completeSignIn(accountId, mfaToken, { passkey: { ticket, response: await startAuthentication({ optionsJSON: options }) } }))
+          .then(signedIn)
+          .catch(() => messages.error('The passkey did not work. Try again, or use a code.'));
+      })
+    : null;
   const form = h(
     'form',
     {
@@ -141,6 +151,7 @@ function showSecondStep(accountId: string, mfaToken: string): void {
     h('p', null, 'Enter the code your authenticator app shows.'),
     codeField,
     submit,
+    usePasskey,
     toggle,
     button('Start again', () => showSignIn()),
     messages.el,

@@ -129,3 +129,50 @@ describe('console: second factor', () => {
     assert.deepEqual(watched.problems, []);
   });
 });
+
+describe('console: passkeys', () => {
+  let server: TestServer;
+  let seeded: SeededAccount;
+
+  before(async () => {
+    server = await startTestServer({ env: { MFA_ENCRYPTION_KEY: MFA_KEY } });
+    seeded = await seedAccount(server);
+    await setMfa(server, seeded.accountId, 'optional');
+  });
+  after(() => server.close());
+
+  test("a person adds a passkey on My account and signs in with it (Chromium's virtual authenticator)", async () => {
+    const w = await watchedPage(browser);
+    try {
+      const { page, context } = w;
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+      // WebAuthn needs a secure context and a host name: localhost is both.
+      await page.goto(`http://localhost:${server.port}/console/`);
+      await firstStep(page, seeded.accountId, seeded.human.loginName, seeded.human.password);
+      await page.getByRole('link', { name: 'My account', exact: true }).click();
+      await page.getByLabel('Name of the new passkey').fill('Laptop');
+      await page.getByRole('button', { name: 'Add a passkey' }).click();
+      await page.getByText('The passkey is added.').waitFor();
+      await page.getByRole('cell', { name: 'Laptop', exact: true }).waitFor();
+      const stored = await server.stores.factors.getFactors(seeded.accountId, seeded.human.user.userId);
+      assert.equal(stored.passkeys.length, 1);
+      assert.equal(stored.passkeys[0]!.name, 'Laptop');
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await firstStep(page, seeded.accountId, seeded.human.loginName, seeded.human.password);
+      await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      const sessions = await server.stores.sessions.listSessions(seeded.accountId, server.clock.now(), seeded.human.user.userId);
+      assert.deepEqual(sessions.at(-1)!.amr, ['pwd', 'hwk']);
+      assert.ok((await server.stores.factors.findPasskey(seeded.accountId, stored.passkeys[0]!.credentialId))!.lastUsedAt !== null);
+      assert.deepEqual(w.problems, []);
+    } finally {
+      await w.context.close();
+    }
+  });
+});

@@ -3,14 +3,15 @@
  * authenticator app, and get new recovery codes (both with a current code).
  * Never shows a secret except while setting one up.
  */
-import { button, field, h, input, messageArea, openDialog, replaceChildren } from '../dom.js';
+import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
+import { button, confirmAction, field, formatTime, h, input, messageArea, openDialog, replaceChildren, table } from '../dom.js';
 import { recoveryCodesView, totpEnrolment, type TotpStart } from '../totp.js';
 import { problem, type PageContext } from './page.js';
 
 interface FactorStatus {
   totp: 'none' | 'pending' | 'active';
   recoveryCodesLeft: number;
-  passkeys: Array<{ credentialId: string; name: string }>;
+  passkeys: Array<{ credentialId: string; name: string; createdAt: number; lastUsedAt: number | null }>;
   policy: 'off' | 'optional' | 'required';
 }
 
@@ -91,6 +92,50 @@ export async function accountPage(ctx: PageContext): Promise<Node> {
     }
   }
 
+  const passkeyName = input({ name: 'passkey-name', value: 'Passkey', attrs: { maxlength: '64' } });
+  const addPasskey = button('Add a passkey', () => {
+    messages.clear();
+    api
+      .own<{ ticket: string; options: PublicKeyCredentialCreationOptionsJSON }>('POST', 'mfa/passkeys/options', {})
+      .then(async ({ ticket, options }) => api.own('POST', 'mfa/passkeys', { ticket, name: passkeyName.value.trim(), response: await startRegistration({ optionsJSON: options }) }))
+      .then(
+        () => ctx.refresh('The passkey is added.'),
+        (error: unknown) => messages.error(`The passkey was not added: ${problem(error)}`),
+      );
+  });
+  const passkeySection =
+    status.policy === 'off'
+      ? null
+      : [
+          h('h2', null, 'Passkeys'),
+          table(
+            'Passkeys',
+            [
+              { header: 'Name', cell: (p) => p.name },
+              { header: 'Added', cell: (p) => formatTime(p.createdAt) },
+              { header: 'Last used', cell: (p) => (p.lastUsedAt ? formatTime(p.lastUsedAt) : '—') },
+              {
+                header: 'Actions',
+                cell: (p) =>
+                  button(
+                    'Remove',
+                    async () => {
+                      if (!(await confirmAction(`Remove the passkey ${p.name}?`, 'Remove passkey', 'Remove'))) return;
+                      api.own('DELETE', `mfa/passkeys/${encodeURIComponent(p.credentialId)}`).then(
+                        () => ctx.refresh('The passkey is removed.'),
+                        (error: unknown) => messages.error(problem(error)),
+                      );
+                    },
+                    { class: 'danger', attrs: { 'aria-label': `Remove the passkey ${p.name}` } },
+                  ),
+              },
+            ],
+            status.passkeys,
+            'No passkey yet.',
+          ),
+          h('div', { class: 'toolbar' }, field('Name of the new passkey', passkeyName), addPasskey),
+        ];
+
   return h(
     'div',
     null,
@@ -99,6 +144,7 @@ export async function accountPage(ctx: PageContext): Promise<Node> {
     h('p', null, policy),
     h('dl', { class: 'facts' }, h('dt', null, 'Authenticator app'), h('dd', { attrs: { 'data-testid': 'totp-state' } }, appState), status.totp === 'active' ? [h('dt', null, 'Recovery codes left'), h('dd', null, status.recoveryCodesLeft)] : null),
     h('div', { class: 'toolbar' }, actions),
+    passkeySection,
     messages.el,
     area,
   );

@@ -127,13 +127,14 @@ export class LoginServiceClient extends Emitter<LoginServiceClientEvents> {
   /**
    * The second step of a login that answered with a SecondFactorRequiredError:
    * its `mfaToken` with a current code of the authenticator app (`{ otp }`) or
-   * a recovery code (`{ recoveryCode }`). A wrong code throws a
+   * a recovery code (`{ recoveryCode }`), or a passkey's WebAuthn answer
+   * (`{ passkey: { ticket, response } }`, docs/API.md). A wrong code throws a
    * LoginServiceError (401); the token survives four of them. Not retried:
    * the token is single use. The keep-alive cannot log in again by itself
    * after a second factor (a new code is needed): `sessionExpired` tells.
    */
   async completeLogin(mfaToken: string, code: SecondFactorCode): Promise<LoginResponse> {
-    const body: SecondFactorCredentials = 'otp' in code ? { mfaToken, otp: code.otp } : { mfaToken, recoveryCode: code.recoveryCode };
+    const body: SecondFactorCredentials = 'otp' in code ? { mfaToken, otp: code.otp } : 'recoveryCode' in code ? { mfaToken, recoveryCode: code.recoveryCode } : { mfaToken, passkey: code.passkey };
     const response = await this.loginOnce(body);
     this.credentials = null;
     return response;

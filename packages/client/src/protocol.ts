@@ -24,7 +24,7 @@ export interface ApplicationCredentials {
 export type LoginCredentials = PasswordCredentials | ApplicationCredentials;
 
 /** The second step of a login: a code of the authenticator app, or one of the recovery codes. */
-export type SecondFactorCode = { otp: string } | { recoveryCode: string };
+export type SecondFactorCode = { otp: string } | { recoveryCode: string } | { passkey: { ticket: string; response: unknown } };
 
 /** The body of the second step, on the same login URL. */
 export type SecondFactorCredentials = { mfaToken: string } & SecondFactorCode;
