@@ -38,7 +38,7 @@ describe('second factor (JSON API)', () => {
   const call = async (method: string, path: string, body: unknown, bearer?: string) => {
     const res = await fetch(`${base}/${path}?v=1.0`, {
       method,
-      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -297,6 +297,27 @@ describe('second factor (JSON API)', () => {
     assert.equal((await call('POST', 'mfa/totp/confirm', { otp: 5 }, undefined)).status, 400);
     assert.equal((await call('POST', 'mfa/totp', { enrollToken: 'nope' })).status, 401);
     assert.equal((await call('GET', 'mfa', undefined)).status, 401);
+  });
+
+  test('passkey second step: unknown tickets and answers that do not verify are refused, never a 500', async () => {
+    await setMfa(server, seeded.accountId, 'optional');
+    const p = await enrolled();
+    const first = await login({ username: p.loginName, password: p.password });
+    assert.equal((await call('POST', 'mfa/passkey/challenge', { mfaToken: 'f'.repeat(64) })).status, 401);
+    assert.equal((await call('POST', 'mfa/passkey/challenge', { mfaToken: first.json.mfaToken })).status, 409, 'no passkey registered');
+    const forged = await login({ mfaToken: first.json.mfaToken, passkey: { ticket: 'nope', response: { id: 'x', type: 'public-key' } } });
+    assert.equal(forged.status, 401);
+    assert.equal((await login({ mfaToken: first.json.mfaToken, passkey: { ticket: 'nope' } })).status, 400);
+    assert.equal((await login({ mfaToken: first.json.mfaToken, otp: '123456', passkey: { ticket: 'a', response: {} } })).status, 400);
+    const session = await login({ mfaToken: first.json.mfaToken, otp: codeAt(p.secret, server.clock.now()) });
+    assert.equal(session.status, 200, 'the token survived one wrong answer');
+    const options = await call('POST', 'mfa/passkeys/options', {}, session.json.bearer);
+    assert.equal(options.status, 200);
+    assert.equal(options.json.options.rp.id, '127.0.0.1');
+    assert.match(options.json.options.challenge, /^[A-Za-z0-9_-]+$/);
+    const bogus = await call('POST', 'mfa/passkeys', { ticket: options.json.ticket, response: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }, session.json.bearer);
+    assert.equal(bogus.status, 400);
+    assert.equal((await call('DELETE', 'mfa/passkeys/unknown', undefined, session.json.bearer)).status, 404);
   });
 });
 
