@@ -42,6 +42,12 @@ import { OidcBrowserFlow } from './sso/browser.js';
 import { oidcRoutes } from './login/oidcRoutes.js';
 import { oidcSignInOption, sameOriginPath } from './sso/model.js';
 import { accountSettings } from './accounts/model.js';
+import { SecondFactorLogin } from './login/methods/secondFactor.js';
+import { secondFactorHook } from './login/secondFactor.js';
+import { SecretBox } from './factors/secrets.js';
+import { SecondFactors } from './factors/service.js';
+import { Passkeys } from './factors/passkeys.js';
+import { factorRoutes } from './factors/routes.js';
 import { loginRoutes } from './login/routes.js';
 import { AttemptRunner } from './login/runner.js';
 import { SessionCore } from './sessions/core.js';
@@ -89,6 +95,9 @@ export interface Services {
   oauth: AuthorizationServer;
   /** The OpenID Connect providers' discovery documents and keys, cached. */
   oidcProviders: OidcProviders;
+  /** Second factors: enrolment, the second step's checks, tickets, reset. */
+  factors: SecondFactors;
+  passkeys: Passkeys;
 }
 
 export interface App {
@@ -129,18 +138,30 @@ export function createServices(deps: AppDeps, logger: Logger): Services {
   const sessions = new SessionCore({ stores, clock, audit, failuresPerMinute: deps.config.loginFailuresPerMinute });
   const runner = new AttemptRunner({ stores, clock, audit, guard });
   const oidcProviders = new OidcProviders();
-  // Asked in this order: a SAML body may carry fields of the others, which its method refuses; an ID token
-  // (`jwt` alone) comes last, since password and API key bodies of the original's clients may carry a `jwt` too.
+  const factors = new SecondFactors({ stores, clock, audit, box: new SecretBox(deps.config.mfaEncryptionKeys), issuer: 'Login Service' });
+  const passkeys = new Passkeys({ stores, clock, factors });
+  // Asked in this order: an SSO body may carry fields of the others, which its method refuses; a second step
+  // (`mfaToken`) before the password; an ID token (`jwt` alone) last, since password and API key bodies of the
+  // original's clients may carry a `jwt` too.
   const methods = [
     new SamlAssertionLogin({ stores }),
+    new SecondFactorLogin({ stores, factors, passkeys }),
     new PasswordLogin({ stores, hasher, audit }),
     new ApiKeyLogin({ stores, audit }),
     new OidcTokenLogin({ stores, providers: oidcProviders }),
   ];
-  const login = new LoginFlow({ stores, runner, sessions, methods, publicHost: deps.config.publicHost, serverTimeZone: deps.config.serverTimeZone });
+  const login = new LoginFlow({
+    stores,
+    runner,
+    sessions,
+    methods,
+    afterAuthenticate: [secondFactorHook(factors)],
+    publicHost: deps.config.publicHost,
+    serverTimeZone: deps.config.serverTimeZone,
+  });
   const keys = new SigningKeys({ stores, clock, refreshMs: deps.config.oauthKeysRefreshSeconds * 1000 });
   const oauth = new AuthorizationServer({ stores, clock, keys, guard, audit, issuerOrigin: () => publicOrigin(deps.config) });
-  return { clock, hasher, audit, guard, sessions, runner, login, keys, oauth, oidcProviders };
+  return { clock, hasher, audit, guard, sessions, runner, login, keys, oauth, oidcProviders, factors, passkeys };
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
@@ -268,6 +289,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return { isAdmin: privilegesOf(user.profileIds, await stores.directory.listProfiles(accountId)).isAdmin };
     },
   });
+  await app.register(factorRoutes({ stores, factors: services.factors, passkeys: services.passkeys }, auth));
   await app.register(adminRoutes({ stores, ...services, publicHost: config.publicHost }, auth));
   if (config.console) {
     await app.register(consoleRoutes());

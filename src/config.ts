@@ -70,6 +70,12 @@ export interface Config {
    * serves one process only; set it (the same on every instance) otherwise.
    */
   ssoStateSecret: string | null;
+  /**
+   * Keys that encrypt TOTP secrets at rest (AES-256-GCM), 32 bytes each: the
+   * first encrypts, every one decrypts (rotation). Empty: TOTP enrolment is
+   * refused; nothing is derived from anything else.
+   */
+  mfaEncryptionKeys: Buffer[];
 }
 
 export class ConfigError extends Error {
@@ -259,7 +265,22 @@ const SETTINGS: SettingSpec<keyof Config>[] = [
       return raw;
     },
   },
+  { key: 'mfaEncryptionKeys', env: 'MFA_ENCRYPTION_KEY', flag: 'mfa-encryption-key', parse: encryptionKeys },
 ];
+
+/** "current,previous,…": base64 keys of 32 bytes each, the current one first. */
+function encryptionKeys(raw: Raw, name: string): Buffer[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((item, i) => {
+    const text = item.trim();
+    const key = Buffer.from(text, 'base64');
+    // Refused unless the text is canonical base64 of exactly 32 bytes: a typo must not become a different key. The key itself is never echoed.
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(text) || key.length !== 32) {
+      throw new ConfigError(name, `key ${i + 1} must be 32 bytes in base64 (44 characters, e.g. from \`openssl rand -base64 32\`)`);
+    }
+    return key;
+  });
+}
 
 /** Value name and meaning of each setting, for the help text (keep beside SETTINGS). */
 export const SETTING_HELP: Record<string, [string, string]> = {
@@ -280,6 +301,7 @@ export const SETTING_HELP: Record<string, [string, string]> = {
   'hash-queue-limit': ['N', 'password checks allowed to wait; beyond, logins get 503 with Retry-After (default 1024)'],
   'body-limit': ['BYTES', 'largest request body (default 16384)'],
   'login-failures-per-minute': ['N', 'failed logins per client address and minute before 429; 0 = no limit (default 20)'],
+  'mfa-encryption-key': ['KEYS', 'base64 32-byte keys that encrypt TOTP secrets, current first: "current,previous"; without, TOTP enrolment is refused'],
   'auto-migrate': ['BOOL', 'apply schema migrations at start (default true)'],
   'event-retention-days': ['N', 'audit events are kept this long (default 90)'],
   'sweep-interval-ms': ['MS', 'how often expired data is swept; 0 = never (default 60000)'],

@@ -15,6 +15,10 @@ export type ErrorKind =
   | 'unknownReference'
   | 'loginFailed'
   | 'passwordExpired'
+  /** The first step of a login passed; a second factor is due (the error carries the mfaToken). */
+  | 'secondFactorRequired'
+  /** The first step of a login passed; the person must enrol a second factor first (the error carries the enrollToken). */
+  | 'secondFactorEnrolmentRequired'
   | 'passwordRejected'
   /** A person's login or refresh from outside the account's allowed networks. */
   | 'addressNotAllowed'
@@ -103,6 +107,22 @@ export class PasswordRejectedError extends DomainError {
   }
 }
 
+/**
+ * A login that needs one more step: the answer carries, beside `error`, the
+ * token of that step (`mfaToken` or `enrollToken`) and what it accepts.
+ */
+export class SecondFactorChallengeError extends DomainError {
+  constructor(
+    kind: 'secondFactorRequired' | 'secondFactorEnrolmentRequired',
+    message: string,
+    /** Fields of the answer beside `error`. */
+    readonly fields: Record<string, unknown>,
+  ) {
+    super(kind, message);
+    this.name = 'SecondFactorChallengeError';
+  }
+}
+
 export const CSRF_INVALID_MESSAGE =
   'CSRF token invalid! The CSRF token on request does not match the CSRF token on the session';
 
@@ -110,6 +130,10 @@ export const errors = {
   badRequest: (message: string) => new DomainError('badRequest', message),
   loginFailed: () => new DomainError('loginFailed', 'Bad authentication: invalid account, user or credentials'),
   passwordExpired: () => new DomainError('passwordExpired', 'Password expired: it must be changed by an administrator'),
+  secondFactorRequired: (mfaToken: string, factors: string[]) =>
+    new SecondFactorChallengeError('secondFactorRequired', 'Second factor required: send mfaToken with otp or recoveryCode to the login URL', { mfaToken, factors }),
+  secondFactorEnrolmentRequired: (enrollToken: string) =>
+    new SecondFactorChallengeError('secondFactorEnrolmentRequired', 'Second factor enrolment required: enrol an authenticator app with enrollToken, then log in again', { enrollToken }),
   /** `problem` completes "Password rejected: …" (the HTTP answer adds those words). */
   passwordRejected: (problem: string) => new PasswordRejectedError(problem),
   addressNotAllowed: () => new DomainError('addressNotAllowed', 'Forbidden: this account allows logins only from its allowed networks'),

@@ -33,6 +33,8 @@ export interface SweepResult {
   oauthGrants: number;
   signingKeys: number;
   events: number;
+  /** Second-step tickets (mfaToken, enrollToken, WebAuthn challenges) whose time is over. */
+  factorTickets: number;
   /** People disabled for inactivity; present when the sweep was given the audit log to record them in. */
   usersDeactivated?: number;
 }
@@ -55,6 +57,7 @@ export async function sweep(stores: Stores, now: number, eventRetentionDays: num
     oauthGrants: await stores.oauth.deleteExpiredGrants(now),
     signingKeys: await stores.signingKeys.deleteRetiredSigningKeys(now - RETIRED_SIGNING_KEY_RETENTION_MS),
     events: await stores.events.deleteEventsBefore(now - eventRetentionDays * 86_400_000),
+    factorTickets: await stores.factors.deleteExpiredTickets(now),
     ...(deactivated && { usersDeactivated: deactivated.users }),
   };
 }

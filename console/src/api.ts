@@ -65,9 +65,43 @@ export class AdminApi {
     return { body: body as T, revision: response.headers.get('ac-revision'), headers: response.headers };
   }
 
+  /** A call to the signed-in person's own resources (`/api/account/{id}/{path}?v=1.0`, e.g. `mfa`). */
+  async own<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const who = this.session.signedIn;
+    const bearer = this.session.bearer;
+    if (!who || !bearer) throw new ApiError(401, 'Not signed in.');
+    return ownCall<T>(who.accountId, method, path, body, bearer);
+  }
+
   get<T>(path: string, query?: Query) {
     return this.call<T>('GET', path, { query });
   }
+}
+
+/**
+ * A call to a person's own resources, authenticated by a bearer or (enrolment
+ * during sign-in) by an enrollToken in the body.
+ */
+export async function ownCall<T>(accountId: string, method: string, path: string, body: unknown, bearer: string | null): Promise<T> {
+  const url = new URL(`/api/account/${encodeURIComponent(accountId)}/${path}?v=1.0`, location.origin);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'The server could not be reached.');
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, errorMessage(response.status, parsed));
+  return parsed as T;
 }
 
 function errorMessage(status: number, body: unknown): string {

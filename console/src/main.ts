@@ -7,7 +7,11 @@
  */
 import { AdminApi } from './api.js';
 import { button, field, h, input, messageArea, replaceChildren } from './dom.js';
-import { ConsoleSession, LoginServiceError } from './session.js';
+import { ConsoleSession, LoginServiceError, SecondFactorEnrolmentRequiredError, SecondFactorRequiredError, type SignedIn } from './session.js';
+import { ownCall } from './api.js';
+import { totpEnrolment, type TotpStart } from './totp.js';
+import { accountPage } from './pages/account.js';
+import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import type { Page, PageContext } from './pages/page.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { usersPage } from './pages/users.js';
@@ -33,6 +37,7 @@ const PAGES: Array<{ path: string; title: string; page: Page }> = [
   { path: 'base-uris', title: 'Base URIs', page: baseUrisPage },
   { path: 'settings', title: 'Settings', page: settingsPage },
   { path: 'access-control', title: 'Access control', page: accessControlPage },
+  { path: 'account', title: 'My account', page: accountPage },
 ];
 
 const root = document.getElementById('app')!;
@@ -87,13 +92,11 @@ function showSignIn(notice?: string): void {
           messages.clear();
           session
             .signIn(account.value.trim(), username.value.trim(), password.value)
-            .then((who) => {
-              // replaceState: no hashchange, so the shell's first page is the only one rendered.
-              if (!location.hash) history.replaceState(null, '', '#/dashboard');
-              void showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls. Sign out and sign in as an administrator.');
-            })
+            .then(signedIn)
             .catch((error: unknown) => {
               password.value = '';
+              if (error instanceof SecondFactorRequiredError) return showSecondStep(account.value.trim(), error.mfaToken, error.factors);
+              if (error instanceof SecondFactorEnrolmentRequiredError) return showEnrolment(account.value.trim(), error.enrollToken);
               messages.error(signInProblem(error));
             })
             .finally(() => {
@@ -112,6 +115,90 @@ function showSignIn(notice?: string): void {
   );
   replaceChildren(root, h('main', { class: 'sign-in-page' }, form));
   account.focus();
+}
+
+function signedIn(who: SignedIn): void {
+  // replaceState: no hashchange, so the shell's first page is the only one rendered.
+  if (!location.hash) history.replaceState(null, '', '#/dashboard');
+  void showShell(who.isAdmin ? undefined : 'This user is not an administrator of the account: the administration API refuses their calls. Sign out and sign in as an administrator.');
+}
+
+/** The second step of the sign-in: a code of the authenticator app, or a recovery code. */
+function showSecondStep(accountId: string, mfaToken: string, factors: string[]): void {
+  const messages = messageArea();
+  let recovery = false;
+  const code = input({ name: 'otp', required: true, autocomplete: 'one-time-code', inputMode: 'numeric' });
+  const label = h('span', null, 'Code from the app');
+  const codeField = h('label', { class: 'field' }, label, code);
+  const submit = h('button', { type: 'submit' }, 'Verify');
+  const toggle = button('Use a recovery code', () => {
+    recovery = !recovery;
+    label.textContent = recovery ? 'Recovery code' : 'Code from the app';
+    toggle.textContent = recovery ? 'Use a code from the app' : 'Use a recovery code';
+    code.inputMode = recovery ? 'text' : 'numeric';
+    code.autocomplete = recovery ? 'off' : 'one-time-code';
+    code.focus();
+  });
+  const usePasskey = factors.includes('passkey')
+    ? button('Use a passkey', () => {
+        messages.clear();
+        ownCall<{ ticket: string; options: PublicKeyCredentialRequestOptionsJSON }>(accountId, 'POST', 'mfa/passkey/challenge', { mfaToken }, null)
+          .then(async ({ ticket, options }) => session.completeSignIn(accountId, mfaToken, { passkey: { ticket, response: await startAuthentication({ optionsJSON: options }) } }))
+          .then(signedIn)
+          .catch(() => messages.error('The passkey did not work. Try again, or use a code.'));
+      })
+    : null;
+  const form = h(
+    'form',
+    {
+      class: 'sign-in',
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          submit.disabled = true;
+          messages.clear();
+          const value = code.value.trim();
+          session
+            .completeSignIn(accountId, mfaToken, recovery ? { recoveryCode: value } : { otp: value })
+            .then(signedIn)
+            .catch((error: unknown) => {
+              code.value = '';
+              if (error instanceof LoginServiceError && error.status === 401) messages.error('That code did not work. After five wrong codes, sign in again.');
+              else messages.error(signInProblem(error));
+            })
+            .finally(() => {
+              submit.disabled = false;
+            });
+        },
+      },
+    },
+    h('h1', null, 'Two-step sign-in'),
+    h('p', null, 'Enter the code your authenticator app shows.'),
+    codeField,
+    submit,
+    usePasskey,
+    toggle,
+    button('Start again', () => showSignIn()),
+    messages.el,
+  );
+  replaceChildren(root, h('main', { class: 'sign-in-page' }, form));
+  code.focus();
+}
+
+/** The account requires a second factor the person has not set up: enrol now, then sign in again. */
+function showEnrolment(accountId: string, enrollToken: string): void {
+  const main = h('main', { class: 'sign-in-page' });
+  const body = h('div', { class: 'sign-in' }, h('h1', null, 'Set up two-step sign-in'), h('p', null, 'This account requires a second factor. Set up an authenticator app to continue.'));
+  replaceChildren(root, main);
+  main.appendChild(body);
+  totpEnrolment(
+    () => ownCall<TotpStart>(accountId, 'POST', 'mfa/totp', { enrollToken }, null),
+    (otp) => ownCall<{ recoveryCodes: string[] }>(accountId, 'POST', 'mfa/totp/confirm', { enrollToken, otp }, null),
+    () => button('Sign in again', () => showSignIn(), { class: 'primary' }),
+  ).then(
+    (section) => body.appendChild(section),
+    () => showSignIn('The set-up could not start; sign in again.'),
+  );
 }
 
 function signedOut(notice?: string): void {
@@ -169,7 +256,16 @@ async function showShell(notice?: string): Promise<void> {
     // Every page would be refused: the message alone, no navigation.
     document.title = 'Login Service console';
     const message = h('p', { class: 'error', attrs: { role: 'alert' } }, notice ?? 'This user is not an administrator of the account.');
-    replaceChildren(root, header, h('div', { class: 'layout' }, h('main', { id: 'page' }, message)));
+    const main = h('main', { id: 'page' }, message);
+    replaceChildren(root, header, h('div', { class: 'layout' }, main));
+    // Their own second factors are theirs to manage all the same.
+    const ctx: PageContext = { api, session, refresh: (text) => void showShell(text) };
+    accountPage(ctx).then(
+      (content) => {
+        if (session.signedIn === who) main.append(h('h1', null, 'My account'), content);
+      },
+      () => {},
+    );
     return;
   }
   const main = h('main', { id: 'page', attrs: { tabindex: '-1' } });

@@ -20,9 +20,17 @@
  * session in a second client that only adopts the session's tokens and never
  * held a password: its keep-alive has nothing to log in again with.
  */
-import { LoginServiceClient, LoginServiceError, type LoginServiceClientOptions } from '@login-service/client';
+import {
+  LoginServiceClient,
+  LoginServiceError,
+  SecondFactorEnrolmentRequiredError,
+  SecondFactorRequiredError,
+  type LoginResponse,
+  type LoginServiceClientOptions,
+  type SecondFactorCode,
+} from '@login-service/client';
 
-export { LoginServiceError };
+export { LoginServiceError, SecondFactorEnrolmentRequiredError, SecondFactorRequiredError };
 
 export interface SignedIn {
   accountId: string;
@@ -53,10 +61,22 @@ export class ConsoleSession {
     this.endedListeners.push(listener);
   }
 
+  /**
+   * The first step; throws SecondFactorRequiredError (a code is due: then
+   * `completeSignIn`) or SecondFactorEnrolmentRequiredError (enrol first).
+   */
   async signIn(accountId: string, username: string, password: string): Promise<SignedIn> {
     const options = this.clientOptions(accountId);
     const signingIn = new LoginServiceClient(options);
     const response = await signingIn.login({ username, password });
+    return this.keep(options, { sessionId: signingIn.sessionId!, csrf: signingIn.csrf!, bearer: signingIn.bearer }, { accountId, loginName: response.config.loginName, isAdmin: response.config.isAdmin });
+  }
+
+  /** The second step: the first step's mfaToken with a code of the app or a recovery code. */
+  async completeSignIn(accountId: string, mfaToken: string, code: SecondFactorCode): Promise<SignedIn> {
+    const options = this.clientOptions(accountId);
+    const signingIn = new LoginServiceClient(options);
+    const response = await signingIn.completeLogin(mfaToken, code);
     return this.keep(options, { sessionId: signingIn.sessionId!, csrf: signingIn.csrf!, bearer: signingIn.bearer }, { accountId, loginName: response.config.loginName, isAdmin: response.config.isAdmin });
   }
 

@@ -1,6 +1,7 @@
-/** `user create | list | set-password | disable | enable | unlock | conflicts`. */
+/** `user create | list | set-password | disable | enable | unlock | reset-mfa | conflicts`. */
 import { privilegesOf } from '../directory/profiles.js';
 import { createUser, lockouts, requireUserByLoginName, resetPassword, setUserEnabled, unlockUser } from '../directory/users.js';
+import { resetSecondFactors } from '../factors/service.js';
 import { DuplicateError } from '../errors.js';
 import type { NamedUser } from '../users/loginName.js';
 import { findLoginNameConflicts } from '../users/loginNameConflicts.js';
@@ -185,6 +186,23 @@ const unlock: Command = {
   },
 };
 
+const resetMfa: Command = {
+  name: 'user reset-mfa',
+  args: ['accountId', 'loginName'],
+  flags: [],
+  synopsis: '',
+  summary: "remove the user's second factors (authenticator app, recovery codes, passkeys); they enrol again where required",
+  async run(ctx, [accountId, loginName]) {
+    const stores = await ctx.stores();
+    const account = await requireAccount(ctx, accountId!);
+    const user = await requireUserByLoginName({ stores }, account.accountId, loginName!);
+    const { removed } = await resetSecondFactors(await ctx.admin(), user);
+    ctx.output({ accountId: account.accountId, userId: user.userId, loginName: user.loginName, removed }, () =>
+      removed ? `reset the second factors of ${user.loginName}` : `${user.loginName} had no second factor`,
+    );
+  },
+};
+
 /** Shows the characters that make names look alike: anything but letters, marks, digits, punctuation and symbols, as \u{…}. */
 const visible = (name: string) => name.replace(/[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
@@ -210,4 +228,4 @@ const conflicts: Command = {
   },
 };
 
-export const userCommands: Command[] = [create, list, setPasswordCommand, disable, enable, unlock, conflicts];
+export const userCommands: Command[] = [create, list, setPasswordCommand, disable, enable, unlock, resetMfa, conflicts];

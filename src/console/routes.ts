@@ -18,7 +18,8 @@ import { PAGE_HEADERS, pageCsp } from '../http/pages.js';
 /** Where the build puts the console; this module sits two levels below the package root, in src/ or dist/. */
 export const CONSOLE_ROOT = fileURLToPath(new URL('../../dist/public/console/', import.meta.url));
 
-export const CONSOLE_CSP = pageCsp();
+// data: for the QR code of an authenticator app's enrolment (an SVG the server drew; an image runs no script).
+export const CONSOLE_CSP = pageCsp({ 'img-src': "'self' data:" });
 
 const HASHED = /^\/console\/assets\//;
 

@@ -34,7 +34,9 @@ export type AuditEventType =
   | 'admin_change'
   /** OAuth 2.0 authorization endpoint: a code issued, a request refused for its client or redirect URI. */
   | 'oauth_code_issued'
-  | 'oauth_authorize_refused';
+  | 'oauth_authorize_refused'
+  /** A person's own second factors changed (detail.action: totp_enrolled, totp_removed, recovery_codes_regenerated, recovery_code_used, passkey_added, passkey_removed). */
+  | 'mfa_change';
 
 export interface AuditInput {
   accountId: string;

@@ -72,6 +72,7 @@ export function openApiOptions(extraTags: ReadonlyArray<{ name: string; descript
       tags: [
         { name: 'sessions', description: 'Login, refresh, logout, bearer check' },
         { name: 'domain', description: 'Service discovery (Domain API)' },
+        { name: 'second factor', description: "A person's own second factors: authenticator app (TOTP), recovery codes" },
         { name: 'operations', description: 'Health, readiness, metrics' },
         { name: 'oauth', description: 'OAuth 2.0 in the browser: the authorization request, its sign-in page, RP-initiated logout (docs/OAUTH.md)' },
         ...extraTags,

@@ -55,7 +55,7 @@ export function installErrorHandling(app: FastifyInstance, clock: Clock, serverT
     const answer = apiErrorOf(error);
     if (answer) {
       reply.headers(answer.headers);
-      return reply.code(answer.statusCode).send(errorBody(answer.statusCode, answer.internalCode, answer.message, clock.now()));
+      return reply.code(answer.statusCode).send({ ...errorBody(answer.statusCode, answer.internalCode, answer.message, clock.now()), ...answer.fields });
     }
     const c = classify(error);
     if (c.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -84,6 +84,9 @@ export const errorBodySchema = {
         responseStatus: { type: 'string', description: 'e.g. UNAUTHORIZED' },
       },
     },
+    mfaToken: { type: 'string', description: 'Login only, with internalCode 28: the token of the second step (single use, 5 minutes)' },
+    factors: { type: 'array', items: { type: 'string' }, description: 'Login only, with internalCode 28: what the second step accepts (totp, recoveryCode, passkey)' },
+    enrollToken: { type: 'string', description: 'Login only, with internalCode 29: authenticates the enrolment of a second factor (15 minutes)' },
   },
 } as const;
 

@@ -11,7 +11,7 @@
  * (nothing of it is loaded at run time), so `satisfies` keeps these codes equal to its own.
  */
 import type { ErrorBody, InternalCode as WireInternalCode } from '@login-service/client/protocol';
-import { DomainError, RevisionMismatchError, type ErrorKind } from '../errors.js';
+import { DomainError, RevisionMismatchError, SecondFactorChallengeError, type ErrorKind } from '../errors.js';
 
 export type { ErrorBody };
 
@@ -31,6 +31,8 @@ export const InternalCode = {
   CLIENT_AUTH_FAILED: 25,
   PASSWORD_REJECTED: 26,
   ADMIN_REQUIRED: 27,
+  SECOND_FACTOR_REQUIRED: 28,
+  SECOND_FACTOR_ENROLMENT_REQUIRED: 29,
   NOT_FOUND: 30,
   METHOD_NOT_ALLOWED: 31,
   CONFLICT: 32,
@@ -70,6 +72,8 @@ export class ApiError extends Error {
     readonly internalCode: InternalCodeValue,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Fields of the body beside `error` (a login's mfaToken or enrollToken). */
+    readonly fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -90,6 +94,8 @@ const ANSWERS: Record<ErrorKind, Answer> = {
   unknownReference: { status: 400, internalCode: InternalCode.BAD_REQUEST, prefix: 'Bad request: ' },
   loginFailed: { status: 401, internalCode: InternalCode.LOGIN_FAILED },
   passwordExpired: { status: 401, internalCode: InternalCode.PASSWORD_EXPIRED },
+  secondFactorRequired: { status: 401, internalCode: InternalCode.SECOND_FACTOR_REQUIRED },
+  secondFactorEnrolmentRequired: { status: 401, internalCode: InternalCode.SECOND_FACTOR_ENROLMENT_REQUIRED },
   passwordRejected: { status: 400, internalCode: InternalCode.PASSWORD_REJECTED, prefix: 'Password rejected: ' },
   addressNotAllowed: { status: 403, internalCode: InternalCode.ADDRESS_NOT_ALLOWED },
   sessionInvalid: { status: 401, internalCode: InternalCode.SESSION_INVALID },
@@ -110,7 +116,8 @@ export function httpError(error: DomainError): ApiError {
   const { status, internalCode, prefix = '' } = ANSWERS[error.kind];
   const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
   if (error instanceof RevisionMismatchError) Object.assign(headers, { 'ac-revision': String(error.current), etag: `"${error.current}"` });
-  return new ApiError(status, internalCode, `${prefix}${error.message}`, headers);
+  const fields = error instanceof SecondFactorChallengeError ? error.fields : {};
+  return new ApiError(status, internalCode, `${prefix}${error.message}`, headers, fields);
 }
 
 /** The answer to a thrown error that clients see as-is (a domain error or an ApiError); null for anything else. */

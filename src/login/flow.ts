@@ -46,6 +46,7 @@ export class LoginFlow {
   methodFor(body: LoginBody): { method: LoginMethod<any>; credentials: unknown } {
     const method = this.o.methods.find((m) => m.claims(body));
     if (!method) {
+      if (body.mfaToken !== undefined) throw errors.badRequest('Bad request: mfaToken needs otp or recoveryCode');
       if (body.username === undefined) throw usernameRequired();
       throw errors.badRequest('Bad request: password or appKey, secret, accessToken and accessTokenSecret are required');
     }
@@ -79,7 +80,7 @@ export class LoginFlow {
   private async open(login: VerifiedLogin, client: ClientInfo, now: number, method: LoginMethod['name']): Promise<LoginResponse> {
     const { stores, sessions, publicHost } = this.o;
     const { account, user, settings } = login;
-    const { session, tokens } = await sessions.open(account, user, settings, client, now, { method, amr: login.amr, appKey: login.appKey });
+    const { session, tokens } = await sessions.open(account, user, settings, client, now, { method: login.origin ?? method, amr: login.amr, appKey: login.appKey });
     const accountId = account.accountId;
     await stores.users.recordLogin(accountId, user.userId, now);
     const baseURIs = await serviceBaseURIs(stores, accountId, publicHost);

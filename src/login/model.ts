@@ -18,6 +18,12 @@ export interface LoginBody {
   /** SSO login: the base64 SAML assertion or response; `jwt` is sent beside it by the original's clients and ignored. */
   assertion?: string;
   jwt?: string;
+  /** Second step of a login: the token of the first step's answer, with one of `otp` and `recoveryCode`. */
+  mfaToken?: string;
+  otp?: string;
+  recoveryCode?: string;
+  /** Second step by passkey: the ceremony's ticket and the browser's WebAuthn answer. */
+  passkey?: { ticket: string; response: Record<string, unknown> };
 }
 
 /** A user whose credentials a method verified, with what the session will record. */
@@ -29,6 +35,8 @@ export interface VerifiedLogin {
   appKey: string | null;
   /** The methods used so far (RFC 8176 values where one fits); a second step appends its own. */
   amr: string[];
+  /** How the session names its origin when it differs from the method that finished the login (a second step finishes a password login). */
+  origin?: SessionOrigin['method'];
 }
 
 /**
@@ -37,9 +45,12 @@ export interface VerifiedLogin {
  * login, single use and short-lived.
  */
 export interface LoginChallenge {
-  kind: string;
+  /** `second_factor` (answer with a code) or `enrolment` (enrol a factor first). */
+  kind: 'second_factor' | 'enrolment';
   token: string;
   expiresAt: number;
+  /** What the second step accepts: `totp`, `recoveryCode`, `passkey`. */
+  factors: string[];
 }
 
 export type LoginResult = { type: 'user'; login: VerifiedLogin } | { type: 'challenge'; challenge: LoginChallenge };

@@ -26,6 +26,16 @@ const accessToken = credential('Application Login');
 const accessTokenSecret = credential('Application Login');
 const assertion = { type: 'string', minLength: 1, maxLength: LOGIN_BODY_LIMIT, description: 'SSO login: base64 SAML 2.0 assertion, or a response holding one' } as const;
 const jwt = { type: 'string', maxLength: 16384, description: "SSO login: alone, an ID token from the account's OpenID Connect provider; beside an assertion, ignored" } as const;
+const mfaToken = credential('Second step: the mfaToken of the first step\'s 401 (internalCode 28)', 256);
+const otp = credential('Second step: the 6-digit code of the authenticator app', 64);
+const recoveryCode = credential('Second step: one of the recovery codes, instead of otp (each works once)', 64);
+const passkey = {
+  type: 'object',
+  required: ['ticket', 'response'],
+  additionalProperties: false,
+  description: 'Second step by passkey: the ticket of POST mfa/passkey/challenge and the browser\'s WebAuthn answer (JSON)',
+  properties: { ticket: { type: 'string', maxLength: 256 }, response: { type: 'object', maxProperties: 16 } },
+} as const;
 
 /**
  * The three kinds of login body, for the reference. The alternatives name
@@ -37,14 +47,15 @@ const jwt = { type: 'string', maxLength: 16384, description: "SSO login: alone, 
 const loginBodySchema = {
   type: 'object',
   description:
-    'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored), or jwt alone (an OpenID Connect ID token).',
-  properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt },
+    'User Login: username + password. Application Login: username + appKey + secret (+ accessToken + accessTokenSecret for OAuth 1.0 keys). SSO login: assertion (+ jwt, ignored), or jwt alone (an OpenID Connect ID token). Second step: mfaToken + otp (or recoveryCode, or passkey).',
+  properties: { username, password, appKey, secret, accessToken, accessTokenSecret, assertion, jwt, mfaToken, otp, recoveryCode, passkey },
   // One example per alternative, in the order of anyOf (OpenAPI 3.0 allows no examples inside the alternatives).
   examples: [
     { username: 'Agent.Smith', password: 'correct horse battery staple' },
     { username: 'Reporting.Bot', appKey: '0f3c9a7e2b5d4c18a6e1f0b9d8c7a6e5', secret: 'a2f4…', accessToken: 'b7e1…', accessTokenSecret: 'c9d3…' },
     { assertion: 'PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiIC4uLj4=', jwt: '' },
     { jwt: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbSJ9.c2lnbmF0dXJl' },
+    { mfaToken: '3f9c…', otp: '123456' },
   ],
   anyOf: [
     {
@@ -66,6 +77,11 @@ const loginBodySchema = {
       title: 'OpenID Connect login',
       description: "Needs jwt: an ID token from the account's OpenID Connect provider, used once.",
       properties: { jwt },
+    },
+    {
+      title: 'Second step',
+      description: 'After a 401 with internalCode 28: needs mfaToken and otp, recoveryCode or passkey.',
+      properties: { mfaToken, otp, recoveryCode, passkey },
     },
   ],
 } as const;
@@ -158,8 +174,10 @@ export function loginRoutes(flow: LoginFlow, passwordChange: PasswordChangeDeps,
       },
       async (request, reply: FastifyReply) => {
         const outcome = await flow.login(request.params.accountId, request.body, clientInfo(request));
-        // No method asks for a second step yet; until one defines its answer, a challenge refuses the login.
-        if (outcome.type === 'challenge') throw errors.loginFailed();
+        if (outcome.type === 'challenge') {
+          const { challenge } = outcome;
+          throw challenge.kind === 'second_factor' ? errors.secondFactorRequired(challenge.token, challenge.factors) : errors.secondFactorEnrolmentRequired(challenge.token);
+        }
         reply.setCookie(SESSION_COOKIE, outcome.response.sessionId, cookieOptions);
         return outcome.response;
       },

@@ -1,7 +1,7 @@
 /**
  * The attempt runner: the bookkeeping every way of proving who one is shares
  * (password, API key, SAML assertion, the password change's current password,
- * and a second factor to come), written once.
+ * and a second factor), written once.
  *
  * An attempt is counted against the client address before anything is
  * verified (429 past the budget, security/bruteForce.ts), then against the
@@ -29,7 +29,7 @@ export interface AttemptRunnerOptions {
 }
 
 /** How audit events name what was attempted (detail.method). */
-export type AttemptMethod = 'password' | 'apikey' | 'sso' | 'password_change';
+export type AttemptMethod = 'password' | 'apikey' | 'sso' | 'mfa' | 'password_change';
 
 /** One attempt in progress, as the work given to the runner sees it. */
 export class Attempt {

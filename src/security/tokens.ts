@@ -39,3 +39,11 @@ export function digestsEqual(a: string, b: string): boolean {
 export function tokenMatches(token: string, digest: string): boolean {
   return digestsEqual(hashToken(token), digest);
 }
+
+const RECOVERY_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+/** A recovery code a person can copy by hand: ten characters of an unambiguous alphabet (50 bits), as `xxxxx-xxxxx`. */
+export function randomRecoveryCode(): string {
+  const chars = Array.from({ length: 10 }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]);
+  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+}

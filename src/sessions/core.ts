@@ -46,8 +46,8 @@ export interface SessionCoreOptions {
 
 /** How a session was made, as the login flow tells the core. */
 export interface SessionOrigin {
-  /** The login method, as audit events name it. */
-  method: 'password' | 'apikey' | 'sso';
+  /** The login method, as audit events name it (`mfa`: the second step, when audit events name it). */
+  method: 'password' | 'apikey' | 'sso' | 'mfa';
   amr: string[];
   /** For bots: the API key they logged in with. */
   appKey: string | null;

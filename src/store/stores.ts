@@ -13,6 +13,7 @@ import type { CounterStore } from '../security/counters.js';
 import type { EventStore } from '../events/model.js';
 import type { DirectoryStore } from '../directory/model.js';
 import type { OAuthGrantStore, SigningKeyStore } from '../oauth/model.js';
+import type { FactorStore } from '../factors/model.js';
 
 export interface Stores {
   /** Names the backends in use, e.g. "sqlite", "postgres", "postgres+redis". */
@@ -29,6 +30,8 @@ export interface Stores {
   oauth: OAuthGrantStore;
   /** OAuth signing keys (SQL only: every instance signs with the same key). */
   signingKeys: SigningKeyStore;
+  /** Second factors and their tickets (SQL only). */
+  factors: FactorStore;
   /** Resolves when every backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -25,7 +25,7 @@ test('/openapi.json: valid, described, with examples and the bearer scheme; its 
       assert.ok(op.summary, `${name} has a summary`);
       assert.ok(op.description, `${name} has a description`);
       if (op.requestBody) assert.notEqual(op.requestBody.content['application/json'].example, undefined, `${name} has an example body`);
-      const needsBearer = path.startsWith(ADMIN) || path === '/api/account/{accountId}/session';
+      const needsBearer = path.startsWith(ADMIN) || path === '/api/account/{accountId}/session' || (path.startsWith('/api/account/{accountId}/mfa') && !path.endsWith('/passkey/challenge'));
       assert.deepEqual(op.security ?? null, needsBearer ? [{ bearer: [] }] : null, `${name} security`);
       if (path.startsWith(ADMIN)) {
         const ok = Object.keys(op.responses).find((s) => s.startsWith('2'));

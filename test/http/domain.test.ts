@@ -97,7 +97,7 @@ describe('OpenAPI document', () => {
       assert.ok(paths['/api/account/{accountId}/service/{serviceName}/baseURI.json'].get);
       const login = paths['/api/account/{accountId}/login'].post;
       const bodySchema = login.requestBody.content['application/json'].schema;
-      assert.deepEqual(Object.keys(bodySchema.properties).sort(), ['accessToken', 'accessTokenSecret', 'appKey', 'assertion', 'jwt', 'password', 'secret', 'username']);
+      assert.deepEqual(Object.keys(bodySchema.properties).sort(), ['accessToken', 'accessTokenSecret', 'appKey', 'assertion', 'jwt', 'mfaToken', 'otp', 'passkey', 'password', 'recoveryCode', 'secret', 'username']);
       assert.ok(login.responses['200'].content['application/json'].schema.properties.bearer);
       assert.ok(login.responses['401']);
       assert.ok(login.parameters.some((p: any) => p.name === 'v' && p.in === 'query'));

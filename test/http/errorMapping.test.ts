@@ -27,6 +27,8 @@ test('every domain error kind has its status, internal code and message', () => 
     [errors.notFound(), 404, InternalCode.NOT_FOUND],
     [errors.tooManyFailures('slow down', 17), 429, InternalCode.RATE_LIMITED],
     [errors.overloaded('busy', 5), 503, InternalCode.UNAVAILABLE],
+    [errors.secondFactorRequired('t'.repeat(64), ['totp']), 401, InternalCode.SECOND_FACTOR_REQUIRED],
+    [errors.secondFactorEnrolmentRequired('e'.repeat(64)), 401, InternalCode.SECOND_FACTOR_ENROLMENT_REQUIRED],
   ];
   assert.equal(new Set(cases.map(([e]) => e.kind)).size, Object.keys(errors).length, 'every factory is covered');
   for (const [error, status, code] of cases) {
@@ -35,6 +37,10 @@ test('every domain error kind has its status, internal code and message', () => 
     const message = error.kind === 'passwordRejected' ? `Password rejected: ${error.message}` : error.message;
     assert.deepEqual([answer.statusCode, answer.internalCode, answer.message], [status, code, message], error.kind);
   }
+  // A login's challenge carries its token beside `error`.
+  assert.deepEqual(httpError(errors.secondFactorRequired('t', ['totp', 'recoveryCode'])).fields, { mfaToken: 't', factors: ['totp', 'recoveryCode'] });
+  assert.deepEqual(httpError(errors.secondFactorEnrolmentRequired('e')).fields, { enrollToken: 'e' });
+  assert.deepEqual(httpError(errors.loginFailed()).fields, {});
   // The CLI prints the domain's sentence; the HTTP answer opens it with the kind's words.
   assert.equal(errors.passwordRejected('too short').message, 'too short');
   assert.equal(httpError(errors.passwordRejected('too short')).message, 'Password rejected: too short');

@@ -74,7 +74,7 @@ describe('login seam', () => {
     const flow = flowWith([
       async (login) => {
         seen.push(login);
-        return { type: 'challenge', challenge: { kind: 'otp', token: 'pending-login', expiresAt: server.clock.now() + 300_000 } };
+        return { type: 'challenge', challenge: { kind: 'second_factor', token: 'pending-login', expiresAt: server.clock.now() + 300_000, factors: ['totp'] } };
       },
     ]);
     const sessionsBefore = (await server.stores.sessions.listSessions(seeded.accountId, server.clock.now(), human.user.userId)).length;
@@ -82,7 +82,7 @@ describe('login seam', () => {
 
     const outcome = await flow.login(seeded.accountId, { username: human.loginName, password: human.password }, client);
     assert.equal(outcome.type, 'challenge');
-    assert.deepEqual(outcome.type === 'challenge' && outcome.challenge.kind, 'otp');
+    assert.deepEqual(outcome.type === 'challenge' && outcome.challenge.kind, 'second_factor');
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.user.userId, human.user.userId);
     assert.deepEqual(seen[0]!.amr, ['pwd'], 'the hook sees what the first step proved');

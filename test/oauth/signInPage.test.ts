@@ -33,7 +33,7 @@ test('further sign-in options are listed as links, escaped, below the form', () 
 });
 
 test('a challenge step says a second factor is required and shows no password form', () => {
-  const html = renderSignInPage({ applicationName: 'App', action: '/x', formToken: 't', step: { type: 'challenge', challenge: { kind: 'totp', token: 'pending', expiresAt: 0 } } });
+  const html = renderSignInPage({ applicationName: 'App', action: '/x', formToken: 't', step: { type: 'challenge', challenge: { kind: 'second_factor', token: 'pending', expiresAt: 0, factors: ['totp'] } } });
   assert.match(html, /second factor is required/);
   assert.doesNotMatch(html, /type="password"/);
   assert.ok(!html.includes('pending'), 'the pending login\'s token is not put in this page');

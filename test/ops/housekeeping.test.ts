@@ -26,7 +26,7 @@ describe('housekeeping sweep', () => {
       const t0 = clock.now();
 
       // Nothing has ended yet.
-      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, oauthGrants: 0, signingKeys: 0, events: 0 });
+      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, oauthGrants: 0, signingKeys: 0, events: 0, factorTickets: 0 });
 
       clock.advance(2 * 60_000);
       const afterMinutes = await sweep(stores, clock.now(), 90);
@@ -57,7 +57,7 @@ describe('housekeeping sweep', () => {
       const afterRetention = await sweep(stores, clock.now(), 90);
       assert.equal(afterRetention.events, events, 'every event is past its retention');
       assert.equal(await stores.sessions.countLiveSessions(clock.now()), 0);
-      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, oauthGrants: 0, signingKeys: 0, events: 0 }, 'a second sweep finds nothing');
+      assert.deepEqual(await sweep(stores, clock.now(), 90), { sessions: 0, counters: 0, oauthGrants: 0, signingKeys: 0, events: 0, factorTickets: 0 }, 'a second sweep finds nothing');
     } finally {
       await server.close();
     }

@@ -132,6 +132,9 @@ describe('secrets never reach the logs, even at debug level', () => {
         req: { headers: { authorization: 'Bearer b1-secret', cookie: 'Session_id=c1-secret', 'x-csrf-token': 'x1-secret' } },
         res: { headers: { 'set-cookie': 'Session_id=c2-secret' } },
         session: { csrf: 'x2-secret', bearer: 'b2-secret', sessionId: 'c3-secret' },
+        mfaToken: 'm1-secret',
+        secondStep: { mfaToken: 'm2-secret', otp: 'o1-secret', recoveryCode: 'r1-secret' },
+        enrolment: { enrollToken: 'e1-secret', secret: 's2-secret', otpauthUri: 'otpauth://totp/u1-secret', recoveryCodes: ['r2-secret'] },
       },
       'everything at once',
     );

@@ -19,6 +19,7 @@ import { DuplicateError, InUseError, RevisionMismatchError, UnknownReferenceErro
 import type { Stores } from '../../src/store/index.js';
 import type { AgentGroup, ApiKey, User } from '../../src/directory/model.js';
 import { MAX_ACCESS_TOKEN_LIFETIME_MS, defaultInstallation, type AuthorizationCode, type RefreshToken, type SigningKey } from '../../src/oauth/model.js';
+import { factorContract } from './factorContract.js';
 
 export type OpenEmptyStores = () => Promise<Stores>;
 /** A second Stores on the same data as the last OpenEmptyStores gave. */
@@ -1183,6 +1184,8 @@ export function storeContract(label: string, open: OpenEmptyStores, openAnother?
         assert.equal(await stores.users.getUserById('2', mine.userId), null, "account 1's user is not found in account 2");
       });
     });
+
+    factorContract(contract);
 
     describe('CounterStore', () => {
       contract('reads many counters at once: the live ones, by key, as one by one', async (stores) => {

@@ -21,7 +21,8 @@ if (!serverUrl) {
   });
 } else {
   const TABLES = ['accounts', 'service_base_uris', 'users', 'api_keys', 'sessions', 'counters', 'events', 'agent_groups', 'profiles', 'revisions',
-    'oauth_codes', 'oauth_refresh_tokens', 'oauth_revoked_families', 'oauth_revoked_access_tokens', 'signing_keys'];
+    'oauth_codes', 'oauth_refresh_tokens', 'oauth_revoked_families', 'oauth_revoked_access_tokens', 'signing_keys',
+    'totp_factors', 'recovery_codes', 'passkeys', 'factor_tickets'];
   let db: TestDatabase;
 
   before(async () => {

@@ -152,6 +152,17 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
                     })
                   : null,
                 u.isApiUser ? null : button('Reset password', () => resetPassword(ctx, u), { attrs: { 'aria-label': `Reset the password of ${u.loginName}` } }),
+                u.isApiUser
+                  ? null
+                  : button(
+                      'Reset MFA',
+                      async () => {
+                        const question = `Remove the second factors of ${u.loginName} (authenticator app, recovery codes)? Where the account requires one, they set one up again at their next sign-in.`;
+                        if (!(await confirmAction(question, `Reset MFA of ${u.loginName}`, 'Reset MFA'))) return;
+                        await act('Resetting MFA', () => resetMfa(api, u), (r) => (r.removed ? `The second factors of ${u.loginName} are removed.` : `${u.loginName} had no second factor.`))();
+                      },
+                      { attrs: { 'aria-label': `Reset MFA of ${u.loginName}` } },
+                    ),
                 button(
                   'Delete',
                   async () => {
@@ -183,6 +194,12 @@ export async function usersPage(ctx: PageContext): Promise<Node> {
     messages.el,
     list,
   );
+}
+
+/** Reset MFA: the user's second factors are removed. */
+async function resetMfa(api: AdminApi, user: User): Promise<{ removed: boolean }> {
+  const { body } = await api.call<{ removed?: boolean }>('PUT', `${paths.users}/${user.id}/resetMfa`, { query: q, body: {} });
+  return { removed: body?.removed === true };
 }
 
 /** Lifts a brute-force lockout: the user's failed logins are forgotten. The server says whether there was one. */

@@ -5,7 +5,7 @@
  */
 import { LoginServiceError, errorFromResponse, networkError } from './errors.js';
 import { Emitter } from './emitter.js';
-import type { LoginCredentials, LoginResponse } from './protocol.js';
+import type { LoginCredentials, LoginResponse, SecondFactorCode, SecondFactorCredentials } from './protocol.js';
 import { DEFAULT_RETRY_POLICY, reloginBackoff, sleep, systemTimers, withRetries, type RetryNotice, type RetryPolicy, type Timers } from './retry.js';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -122,6 +122,22 @@ export class LoginServiceClient extends Emitter<LoginServiceClientEvents> {
   async login(credentials: LoginCredentials): Promise<LoginResponse> {
     const body = credentialsBody(credentials);
     return withRetries('login', () => this.loginOnce(body), this.policy.retryDelaysMs[Symbol.iterator](), this.timers, this.onRetry);
+  }
+
+  /**
+   * The second step of a login that answered with a SecondFactorRequiredError:
+   * its `mfaToken` with a current code of the authenticator app (`{ otp }`) or
+   * a recovery code (`{ recoveryCode }`), or a passkey's WebAuthn answer
+   * (`{ passkey: { ticket, response } }`, docs/API.md). A wrong code throws a
+   * LoginServiceError (401); the token survives four of them. Not retried:
+   * the token is single use. The keep-alive cannot log in again by itself
+   * after a second factor (a new code is needed): `sessionExpired` tells.
+   */
+  async completeLogin(mfaToken: string, code: SecondFactorCode): Promise<LoginResponse> {
+    const body: SecondFactorCredentials = 'otp' in code ? { mfaToken, otp: code.otp } : 'recoveryCode' in code ? { mfaToken, recoveryCode: code.recoveryCode } : { mfaToken, passkey: code.passkey };
+    const response = await this.loginOnce(body);
+    this.credentials = null;
+    return response;
   }
 
   /** Adopts a session opened elsewhere (e.g. by another process) so refresh and logout can use it. */
@@ -243,7 +259,7 @@ export class LoginServiceClient extends Emitter<LoginServiceClientEvents> {
     this.emit('refreshed');
   }
 
-  private async loginOnce(credentials: LoginCredentials, signal?: AbortSignal): Promise<LoginResponse> {
+  private async loginOnce(credentials: LoginCredentials | SecondFactorCredentials, signal?: AbortSignal): Promise<LoginResponse> {
     const response = await this.post('login', '/login?v=1.3', credentials, null, signal);
     let body: LoginResponse;
     try {
@@ -257,7 +273,7 @@ export class LoginServiceClient extends Emitter<LoginServiceClientEvents> {
     }
     this.session = { sessionId, csrf: body.csrf, bearer: body.bearer };
     this.lastResponse = body;
-    this.credentials = credentials;
+    this.credentials = 'mfaToken' in credentials ? null : credentials;
     return body;
   }
 

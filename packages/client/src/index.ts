@@ -11,7 +11,7 @@ export {
   type LoginServiceClientOptions,
   type SessionTokens,
 } from './client.js';
-export { LoginServiceError, type LoginServiceErrorInit } from './errors.js';
+export { LoginServiceError, SecondFactorEnrolmentRequiredError, SecondFactorRequiredError, type LoginServiceErrorInit } from './errors.js';
 export { DEFAULT_RETRY_POLICY, systemTimers, type RetryNotice, type RetryPolicy, type Timers } from './retry.js';
 export {
   bearerAuthenticator,
@@ -47,5 +47,7 @@ export {
   type LoginCredentials,
   type LoginResponse,
   type PasswordCredentials,
+  type SecondFactorCode,
+  type SecondFactorCredentials,
   type SessionInfo,
 } from './protocol.js';

@@ -23,6 +23,12 @@ export interface ApplicationCredentials {
 
 export type LoginCredentials = PasswordCredentials | ApplicationCredentials;
 
+/** The second step of a login: a code of the authenticator app, or one of the recovery codes. */
+export type SecondFactorCode = { otp: string } | { recoveryCode: string } | { passkey: { ticket: string; response: unknown } };
+
+/** The body of the second step, on the same login URL. */
+export type SecondFactorCredentials = { mfaToken: string } & SecondFactorCode;
+
 /** The body of a successful login. */
 export interface LoginResponse {
   csrf: string;
@@ -73,6 +79,12 @@ export interface SessionInfo {
  */
 export interface ErrorBody {
   error: { time: string; message: string; internalCode: number; responseStatus: string };
+  /** Login with internalCode 28 (SECOND_FACTOR_REQUIRED): the token of the second step. */
+  mfaToken?: string;
+  /** With mfaToken: what the second step accepts (`totp`, `recoveryCode`, `passkey`). */
+  factors?: string[];
+  /** Login with internalCode 29 (SECOND_FACTOR_ENROLMENT_REQUIRED): authenticates the enrolment. */
+  enrollToken?: string;
 }
 
 /** The `internalCode` of an error body. Values are stable. */
@@ -93,6 +105,8 @@ export const InternalCode = {
   CLIENT_AUTH_FAILED: 25,
   PASSWORD_REJECTED: 26,
   ADMIN_REQUIRED: 27,
+  SECOND_FACTOR_REQUIRED: 28,
+  SECOND_FACTOR_ENROLMENT_REQUIRED: 29,
   NOT_FOUND: 30,
   METHOD_NOT_ALLOWED: 31,
   CONFLICT: 32,

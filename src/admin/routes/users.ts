@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { User } from '../../directory/model.js';
 import { requireAccount } from '../../accounts/service.js';
 import { createUsers, deleteUsers, lockouts, replaceUser, requireUserById, resetPassword, unlockUser, type UserInput } from '../../directory/users.js';
+import { resetSecondFactors } from '../../factors/service.js';
 import { adminContext, readWithRevision, written, type AdminRouteDeps } from './deps.js';
 import { checkVersion, expectedRevision, formatDate, isoTime, parseDate, project, selection } from './protocol.js';
 import {
@@ -304,6 +305,22 @@ export function usersRoutes(deps: AdminRouteDeps): FastifyPluginAsyncTypebox {
       checkVersion(request.query.v, USERS_VERSIONS, 'users');
       const user = await requireUserById(ctx, request.params.accountId, request.params.id);
       return { id: user.userId, ...(await unlockUser(ctx, user)) };
+    });
+
+    app.put(`${url}/:id/resetMfa`, {
+      schema: {
+        tags,
+        summary: "Reset MFA: remove the user's second factors (authenticator app, recovery codes, passkeys)",
+        description: "Where the account requires a second factor, the user enrols again at their next login. The user's sessions live on. Answers whether anything was removed.",
+        params: idParams('string'),
+        querystring: writeQuery(USERS_VERSIONS),
+        response: { 200: out({ id: Type.String(), removed: Type.Boolean() }), ...WRITE_ERRORS },
+      },
+    }, async (request) => {
+      const ctx = adminContext(deps, request);
+      checkVersion(request.query.v, USERS_VERSIONS, 'users');
+      const user = await requireUserById(ctx, request.params.accountId, request.params.id);
+      return { id: user.userId, ...(await resetSecondFactors(ctx, user)) };
     });
   };
 }

@@ -11,6 +11,7 @@ import { PostgresCounterStore } from './counters.js';
 import { PostgresEventStore } from './events.js';
 import { PostgresDirectoryStore } from './directory.js';
 import { PostgresOAuthGrantStore, PostgresSigningKeyStore } from './oauth.js';
+import { PostgresFactorStore } from './factors.js';
 
 export { migratePostgres } from './database.js';
 
@@ -42,6 +43,7 @@ export async function openPostgresStores(url: string, options: PostgresStoresOpt
     directory: new PostgresDirectoryStore(pool),
     oauth: new PostgresOAuthGrantStore(pool),
     signingKeys: new PostgresSigningKeyStore(pool),
+    factors: new PostgresFactorStore(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -290,4 +290,45 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
     retired_at BIGINT
   );
   `,
+  // 10: second factors, as in SQLite (see there).
+  `
+  CREATE TABLE totp_factors (
+    account_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
+    confirmed BOOLEAN NOT NULL DEFAULT false,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, user_id)
+  );
+  CREATE TABLE recovery_codes (
+    account_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    used_at BIGINT,
+    PRIMARY KEY (account_id, user_id, code_hash)
+  );
+  CREATE TABLE passkeys (
+    account_id TEXT NOT NULL,
+    credential_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    counter BIGINT NOT NULL,
+    transports JSONB NOT NULL DEFAULT '[]',
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    PRIMARY KEY (account_id, credential_id)
+  );
+  CREATE INDEX passkeys_user ON passkeys (account_id, user_id);
+  CREATE TABLE factor_tickets (
+    token_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    data JSONB NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX factor_tickets_user ON factor_tickets (account_id, user_id);
+  CREATE INDEX factor_tickets_expiry ON factor_tickets (expires_at);
+  `,
 ];

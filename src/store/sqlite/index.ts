@@ -7,6 +7,7 @@ import { SqliteCounterStore } from './counters.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteDirectoryStore } from './directory.js';
 import { SqliteOAuthGrantStore, SqliteSigningKeyStore } from './oauth.js';
+import { SqliteFactorStore } from './factors.js';
 
 export interface SqliteStoresOptions {
   migrate?: boolean;
@@ -26,6 +27,7 @@ export function openSqliteStores(path: string, options: SqliteStoresOptions = {}
     directory: new SqliteDirectoryStore(db),
     oauth: new SqliteOAuthGrantStore(db),
     signingKeys: new SqliteSigningKeyStore(db),
+    factors: new SqliteFactorStore(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

@@ -301,4 +301,46 @@ export const SQLITE_MIGRATIONS: SqliteMigration[] = [
     retired_at INTEGER
   ) WITHOUT ROWID;
   `,
+  // 10: second factors (factors/model.ts): a TOTP secret (encrypted) per person, recovery code digests,
+  // passkeys, and the short-lived tickets of the second step, kept by their token's digest.
+  `
+  CREATE TABLE totp_factors (
+    account_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, user_id)
+  );
+  CREATE TABLE recovery_codes (
+    account_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (account_id, user_id, code_hash)
+  );
+  CREATE TABLE passkeys (
+    account_id TEXT NOT NULL,
+    credential_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    counter INTEGER NOT NULL,
+    transports TEXT NOT NULL DEFAULT '[]',
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    PRIMARY KEY (account_id, credential_id)
+  );
+  CREATE INDEX passkeys_user ON passkeys (account_id, user_id);
+  CREATE TABLE factor_tickets (
+    token_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX factor_tickets_user ON factor_tickets (account_id, user_id);
+  CREATE INDEX factor_tickets_expiry ON factor_tickets (expires_at);
+  `,
 ];
