@@ -29,6 +29,8 @@ interface SignInBody {
   form_token?: unknown;
   username?: unknown;
   password?: unknown;
+  /** The second step: a code of the authenticator app, or a recovery code. */
+  code?: unknown;
 }
 
 export interface AuthorizeRoutesOptions {
@@ -54,6 +56,7 @@ const MESSAGES = {
   tooManyAttempts: 'Too many attempts: wait a while before you try again.',
   passwordExpired: 'Your password has expired. Change it (or ask an administrator to reset it), then sign in again.',
   missingFields: 'Enter your username and password.',
+  wrongCode: 'That code was not accepted. Try again, or start again.',
   formExpired: 'This sign-in form has expired. Please sign in again.',
   busy: 'The service is busy. Please try again in a moment.',
 } as const;
@@ -82,11 +85,15 @@ const signInBodySchema = {
     form_token: { description: 'The anti-forgery token of the page' },
     username: { description: 'Login name' },
     password: { description: 'Password' },
+    code: { description: 'The second step (after a password whose owner has a second factor): a 6-digit code of the authenticator app, or a recovery code' },
   },
   examples: [{ form_token: 'the form_token of the page', username: 'Agent.Smith', password: 'a long enough passphrase' }],
 } as const;
 
 const FORM_COOKIE = 'oauth_sign_in';
+/** The pending second step's mfaToken, between the password and the code: never in the page. */
+const MFA_COOKIE = 'oauth_mfa';
+const SIX_DIGITS = /^\d{6}$/;
 
 export function authorizeRoutes(o: AuthorizeRoutesOptions) {
   const formCookiePath = (accountId: string) => `/sentinel/api/account/${encodeURIComponent(accountId)}/authorize`;
@@ -124,6 +131,58 @@ export function authorizeRoutes(o: AuthorizeRoutesOptions) {
       options: o.signInOptions ? await o.signInOptions(accountId, target) : [],
     });
     return sendPage(reply, status, html, signInPageCsp(authz.redirectUri));
+  }
+
+  const mfaCookieOptions = (accountId: string, expiresAt: number) => ({
+    path: formCookiePath(accountId),
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: o.secureCookie,
+    maxAge: Math.max(1, Math.floor((expiresAt - o.clock.now()) / 1000)),
+  });
+
+  /** Sets the session cookie as the JSON login does and goes back to the client with a code. */
+  async function signedIn(reply: FastifyReply, authz: AuthorizationRequest, sessionId: string, client: ReturnType<typeof clientInfo>): Promise<FastifyReply> {
+    reply.setCookie(SESSION_COOKIE, sessionId, sessionCookieOptions(o.secureCookie));
+    reply.clearCookie(FORM_COOKIE, { path: formCookiePath(authz.accountId) });
+    reply.clearCookie(MFA_COOKIE, { path: formCookiePath(authz.accountId) });
+    const session = await o.sessions.browserSession(authz.accountId, sessionId);
+    if (!session) throw new Error('the session just opened is not live');
+    return reply.redirect(await o.endpoint.issueCode(authz, session, client), 303);
+  }
+
+  /**
+   * The second step, through the same login flow as the JSON API's
+   * `{mfaToken, otp | recoveryCode}`: six digits are a code of the app,
+   * anything else a recovery code. A wrong code shows the step again (the
+   * flow counts it against the user and kills the token after five).
+   */
+  async function secondStep(
+    request: FastifyRequest<{ Params: AccountParams }>,
+    reply: FastifyReply,
+    authz: AuthorizationRequest,
+    oauthClient: OAuthClient,
+    mfaToken: string,
+    code: unknown,
+  ): Promise<FastifyReply> {
+    const client = clientInfo(request);
+    const challenge = { kind: 'second_factor' as const, token: '', expiresAt: 0, factors: [] };
+    const again = (status: number, message: string) => showSignIn(request, reply, authz, oauthClient, status, { message, step: { type: 'challenge', challenge } });
+    if (typeof code !== 'string' || code.trim() === '' || code.length > 64) return again(400, MESSAGES.wrongCode);
+    const typed = code.trim();
+    try {
+      const outcome = await o.login.login(authz.accountId, SIX_DIGITS.test(typed) ? { mfaToken, otp: typed } : { mfaToken, recoveryCode: typed }, client);
+      if (outcome.type !== 'session') return again(401, MESSAGES.wrongCode);
+      return await signedIn(reply, authz, outcome.response.sessionId, client);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      if (error.kind === 'tooManyFailures') {
+        if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+        return again(429, MESSAGES.tooManyAttempts);
+      }
+      if (error.kind === 'loginFailed' || error.kind === 'badRequest' || error.kind === 'accountUnknown') return again(401, MESSAGES.wrongCode);
+      throw error;
+    }
   }
 
   return async function (app: FastifyInstance): Promise<void> {
@@ -187,6 +246,8 @@ export function authorizeRoutes(o: AuthorizeRoutesOptions) {
         if (!formBindingValid(body.form_token, request.cookies[FORM_COOKIE], authz, o.clock.now())) {
           return showSignIn(request, reply, authz, checked.client, 400, { message: MESSAGES.formExpired });
         }
+        const mfaToken = request.cookies[MFA_COOKIE];
+        if (body.code !== undefined && mfaToken) return secondStep(request, reply, authz, checked.client, mfaToken, body.code);
         const { username, password } = body;
         if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '' || username.length > 256 || password.length > 4096) {
           return showSignIn(request, reply, authz, checked.client, 400, { message: MESSAGES.missingFields, ...(typeof username === 'string' ? { username: username.slice(0, 256) } : {}) });
@@ -217,14 +278,12 @@ export function authorizeRoutes(o: AuthorizeRoutesOptions) {
           }
         }
         if (outcome.type === 'challenge') {
+          if (outcome.challenge.kind === 'second_factor') {
+            reply.setCookie(MFA_COOKIE, outcome.challenge.token, mfaCookieOptions(authz.accountId, outcome.challenge.expiresAt));
+          }
           return showSignIn(request, reply, authz, checked.client, 200, { username, step: { type: 'challenge', challenge: outcome.challenge } });
         }
-        const sessionId = outcome.response.sessionId;
-        reply.setCookie(SESSION_COOKIE, sessionId, sessionCookieOptions(o.secureCookie));
-        reply.clearCookie(FORM_COOKIE, { path: formCookiePath(authz.accountId) });
-        const session = await o.sessions.browserSession(authz.accountId, sessionId);
-        if (!session) throw new Error('the session just opened is not live');
-        return reply.redirect(await o.endpoint.issueCode(authz, session, client), 303);
+        return signedIn(reply, authz, outcome.response.sessionId, client);
       },
     );
 

@@ -101,8 +101,18 @@ export function renderSignInPage(input: SignInPageInput): string {
   const e = escapeHtml;
   const message = input.message ? `<p class="error" role="alert">${e(input.message)}</p>\n` : '';
   let form: string;
-  if (input.step.type === 'challenge') {
-    form = `<p class="error" role="alert">A second factor is required to sign in, and this page cannot ask for it yet.</p>`;
+  if (input.step.type === 'challenge' && input.step.challenge.kind === 'enrolment') {
+    form = `<p class="error" role="alert">Your account requires a second factor, and you have not set one up yet. Sign in to the <a href="/console/">console</a> once to set up an authenticator app, then come back.</p>`;
+  } else if (input.step.type === 'challenge') {
+    // The pending login's token stays in an HttpOnly cookie: only the code is typed here.
+    form = `<form method="post" action="${e(input.action)}">
+<input type="hidden" name="form_token" value="${e(input.formToken)}">
+<p>Enter the 6-digit code of your authenticator app, or one of your recovery codes.</p>
+<label for="code">Code</label>
+<input id="code" name="code" autocomplete="one-time-code" inputmode="text" required maxlength="64" autofocus>
+<button type="submit">Verify</button>
+</form>
+<p><a href="${e(input.action)}">Start again</a></p>`;
   } else {
     form = `<form method="post" action="${e(input.action)}">
 <input type="hidden" name="form_token" value="${e(input.formToken)}">

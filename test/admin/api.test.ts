@@ -417,7 +417,7 @@ describe('our own resources', () => {
 
     const cleared = await call('DELETE', '/sso');
     assert.equal(cleared.status, 200, cleared.text);
-    assert.deepEqual((await call('GET', '/sso')).json, { saml: null });
+    assert.deepEqual((await call('GET', '/sso')).json, { saml: null, oidc: null });
     const again = base64(sign(assertionXml({ issuer: idp.issuer, audience: 'urn:test:admin-api', attributes: { loginName: seeded.human.loginName }, now }), idp));
     assert.equal((await postJson(`${server.baseUrl}/api/account/123456/login`, { jwt: 'x', assertion: again })).status, 401);
   });

@@ -155,7 +155,7 @@ describe('login-service commands against a running server', () => {
     ]);
     assertFailed(again, 1, /not an active key/);
     assertFailed(newBot, 1, /not an active key/);
-    assert.match(afterList.stdout, new RegExp(`^APP KEY\\s+TYPE\\s+NAME\\s+STATUS\\s+CREATED\\s+BOTS\\n${appKey}\\s+oauth1\\s+ci bots\\s+revoked \\S+\\s+\\S+\\s+bot-1\\n$`));
+    assert.match(afterList.stdout, new RegExp(`^APP KEY\\s+TYPE\\s+NAME\\s+STATUS\\s+CREATED\\s+BOTS\\s+USABLE FROM\\n${appKey}\\s+oauth1\\s+ci bots\\s+revoked \\S+\\s+\\S+\\s+bot-1\\s+anywhere\\n$`));
   });
 
   test('user disable ends the sessions and refuses logins; user enable lets the user in again', async () => {

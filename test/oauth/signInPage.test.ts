@@ -32,9 +32,10 @@ test('further sign-in options are listed as links, escaped, below the form', () 
   assert.ok(html.indexOf('<form') < html.indexOf('class="option"'));
 });
 
-test('a challenge step says a second factor is required and shows no password form', () => {
+test('a challenge step asks for a code and shows no password form', () => {
   const html = renderSignInPage({ applicationName: 'App', action: '/x', formToken: 't', step: { type: 'challenge', challenge: { kind: 'second_factor', token: 'pending', expiresAt: 0, factors: ['totp'] } } });
-  assert.match(html, /second factor is required/);
+  assert.match(html, /<label for="code">Code<\/label>/);
+  assert.match(html, /<button type="submit">Verify<\/button>/);
   assert.doesNotMatch(html, /type="password"/);
   assert.ok(!html.includes('pending'), 'the pending login\'s token is not put in this page');
 });
