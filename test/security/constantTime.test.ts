@@ -13,6 +13,7 @@ const REVIEWED: Array<{ file: string; code: string; why: string }> = [
   { file: 'src/directory/passwordPolicy.ts', code: 'password.toLowerCase() === loginName.toLowerCase()', why: 'a policy check of a new password against the login name, both known to the caller' },
   { file: 'src/ops/metrics.ts', code: 'code === InternalCode.CSRF_INVALID', why: 'an error code, not a token' },
   { file: 'packages/client/src/verifier.ts', code: 'bearerToken(`Bearer ${token}`) !== token', why: 'checks the syntax of a caller-supplied bearer against itself' },
+  { file: 'packages/client/src/verifier.ts', code: 'token.sub === token.clientId', why: 'two public claims of a verified access token (is it an application acting for itself?)' },
 ];
 
 const SECRET_WORD = /(csrf|bearer|secret|token|password|sessionid|accesstoken)/i;
