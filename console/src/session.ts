@@ -25,7 +25,6 @@ import {
   LoginServiceError,
   SecondFactorEnrolmentRequiredError,
   SecondFactorRequiredError,
-  type LoginResponse,
   type LoginServiceClientOptions,
   type SecondFactorCode,
 } from '@login-service/client';

@@ -24,6 +24,7 @@ import type { Stores } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import type { FactorTicket } from './model.js';
 import type { SecondFactors } from './service.js';
+import { digestsEqual } from '../security/tokens.js';
 
 /** Where a ceremony runs: the relying party id (host name) and the browser's origin. */
 export interface RelyingParty {
@@ -114,7 +115,8 @@ export class Passkeys {
   /** The second step by passkey: whether the browser's answer proves a passkey of the login's person. */
   async verify(loginTicket: FactorTicket, ceremonyToken: string, response: unknown): Promise<boolean> {
     const ceremony = await this.o.factors.ticket('passkey_login', loginTicket.accountId, ceremonyToken);
-    if (!ceremony || (ceremony.data as { login?: string }).login !== loginTicket.tokenHash || !(await this.o.factors.takeTicket(ceremony))) return false;
+    const boundTo = (ceremony?.data as { login?: unknown } | undefined)?.login;
+    if (!ceremony || typeof boundTo !== 'string' || !digestsEqual(boundTo, loginTicket.tokenHash) || !(await this.o.factors.takeTicket(ceremony))) return false;
     const data = ceremony.data as { challenge: string; rpID: string; origin: string };
     const id = (response as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return false;

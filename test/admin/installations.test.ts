@@ -367,6 +367,25 @@ for (const backend of backends) {
       assert.equal((await token(rotated.json.client_secret)).status, 401);
     });
 
+    test('ip_allowlist: entries must parse; the token endpoint refuses the client from elsewhere', async () => {
+      assert.equal((await call('POST', PATH, { ...valid, client_name: 'Bad list', ip_allowlist: ['10.0.0.0/33'] })).status, 400);
+      assert.equal((await call('POST', PATH, { ...valid, client_name: 'Bad list', ip_allowlist: ['10.1'] })).status, 400);
+      const created = await call('POST', PATH, { ...valid, client_name: 'Office only', ip_allowlist: ['10.0.0.0/8', '2001:db8::/32'] });
+      assert.equal(created.status, 201, created.text);
+      const { client_id, client_secret } = created.json;
+      const token = () =>
+        fetch(`${server.baseUrl}/sentinel/api/account/123456/app/token?v=1.0`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        });
+      const refused = await token();
+      assert.equal(refused.status, 401, 'this test calls from the loopback address, outside the list');
+      assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client');
+      assert.equal((await call('PUT', `${PATH}/${client_id}`, { ...valid, client_name: 'Office only', ip_allowlist: ['10.0.0.0/8', '127.0.0.0/8', '::1'] })).status, 200);
+      assert.equal((await token()).status, 200, 'allowed once the loopback address is listed');
+    });
+
     test('only administrators of the account', async () => {
       const other = await seedAccount(server, backend.name === 'SQLite' ? '777' : '778');
       const otherAdmin = await postJson(`${server.baseUrl}/api/account/${other.accountId}/login`, { username: other.human.loginName, password: other.human.password });
