@@ -6,6 +6,7 @@
  */
 import {
   getInstallation,
+  installationWire,
   installApplication,
   listInstallations,
   removeInstallation,
@@ -23,23 +24,7 @@ import { listFlag, stringFlag } from './input.js';
 
 /** What `show` and `--json` print: the API's field names, never a secret. */
 function appView(i: Installation) {
-  return {
-    accountId: i.accountId,
-    client_id: i.clientId,
-    client_name: i.clientName,
-    display_name: i.displayName,
-    description: i.description,
-    logo_uri: i.logoUri,
-    grant_types: i.grantTypes,
-    redirect_uris: i.redirectUris,
-    response_types: i.responseTypes,
-    scope: i.scope,
-    token_endpoint_auth_method: i.tokenEndpointAuthMethod,
-    enabled: i.enabled,
-    ip_allowlist: i.ipAllowlist,
-    created_at: isoTime(i.createdAt),
-    updated_at: isoTime(i.updatedAt),
-  };
+  return { accountId: i.accountId, ...installationWire(i, isoTime) };
 }
 
 function describe(i: Installation): string {

@@ -76,6 +76,29 @@ export interface Installation extends InstallationFields {
   hasFields: boolean;
 }
 
+/**
+ * An installation in the original's manifest names, as the administration API
+ * and the CLI show it; `time` writes the two times in the adapter's format.
+ */
+export function installationWire<T>(i: Installation, time: (ms: number) => T) {
+  return {
+    client_id: i.clientId,
+    client_name: i.clientName,
+    display_name: i.displayName,
+    description: i.description,
+    logo_uri: i.logoUri,
+    grant_types: i.grantTypes,
+    redirect_uris: i.redirectUris,
+    response_types: i.responseTypes,
+    scope: i.scope,
+    token_endpoint_auth_method: i.tokenEndpointAuthMethod,
+    enabled: i.enabled,
+    ip_allowlist: i.ipAllowlist,
+    created_at: time(i.createdAt),
+    updated_at: time(i.updatedAt),
+  };
+}
+
 /** The installation view of an `oauth2` key. */
 function viewOf(key: ApiKey): Installation {
   const fields = key.installation ?? defaultInstallation(key.name, key.createdAt);

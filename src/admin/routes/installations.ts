@@ -9,6 +9,7 @@ import { requireAccount } from '../../accounts/service.js';
 import { errors } from '../../errors.js';
 import {
   getInstallation,
+  installationWire,
   installApplication,
   listInstallations,
   removeInstallation,
@@ -94,24 +95,7 @@ const EXAMPLE = {
   token_endpoint_auth_method: 'client_secret_basic',
 };
 
-function installationView(i: Installation) {
-  return {
-    client_id: i.clientId,
-    client_name: i.clientName,
-    display_name: i.displayName,
-    description: i.description,
-    logo_uri: i.logoUri,
-    grant_types: i.grantTypes,
-    redirect_uris: i.redirectUris,
-    response_types: i.responseTypes,
-    scope: i.scope,
-    token_endpoint_auth_method: i.tokenEndpointAuthMethod,
-    enabled: i.enabled,
-    ip_allowlist: i.ipAllowlist,
-    created_at: isoTime(i.createdAt)!,
-    updated_at: isoTime(i.updatedAt)!,
-  };
-}
+const installationView = (i: Installation) => installationWire(i, (ms) => isoTime(ms)!);
 
 function inputOf(body: Static<typeof installationIn>): InstallationInput {
   return {
